@@ -1,0 +1,50 @@
+"""The one settings object. Every `C360_*` environment variable is read here and only here.
+
+This module imports nothing of ours, so every package may import it; adapters still
+receive what they need as arguments from the wiring in `c360.wiring`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="C360_", extra="ignore")
+
+    home: Path = Field(
+        default=Path("~/.c360"),
+        description="Where the embedded graph server keeps its data, logs and quarantine.",
+    )
+    graph_uri: str | None = Field(
+        default=None,
+        description="Empty: the embedded FalkorDB. bolt://... or neo4j://...: Neo4j 5. "
+        "redis://host:port: an already running FalkorDB server.",
+    )
+    graph_name: str = Field(default="c360", description="Graph (FalkorDB) or database (Neo4j).")
+    neo4j_user: str = "neo4j"
+    neo4j_password: str = ""
+    neo4j_database: str | None = Field(default=None, description="Neo4j database; empty: the server default.")
+    query_timeout_ms: int = Field(default=60_000, ge=0, description="0 means no limit.")
+    batch_size: int = Field(default=2_000, ge=1, le=50_000)
+    falkordb_fsync: Literal["everysec", "always", "no"] = Field(
+        default="everysec",
+        description="AOF fsync policy of the embedded server: everysec may lose up to a "
+        "second of writes on a hard kill; always loses none and is slower.",
+    )
+    cypher_dir: Path = REPO_ROOT / "cypher"
+    log_level: str = "INFO"
+
+    @property
+    def home_dir(self) -> Path:
+        return self.home.expanduser()
+
+    @property
+    def quarantine_dir(self) -> Path:
+        return self.home_dir / "quarantine"

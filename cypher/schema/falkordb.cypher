@@ -1,0 +1,15 @@
+// Range indexes of the evidence graph on FalkorDB. Uniqueness of each key property is
+// added by the adapter with GRAPH.CONSTRAINT (from graph.model.NODE_KEYS), which needs
+// these indexes to exist first. The adapter skips indexes that already exist.
+CREATE INDEX FOR (n:Record) ON (n.key);
+CREATE INDEX FOR (n:Record) ON (n.source);
+CREATE INDEX FOR (n:Record) ON (n.kind);
+CREATE INDEX FOR (n:Record) ON (n.name_folded);
+CREATE INDEX FOR (n:Record) ON (n.company_key);
+CREATE INDEX FOR (n:Email) ON (n.value);
+CREATE INDEX FOR (n:Phone) ON (n.e164);
+CREATE INDEX FOR (n:Address) ON (n.key);
+CREATE INDEX FOR (n:Handle) ON (n.key);
+CREATE INDEX FOR (n:Website) ON (n.domain);
+CREATE INDEX FOR (n:Interaction) ON (n.key);
+CREATE INDEX FOR (n:Transaction) ON (n.key);

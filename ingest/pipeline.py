@@ -1,0 +1,386 @@
+"""The ingest pipeline: raw rows -> validated, normalised, hashed evidence -> graph.
+
+Parsing, validation, normalisation, hashing and parameter encoding run in worker
+processes (`prepare_chunk`); the parent only looks keys up, decides new / updated /
+unchanged, and sends ready-made batches, so the graph server is never waiting on Python.
+
+Each row ends in exactly one bucket: new, updated, unchanged or quarantined; the summary
+checks that they add up to the rows read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import multiprocessing
+import os
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from graph.encoding import row_encoder
+from graph.store import GraphStore
+from ingest.model import ActivityKind, ActivityRecord, EvidenceRecord, RecordKind, SourceItem
+from ingest.normalise import InvalidValue
+from ingest.profiles import get_profile
+from ingest.profiles.base import RowRejected, SourceProfile
+from ingest.quarantine import Quarantine, QuarantineEntry
+from ingest.readers import RawRow, read_rows
+
+log = logging.getLogger(__name__)
+
+CHUNK_ROWS = 1_000  # rows per worker task
+INLINE_ROWS = 5_000  # smaller inputs are prepared in-process: workers cost more than they save
+
+# Graph label of each item, and the statements that look up / create / replace it.
+STATEMENTS: dict[str, tuple[str, str, str]] = {
+    "Record": ("ingest/lookup_records", "ingest/create_records", "ingest/upsert_records"),
+    "Interaction": ("ingest/lookup_interactions", "ingest/create_interactions", "ingest/upsert_interactions"),
+    "Transaction": ("ingest/lookup_transactions", "ingest/create_transactions", "ingest/upsert_transactions"),
+}
+
+
+@dataclass(slots=True)
+class Prepared:
+    """One item ready to write: its identity, content hash and encoded parameters."""
+
+    label: str  # "Record" | "Interaction" | "Transaction"
+    key: str
+    hash: str
+    derived: bool
+    business: bool
+    record_key: str | None  # the Record an activity hangs off
+    encoded: Any
+
+
+@dataclass(slots=True)
+class PreparedRow:
+    line: int
+    raw: dict[str, Any]
+    items: list[Prepared]
+    problem: str | None = None
+    stage: str = "validate"
+
+    @property
+    def primary(self) -> Prepared:
+        return next(i for i in self.items if not i.derived)
+
+
+@dataclass
+class IngestSummary:
+    origin: str
+    profile: str
+    run_id: str
+    rows: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    quarantined: int = 0
+    derived_written: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+    seconds: float = 0.0
+
+    @property
+    def balanced(self) -> bool:
+        return self.rows == self.new + self.updated + self.unchanged + self.quarantined
+
+    @property
+    def rows_per_second(self) -> float:
+        return self.rows / self.seconds if self.seconds else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "origin": self.origin, "profile": self.profile, "run_id": self.run_id,
+            "rows": self.rows, "new": self.new, "updated": self.updated,
+            "unchanged": self.unchanged, "quarantined": self.quarantined,
+            "derived_written": self.derived_written, "seconds": round(self.seconds, 3),
+            "rows_per_second": round(self.rows_per_second), "top_reasons": dict(self.reasons.most_common(5)),
+        }  # fmt: skip
+
+
+# -- the worker side ---------------------------------------------------------------
+
+
+def content_hash(item: SourceItem) -> str:
+    payload = orjson.dumps(item.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+    return hashlib.blake2b(payload, digest_size=16).hexdigest()
+
+
+def graph_row(item: SourceItem, digest: str, ingested_at: int) -> dict[str, Any]:
+    """The parameter map the ingest statements take for one item."""
+    props: dict[str, Any] = {k: v for k, v in item.fields.items() if v is not None and v != []}
+    props.update(key=item.key, source=item.source, source_id=item.source_id, hash=digest,
+                 ingested_at=ingested_at, kind=item.kind.value)  # fmt: skip
+    if isinstance(item, ActivityRecord):
+        return {"record_key": item.record_key, "props": props}
+    return {
+        "props": props,
+        "emails": item.emails,
+        "phones": item.phones,
+        "addresses": [a.model_dump(exclude_none=True) for a in item.addresses],
+        "handles": [{"key": h.key, "platform": h.platform, "value": h.value} for h in item.handles],
+        "websites": item.websites,
+        "works_at": [item.works_at] if item.works_at else [],
+    }
+
+
+def _label(item: SourceItem) -> str:
+    if isinstance(item, EvidenceRecord):
+        return "Record"
+    return "Interaction" if item.kind is ActivityKind.INTERACTION else "Transaction"
+
+
+def _reason(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        parts = []
+        for error in exc.errors()[:3]:
+            where = ".".join(str(p) for p in error["loc"]) or "row"
+            parts.append(f"{where}: {error['msg']}")
+        return "; ".join(parts)
+    return str(exc)
+
+
+def prepare_row(profile: SourceProfile, raw: RawRow, encode: Callable[[dict[str, Any]], Any],
+                ingested_at: int) -> PreparedRow:  # fmt: skip
+    if raw.problem is not None:
+        return PreparedRow(raw.line, raw.data, [], raw.problem, stage="read")
+    try:
+        items = profile.to_items(profile.parse(raw.data))
+        if not items or all(getattr(i, "derived", False) for i in items):
+            raise RowRejected("the row yields no record of its own")
+    except (ValidationError, RowRejected, InvalidValue, ValueError) as exc:
+        return PreparedRow(raw.line, raw.data, [], _reason(exc))
+    prepared = []
+    for item in items:
+        digest = content_hash(item)
+        prepared.append(Prepared(
+            label=_label(item), key=item.key, hash=digest,
+            derived=isinstance(item, EvidenceRecord) and item.derived,
+            business=isinstance(item, EvidenceRecord) and item.kind is RecordKind.BUSINESS,
+            record_key=item.record_key if isinstance(item, ActivityRecord) else None,
+            encoded=encode(graph_row(item, digest, ingested_at)),
+        ))  # fmt: skip
+    return PreparedRow(raw.line, raw.data, prepared)
+
+
+def prepare_chunk(args: tuple[str, str, int, list[RawRow]]) -> list[PreparedRow]:
+    profile_name, backend, ingested_at, rows = args
+    profile, encode = get_profile(profile_name), row_encoder(backend)
+    return [prepare_row(profile, raw, encode, ingested_at) for raw in rows]
+
+
+# -- the writer side ---------------------------------------------------------------
+
+
+class Ingestor:
+    """Writes prepared rows to the graph in batches and keeps the run's counts."""
+
+    def __init__(self, store: GraphStore, quarantine: Quarantine, summary: IngestSummary,
+                 origin: str, batch_size: int) -> None:  # fmt: skip
+        self.store, self.quarantine, self.summary = store, quarantine, summary
+        self.origin, self.batch_size = origin, batch_size
+        self.first_line: dict[str, int] = {}  # primary key -> line, to catch duplicates
+        self.derived_hashes: dict[str, str] = {}  # derived key -> hash written this run
+        self.pending: list[PreparedRow] = []
+        self._quarantined: list[QuarantineEntry] = []
+        self.replayed_ids: list[str] = []
+
+    def add(self, row: PreparedRow, entry_id: str | None = None) -> None:
+        self.summary.rows += 1
+        if row.problem is not None:
+            self._reject(row, row.problem, row.stage)
+        else:
+            key = row.primary.key
+            first = self.first_line.get(key)
+            if first is not None:
+                self._reject(row, f"duplicate key {key}: the same record is at line {first} "
+                             "of this file", "duplicate")  # fmt: skip
+            else:
+                self.first_line[key] = row.line
+                self.pending.append(row)
+        if entry_id is not None:
+            self.replayed_ids.append(entry_id)
+        if len(self.pending) >= self.batch_size:
+            self.flush()
+
+    def _reject(self, row: PreparedRow, reason: str, stage: str) -> None:
+        self.summary.quarantined += 1
+        self.summary.reasons[_reason_kind(reason)] += 1
+        n = self.summary.quarantined
+        self._quarantined.append(QuarantineEntry(
+            id=f"{self.summary.run_id}:{n}", run_id=self.summary.run_id, file=self.origin,
+            line=row.line, profile=self.summary.profile, stage=stage, reason=reason,
+            row=row.raw, at=datetime.now(UTC).isoformat(timespec="seconds"),
+        ))  # fmt: skip
+
+    def flush(self) -> None:
+        rows, self.pending = self.pending, []
+        if rows:
+            self._write(rows)
+        self.quarantine.add_many(self._quarantined)
+        self._quarantined = []
+        self.quarantine.resolve(self.replayed_ids)
+        self.replayed_ids = []
+
+    def _lookup(self, label: str, keys: Iterable[str]) -> dict[str, str]:
+        keys = list(dict.fromkeys(keys))
+        if not keys:
+            return {}
+        rows = self.store.run(STATEMENTS[label][0], {"keys": keys})
+        return {r["key"]: r["hash"] for r in rows}
+
+    def _write(self, rows: list[PreparedRow]) -> None:
+        by_label: dict[str, list[str]] = {}
+        for row in rows:
+            for item in row.items:
+                by_label.setdefault(item.label, []).append(item.key)
+        existing = {label: self._lookup(label, keys) for label, keys in by_label.items()}
+        record_keys = [i.record_key for r in rows for i in r.items if i.record_key]
+        known_records = set(self._lookup("Record", record_keys)) if record_keys else set()
+
+        create: dict[str, list[Prepared]] = {label: [] for label in STATEMENTS}
+        upsert: dict[str, list[Prepared]] = {label: [] for label in STATEMENTS}
+        derived: dict[str, Prepared] = {}
+        for row in rows:
+            primary = row.primary
+            if primary.record_key is not None and primary.record_key not in known_records:
+                self._reject(row, f"unknown record {primary.record_key}: ingest that source "
+                             "first, then run `c360 quarantine replay`", "link")  # fmt: skip
+                continue
+            for item in row.items:
+                if item.derived:
+                    before = self.derived_hashes.get(item.key) or existing["Record"].get(item.key)
+                    if before != item.hash and item.key not in derived:
+                        derived[item.key] = item
+            old = existing[primary.label].get(primary.key)
+            if old is None:
+                self.summary.new += 1
+                create[primary.label].append(primary)
+            elif old != primary.hash:
+                self.summary.updated += 1
+                upsert[primary.label].append(primary)
+            else:
+                self.summary.unchanged += 1
+
+        # Derived businesses first, so WORKS_AT finds them; businesses before persons.
+        if derived:
+            self._send("ingest/upsert_records", list(derived.values()))
+            self.derived_hashes.update((k, p.hash) for k, p in derived.items())
+            self.summary.derived_written += len(derived)
+        for label, (_, create_name, upsert_name) in STATEMENTS.items():
+            new = sorted(create[label], key=lambda p: not p.business)
+            if new:
+                self._send(create_name, new)
+            if upsert[label]:
+                self._send(upsert_name, sorted(upsert[label], key=lambda p: not p.business))
+
+    def _send(self, name: str, items: list[Prepared]) -> None:
+        self.store.write_encoded(name, [p.encoded for p in items])
+
+
+def _reason_kind(reason: str) -> str:
+    """A short reason class for the summary: the text before the first colon or detail."""
+    head = reason.split(":", 1)[0]
+    return head if len(head) <= 60 else head[:57] + "..."
+
+
+def _chunks(rows: Iterator[RawRow], size: int) -> Iterator[list[RawRow]]:
+    while chunk := list(islice(rows, size)):
+        yield chunk
+
+
+def new_run_id() -> str:
+    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 100_000}"
+
+
+def ingest_rows(
+    rows: Iterable[RawRow],
+    profile_name: str,
+    store: GraphStore,
+    quarantine: Quarantine,
+    *,
+    origin: str,
+    batch_size: int = 2_000,
+    workers: int | None = None,
+    size_hint: int | None = None,
+    on_progress: Callable[[int], None] | None = None,
+    entry_ids: Iterable[str] | None = None,
+) -> IngestSummary:
+    """Ingest raw rows with the named profile; returns the run's summary.
+
+    `entry_ids` (replay) pairs each row with the quarantine entry it came from; those
+    entries are marked resolved (a row that fails again is quarantined afresh).
+    """
+    profile = get_profile(profile_name)
+    started = time.perf_counter()
+    summary = IngestSummary(origin=origin, profile=profile.name, run_id=new_run_id())
+    ingestor = Ingestor(store, quarantine, summary, origin, batch_size)
+    ingested_at = int(time.time() * 1000)
+    ids = iter(entry_ids) if entry_ids is not None else None
+    workers = workers if workers is not None else max(1, (os.cpu_count() or 2) - 1)
+    chunks = (
+        (profile.name, store.backend, ingested_at, chunk)
+        for chunk in _chunks(iter(rows), CHUNK_ROWS)
+    )
+    pool = None
+    if workers > 0 and (size_hint is None or size_hint > INLINE_ROWS):
+        # fork: workers inherit the imported profiles; they touch no sockets of ours.
+        pool = multiprocessing.get_context("fork").Pool(workers)
+        prepared: Iterable[list[PreparedRow]] = pool.imap(prepare_chunk, chunks, chunksize=1)
+    else:
+        prepared = map(prepare_chunk, chunks)
+    try:
+        for chunk in prepared:
+            for row in chunk:
+                ingestor.add(row, next(ids) if ids is not None else None)
+            if on_progress is not None:
+                on_progress(len(chunk))
+        ingestor.flush()
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+    summary.seconds = time.perf_counter() - started
+    if not summary.balanced:  # a bug, not bad input: say so loudly
+        raise AssertionError(f"ingest counts do not add up: {summary.as_dict()}")
+    log.info("ingest done", extra={"summary": summary.as_dict()})
+    return summary
+
+
+def ingest_file(path: Path, profile_name: str, store: GraphStore, quarantine: Quarantine,
+                **options: Any) -> IngestSummary:  # fmt: skip
+    profile = get_profile(profile_name)
+    options.setdefault("size_hint", _estimate_rows(path))
+    return ingest_rows(read_rows(path, profile), profile.name, store, quarantine,
+                       origin=str(path), **options)  # fmt: skip
+
+
+def _estimate_rows(path: Path) -> int:
+    try:
+        return max(1, path.stat().st_size // 150)
+    except OSError:
+        return 0
+
+
+def replay(store: GraphStore, quarantine: Quarantine, *, profile: str | None = None,
+           file: str | None = None, **options: Any) -> list[IngestSummary]:  # fmt: skip
+    """Run every pending, replayable quarantine entry through its profile again."""
+    groups: dict[tuple[str, str], list[QuarantineEntry]] = {}
+    for entry in quarantine.pending(profile=profile, file=file):
+        if entry.replayable:
+            groups.setdefault((entry.profile, entry.file), []).append(entry)
+    summaries = []
+    for (profile_name, origin), entries in groups.items():
+        summaries.append(ingest_rows(
+            (RawRow(e.line, e.row) for e in entries), profile_name, store, quarantine,
+            origin=origin, workers=0, entry_ids=[e.id for e in entries], **options,
+        ))  # fmt: skip
+    return summaries
