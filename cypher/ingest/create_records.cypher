@@ -1,6 +1,6 @@
 // doc: Create Records known to be new, with their identifier nodes and edges. One batch is one atomic statement. The caller guarantees no key in $rows exists yet (it looked them up), so CREATE is safe and much cheaper than MERGE; identifier nodes are shared and are MERGEd.
 // writes: true
-// example: {"rows": [{"props": {"key": "crm:EX1", "source": "crm", "source_id": "EX1", "kind": "person", "hash": "h1", "ingested_at": 1700000000000, "name": "Ann Example"}, "emails": ["ann@example.com"], "phones": ["+18765550101"], "addresses": [{"key": "1 example rd|kingston 5|st andrew|jm", "line1": "1 Example Rd", "city": "Kingston", "parish": "St. Andrew", "postal_zone": "Kingston 5", "country": "JM"}], "handles": [{"key": "instagram:ann.example", "platform": "instagram", "value": "ann.example"}], "websites": ["example.com"], "works_at": []}]}
+// example: {"rows": [{"props": {"key": "crm:EX2", "source": "crm", "source_id": "EX2", "kind": "person", "hash": "h1", "ingested_at": 1700000000000, "name": "Ann Example"}, "emails": ["ann@example.com"], "phones": ["+18765550101"], "addresses": [{"key": "1 example rd|kingston 5|st andrew|jm", "line1": "1 Example Rd", "city": "Kingston", "parish": "St. Andrew", "postal_zone": "Kingston 5", "country": "JM"}], "handles": [{"key": "instagram:ann.example", "platform": "instagram", "value": "ann.example"}], "websites": ["example.com"], "works_at": ["crm:org:example"]}]}
 UNWIND $rows AS row
 CREATE (r:Record)
 SET r = row.props
