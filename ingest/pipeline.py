@@ -109,16 +109,16 @@ class IngestSummary:
 # -- the worker side ---------------------------------------------------------------
 
 
-def content_hash(item: SourceItem) -> str:
-    payload = orjson.dumps(item.model_dump(mode="json"), option=orjson.OPT_SORT_KEYS)
+def content_hash(row: dict[str, Any]) -> str:
+    """Hash of everything a graph row says (before `hash` and `ingested_at` are set)."""
+    payload = orjson.dumps(row, option=orjson.OPT_SORT_KEYS)
     return hashlib.blake2b(payload, digest_size=16).hexdigest()
 
 
-def graph_row(item: SourceItem, digest: str, ingested_at: int) -> dict[str, Any]:
-    """The parameter map the ingest statements take for one item."""
+def graph_row(item: SourceItem) -> dict[str, Any]:
+    """The parameter map the ingest statements take for one item (hash not yet set)."""
     props: dict[str, Any] = {k: v for k, v in item.fields.items() if v is not None and v != []}
-    props.update(key=item.key, source=item.source, source_id=item.source_id, hash=digest,
-                 ingested_at=ingested_at, kind=item.kind.value)  # fmt: skip
+    props.update(key=item.key, source=item.source, source_id=item.source_id, kind=item.kind.value)
     if isinstance(item, ActivityRecord):
         return {"record_key": item.record_key, "props": props}
     return {
@@ -160,13 +160,15 @@ def prepare_row(profile: SourceProfile, raw: RawRow, encode: Callable[[dict[str,
         return PreparedRow(raw.line, raw.data, [], _reason(exc))
     prepared = []
     for item in items:
-        digest = content_hash(item)
+        row = graph_row(item)
+        digest = content_hash(row)
+        row["props"].update(hash=digest, ingested_at=ingested_at)
         prepared.append(Prepared(
             label=_label(item), key=item.key, hash=digest,
             derived=isinstance(item, EvidenceRecord) and item.derived,
             business=isinstance(item, EvidenceRecord) and item.kind is RecordKind.BUSINESS,
             record_key=item.record_key if isinstance(item, ActivityRecord) else None,
-            encoded=encode(graph_row(item, digest, ingested_at)),
+            encoded=encode(row),
         ))  # fmt: skip
     return PreparedRow(raw.line, raw.data, prepared)
 
@@ -325,7 +327,8 @@ def ingest_rows(
     ingestor = Ingestor(store, quarantine, summary, origin, batch_size)
     ingested_at = int(time.time() * 1000)
     ids = iter(entry_ids) if entry_ids is not None else None
-    workers = workers if workers is not None else max(1, (os.cpu_count() or 2) - 1)
+    # Workers parse while the graph server writes; the parent mostly waits on the server.
+    workers = workers if workers is not None else max(1, os.cpu_count() or 1)
     chunks = (
         (profile.name, store.backend, ingested_at, chunk)
         for chunk in _chunks(iter(rows), CHUNK_ROWS)

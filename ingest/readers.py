@@ -12,19 +12,17 @@ from __future__ import annotations
 import codecs
 import csv
 import json
-import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ingest.columns import snake_header
 from ingest.profiles.base import SourceProfile
 
 MAX_FIELD_CHARS = 100_000  # csv's own limit is 128 KiB; a longer field is quarantined, not fatal
 csv.field_size_limit(sys.maxsize)
-
-_SNAKE = re.compile(r"[^0-9a-z]+")
 
 
 class SourceFileError(ValueError):
@@ -41,12 +39,6 @@ class RawRow:
     line: int  # 1-based line (CSV/JSONL), row (XLSX) or array index + 1 (JSON)
     data: dict[str, Any]
     problem: str | None = None  # set when the reader already knows the row is unusable
-
-
-def snake_header(header: str) -> str:
-    """A column header as lower_snake_case: "Phone #" -> "phone_no", "E-mail" -> "e_mail"."""
-    text = header.replace("#", " no ").lower()
-    return _SNAKE.sub("_", text).strip("_")
 
 
 def detect_encoding(path: Path) -> str:

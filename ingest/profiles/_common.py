@@ -25,6 +25,7 @@ from typing import Any, ClassVar, TypeVar
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
 
 from ingest import normalise
+from ingest.columns import snake_header
 from ingest.model import (
     AddressEvidence,
     EvidenceRecord,
@@ -75,14 +76,10 @@ NOT_OWN_WEBSITE: frozenset[str] = frozenset(
     }
 )
 
-_SNAKE_RE = re.compile(r"[^0-9a-z]+")
 _EMAIL_SPLIT_RE = re.compile(r"\s*[;,]\s*|\s+/\s+|\s+or\s+", re.IGNORECASE)
 
 
-def snake(header: str) -> str:
-    """A column header as lower_snake_case: "Phone #" -> "phone_no", "E-mail" -> "e_mail"."""
-    text = header.replace("#", " no ").lower()
-    return _SNAKE_RE.sub("_", text).strip("_")
+snake = snake_header  # the readers' header normalisation, cached
 
 
 class RowModel(BaseModel):
