@@ -23,11 +23,11 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from c360.settings import Settings  # noqa: E402
-from c360.wiring import open_graph  # noqa: E402
-from ingest.demo_data import generate  # noqa: E402
-from ingest.pipeline import ingest_file  # noqa: E402
-from ingest.quarantine import Quarantine  # noqa: E402
+from c360.settings import Settings
+from c360.wiring import open_graph
+from ingest.demo_data import generate
+from ingest.pipeline import ingest_file
+from ingest.quarantine import Quarantine
 
 OUT = Path(__file__).resolve().parent / "out"
 ROWS_PER_PERSON = 3.75  # all files of the demo data set, activities included (measured)
@@ -108,7 +108,9 @@ def run(records: int) -> dict[str, float]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--records", type=int, action="append",
                         help="source records to ingest (repeatable); default 100k and 1M")  # fmt: skip
     args = parser.parse_args()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -49,7 +48,16 @@ def _progress() -> Progress:
 
 def _summary_table(summaries: list[IngestSummary]) -> Table:
     table = Table(title="ingest summary")
-    for column in ("file", "profile", "rows", "new", "updated", "unchanged", "quarantined", "rows/s"):
+    for column in (
+        "file",
+        "profile",
+        "rows",
+        "new",
+        "updated",
+        "unchanged",
+        "quarantined",
+        "rows/s",
+    ):
         table.add_column(column, justify="left" if column in {"file", "profile"} else "right")
     for s in summaries:
         table.add_row(Path(s.origin).name, s.profile, f"{s.rows:,}", f"{s.new:,}", f"{s.updated:,}",
@@ -70,7 +78,9 @@ def _run_ingest(store: Any, settings: Settings, files: list[tuple[Path, str]], p
             nonlocal done
             done += n
             elapsed = progress.tasks[task].elapsed or 0
-            progress.update(task, advance=n, rate=f"{done / elapsed:,.0f} rows/s" if elapsed else "")
+            progress.update(
+                task, advance=n, rate=f"{done / elapsed:,.0f} rows/s" if elapsed else ""
+            )
 
         summary = ingest_file(path, profile, store, quarantine, batch_size=settings.batch_size,
                               on_progress=advance)  # fmt: skip
@@ -82,7 +92,9 @@ def _run_ingest(store: Any, settings: Settings, files: list[tuple[Path, str]], p
 @app.command()
 def ingest(
     path: Annotated[Path, typer.Argument(help="A .csv, .xlsx, .json or .jsonl export.")],
-    source: Annotated[str, typer.Option("--source", "-s", help="Source profile, e.g. crm-contacts.")],
+    source: Annotated[
+        str, typer.Option("--source", "-s", help="Source profile, e.g. crm-contacts.")
+    ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
 ) -> None:
     """Ingest one file with a source profile."""
@@ -142,7 +154,9 @@ def stats(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
 def cypher(
     statement: Annotated[str, typer.Argument(help="Cypher text.")],
     params: Annotated[str, typer.Option("--params", help="Parameters as a JSON object.")] = "{}",
-    write: Annotated[bool, typer.Option("--write", help="Allow statements that change the graph.")] = False,
+    write: Annotated[
+        bool, typer.Option("--write", help="Allow statements that change the graph.")
+    ] = False,
 ) -> None:
     """Run Cypher against the graph; read-only unless --write. Rows print as JSON lines."""
     settings = _settings()
@@ -191,7 +205,9 @@ def quarantine_replay(
     settings = _settings()
     quarantine = Quarantine(settings.quarantine_dir)
     with open_graph(settings) as store:
-        summaries = replay(store, quarantine, profile=profile, file=file, batch_size=settings.batch_size)
+        summaries = replay(
+            store, quarantine, profile=profile, file=file, batch_size=settings.batch_size
+        )
     if not summaries:
         console.print("nothing to replay")
         return
@@ -210,14 +226,18 @@ def demo_data(
 
     with _progress() as progress:
         task = progress.add_task("people", total=people, rate="")
-        summary = generate(out, people, seed=seed, progress=lambda n: progress.update(task, advance=n))
+        summary = generate(
+            out, people, seed=seed, progress=lambda n: progress.update(task, advance=n)
+        )
     console.print(f"wrote {summary.total_records:,} source records for {people:,} people to {out}")
 
 
 @app.command()
 def demo(
     people: Annotated[int, typer.Option("--people", min=10, max=1_000_000)] = 2_000,
-    data: Annotated[Path | None, typer.Option("--data", help="Data folder (default <home>/demo).")] = None,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Data folder (default <home>/demo).")
+    ] = None,
 ) -> None:
     """Generate demo data if there is none, ingest every source, and print a summary."""
     from ingest.demo_data import generate

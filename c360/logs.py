@@ -34,4 +34,6 @@ def configure_logging(level: str = "INFO", *, json_lines: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     # The command line talks through rich; only warnings from the libraries beneath it.
-    root.setLevel(level.upper() if json_lines else max(logging.WARNING, logging.getLevelName(level.upper())))
+    root.setLevel(
+        level.upper() if json_lines else max(logging.WARNING, logging.getLevelName(level.upper()))
+    )

@@ -30,7 +30,9 @@ class Settings(BaseSettings):
     graph_name: str = Field(default="c360", description="Graph (FalkorDB) or database (Neo4j).")
     neo4j_user: str = "neo4j"
     neo4j_password: str = ""
-    neo4j_database: str | None = Field(default=None, description="Neo4j database; empty: the server default.")
+    neo4j_database: str | None = Field(
+        default=None, description="Neo4j database; empty: the server default."
+    )
     query_timeout_ms: int = Field(default=60_000, ge=0, description="0 means no limit.")
     batch_size: int = Field(default=2_000, ge=1, le=50_000)
     falkordb_fsync: Literal["everysec", "always", "no"] = Field(

@@ -29,7 +29,9 @@ def open_graph(settings: Settings, *, schema: bool = True) -> Iterator[GraphStor
             catalogue, port=info.port, graph_name=settings.graph_name,
             query_timeout_ms=settings.query_timeout_ms, on_connection_error=server.check_alive,
         )  # fmt: skip
-    elif uri.startswith(("bolt://", "neo4j://", "bolt+s://", "neo4j+s://", "bolt+ssc://", "neo4j+ssc://")):
+    elif uri.startswith(
+        ("bolt://", "neo4j://", "bolt+s://", "neo4j+s://", "bolt+ssc://", "neo4j+ssc://")
+    ):
         auth = (settings.neo4j_user, settings.neo4j_password) if settings.neo4j_password else None
         store = Neo4jStore(
             catalogue, uri=uri, auth=auth, database=settings.neo4j_database,

@@ -68,7 +68,9 @@ def parse_statement(name: str, source: str) -> Statement:
     try:
         example = json.loads(header["example"]) if "example" in header else {}
     except json.JSONDecodeError as exc:
-        raise ValueError(f"cypher statement {name!r}: its '// example:' is not JSON: {exc}") from exc
+        raise ValueError(
+            f"cypher statement {name!r}: its '// example:' is not JSON: {exc}"
+        ) from exc
     return Statement(
         name=name,
         text=text,
@@ -93,7 +95,9 @@ class Catalogue:
                 continue
             name = "/".join(relative.parts)
             if not NAME_PATTERN.match(name):
-                raise ValueError(f"{path}: file names must be lower_snake_case inside an area folder")
+                raise ValueError(
+                    f"{path}: file names must be lower_snake_case inside an area folder"
+                )
             self._statements[name] = parse_statement(name, path.read_text(encoding="utf-8"))
 
     def get(self, name: str) -> Statement:
@@ -102,7 +106,9 @@ class Catalogue:
         except KeyError:
             near = [n for n in self._statements if n.split("/")[0] == name.split("/")[0]]
             hint = f"; statements in that area: {', '.join(near)}" if near else ""
-            raise UnknownStatement(f"no cypher statement named {name!r} in {self.root}{hint}") from None
+            raise UnknownStatement(
+                f"no cypher statement named {name!r} in {self.root}{hint}"
+            ) from None
 
     def names(self) -> list[str]:
         return sorted(self._statements)

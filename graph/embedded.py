@@ -9,6 +9,7 @@ log, never silently replaced.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -122,10 +123,8 @@ class EmbeddedFalkorDB:
         if not self.owned or self.info is None:
             return
         pid = self.info.pid
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline and _alive(pid, self.process):
             time.sleep(0.05)

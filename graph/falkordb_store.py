@@ -114,7 +114,9 @@ class FalkorDBStore:
         self.db.connection.close()
 
     # -- internals ---------------------------------------------------------------
-    def _execute(self, what: str, text: str, params: dict[str, Any], *, read_only: bool) -> list[Row]:
+    def _execute(
+        self, what: str, text: str, params: dict[str, Any], *, read_only: bool
+    ) -> list[Row]:
         command = "GRAPH.RO_QUERY" if read_only else "GRAPH.QUERY"
         query = (encode_params(params) if params else "") + text
         try:
@@ -128,7 +130,8 @@ class FalkorDBStore:
         result = QueryResult(self.graph, response)
         columns = [h[1] if isinstance(h, list | tuple) else h for h in result.header]
         return [
-            {str(c): to_python(v) for c, v in zip(columns, row, strict=True)} for row in result.result_set
+            {str(c): to_python(v) for c, v in zip(columns, row, strict=True)}
+            for row in result.result_set
         ]
 
     def _command(self, what: str, command: str, query: str) -> Any:
@@ -184,4 +187,3 @@ class FalkorDBStore:
                 return
             time.sleep(0.05)
         raise GraphStoreError(f"uniqueness constraints not operational after {timeout_s}s")
-

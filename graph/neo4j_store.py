@@ -83,15 +83,20 @@ class Neo4jStore:
     def close(self) -> None:
         self.driver.close()
 
-    def _execute(self, what: str, text: str, params: dict[str, Any], *, read_only: bool) -> list[Row]:
-        query = Query(text, timeout=self.timeout_s)  # type: ignore[arg-type]
+    def _execute(
+        self, what: str, text: str, params: dict[str, Any], *, read_only: bool
+    ) -> list[Row]:
+        query = Query(text, timeout=self.timeout_s)
         mode = neo4j.READ_ACCESS if read_only else neo4j.WRITE_ACCESS
         try:
             with self.driver.session(database=self.database, default_access_mode=mode) as session:
                 # An auto-commit transaction: one statement, one atomic unit (as on FalkorDB),
                 # and the only kind that may run CALL { } IN TRANSACTIONS.
                 result = session.run(query, params)
-                return [{k: to_python(v) for k, v in record.items()} for record in result]
+                return [
+                    dict(zip(record.keys(), map(to_python, record), strict=True))
+                    for record in result
+                ]
         except ClientError as exc:
             if read_only and "write" in (exc.message or "").lower():
                 raise ReadOnlyViolation(f"{what}: refused, it writes ({exc.message})") from exc

@@ -32,9 +32,7 @@ class GraphStore(Protocol):
         """Run literal Cypher; refused by the store if it writes while `read_only`."""
         ...
 
-    def write_batches(
-        self, name: str, rows: Iterable[Row], batch_size: int, **params: Any
-    ) -> int:
+    def write_batches(self, name: str, rows: Iterable[Row], batch_size: int, **params: Any) -> int:
         """Run `name` once per batch with `$rows` bound to the batch; returns rows written."""
         ...
 

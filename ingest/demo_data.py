@@ -123,20 +123,56 @@ FILES: tuple[tuple[str, str, str], ...] = (
 )
 
 CRM_HEADER = (
-    "Contact ID", "First Name", "Last Name", "Email", "Phone", "Mobile Phone", "Company",
-    "Job Title", "Street Address", "City", "Parish", "Lead Status", "Segment", "Referred By",
-    "Date of Birth", "Created Date", "Contact Owner",
+    "Contact ID",
+    "First Name",
+    "Last Name",
+    "Email",
+    "Phone",
+    "Mobile Phone",
+    "Company",
+    "Job Title",
+    "Street Address",
+    "City",
+    "Parish",
+    "Lead Status",
+    "Segment",
+    "Referred By",
+    "Date of Birth",
+    "Created Date",
+    "Contact Owner",
 )
 SHEETS_HEADER = (
-    "Lead ID", "Name", "Business", "Phone #", "Email", "Town/Parish", "Instagram", "Notes",
-    "Rep", "Status", "Date Added",
+    "Lead ID",
+    "Name",
+    "Business",
+    "Phone #",
+    "Email",
+    "Town/Parish",
+    "Instagram",
+    "Notes",
+    "Rep",
+    "Status",
+    "Date Added",
 )
 INTERACTIONS_HEADER = (
-    "interaction_id", "record_source", "record_id", "type", "occurred_at", "rep", "subject",
-    "notes", "outcome",
+    "interaction_id",
+    "record_source",
+    "record_id",
+    "type",
+    "occurred_at",
+    "rep",
+    "subject",
+    "notes",
+    "outcome",
 )
 TRANSACTIONS_HEADER = (
-    "txn_id", "record_source", "record_id", "date", "amount", "currency", "channel",
+    "txn_id",
+    "record_source",
+    "record_id",
+    "date",
+    "amount",
+    "currency",
+    "channel",
     "description",
 )
 
@@ -145,105 +181,474 @@ TRANSACTIONS_HEADER = (
 # --------------------------------------------------------------------------------------
 
 MALE_NAMES = (
-    "Andre", "Andrew", "Anthony", "Brian", "Carl", "Christopher", "Clive", "Courtney",
-    "Damion", "Delroy", "Dwayne", "Everton", "Fitzroy", "Garfield", "Horace", "Jermaine",
-    "Kevin", "Kirk", "Leroy", "Marlon", "Michael", "Neville", "O'Neil", "Omar", "Orville",
-    "Patrick", "Ricardo", "Robert", "Rohan", "Romaine", "Ryan", "Shane", "Shawn", "Tyrone",
-    "Wayne", "Winston", "William", "James", "Richard", "Joseph", "Kemar", "Kemoy", "Tajay",
-    "Odane", "Jevaughn", "Shamar", "Akeem", "Nicholas", "Dale", "Devon", "Donovan", "Errol",
-    "Lloyd", "Desmond", "Glenroy", "Hopeton", "Lascelles", "Alexander", "Daniel", "David",
-    "Samuel", "Matthew", "Jason", "Mark", "Paul", "Peter", "Stephen", "Trevor", "Junior",
-    "Oshane", "Rushane", "Jahmari", "Khalil", "Rajesh", "Wei", "José", "André",
+    "Andre",
+    "Andrew",
+    "Anthony",
+    "Brian",
+    "Carl",
+    "Christopher",
+    "Clive",
+    "Courtney",
+    "Damion",
+    "Delroy",
+    "Dwayne",
+    "Everton",
+    "Fitzroy",
+    "Garfield",
+    "Horace",
+    "Jermaine",
+    "Kevin",
+    "Kirk",
+    "Leroy",
+    "Marlon",
+    "Michael",
+    "Neville",
+    "O'Neil",
+    "Omar",
+    "Orville",
+    "Patrick",
+    "Ricardo",
+    "Robert",
+    "Rohan",
+    "Romaine",
+    "Ryan",
+    "Shane",
+    "Shawn",
+    "Tyrone",
+    "Wayne",
+    "Winston",
+    "William",
+    "James",
+    "Richard",
+    "Joseph",
+    "Kemar",
+    "Kemoy",
+    "Tajay",
+    "Odane",
+    "Jevaughn",
+    "Shamar",
+    "Akeem",
+    "Nicholas",
+    "Dale",
+    "Devon",
+    "Donovan",
+    "Errol",
+    "Lloyd",
+    "Desmond",
+    "Glenroy",
+    "Hopeton",
+    "Lascelles",
+    "Alexander",
+    "Daniel",
+    "David",
+    "Samuel",
+    "Matthew",
+    "Jason",
+    "Mark",
+    "Paul",
+    "Peter",
+    "Stephen",
+    "Trevor",
+    "Junior",
+    "Oshane",
+    "Rushane",
+    "Jahmari",
+    "Khalil",
+    "Rajesh",
+    "Wei",
+    "José",
+    "André",
 )
 FEMALE_NAMES = (
-    "Abigail", "Alicia", "Andrea", "Annmarie", "Camille", "Carlene", "Charmaine", "Claudette",
-    "Deborah", "Donna", "Elizabeth", "Georgia", "Hyacinth", "Janet", "Jodi-Ann", "Kadian",
-    "Kerry-Ann", "Keisha", "Latoya", "Marcia", "Melissa", "Monique", "Nadine", "Natalie",
-    "Nicole", "Paulette", "Rochelle", "Sabrina", "Shanique", "Sherika", "Simone", "Stacy-Ann",
-    "Tanisha", "Tashana", "Tamara", "Yanique", "Kimberley", "Katherine", "Sandra",
-    "Patricia", "Beverley", "Marsha", "Jennifer", "Margaret", "Samantha", "Susan", "Karen",
-    "Sharon", "Joan", "Angela", "Christine", "Petrina", "Sasha-Kay", "Shantel", "Tiffany",
-    "Britney", "Chevelle", "Dionne", "Grace", "Ruth", "Victoria", "Alexandra", "Renée",
-    "Zoë", "Chloé", "Joëlle", "Mei-Ling", "Priya",
+    "Abigail",
+    "Alicia",
+    "Andrea",
+    "Annmarie",
+    "Camille",
+    "Carlene",
+    "Charmaine",
+    "Claudette",
+    "Deborah",
+    "Donna",
+    "Elizabeth",
+    "Georgia",
+    "Hyacinth",
+    "Janet",
+    "Jodi-Ann",
+    "Kadian",
+    "Kerry-Ann",
+    "Keisha",
+    "Latoya",
+    "Marcia",
+    "Melissa",
+    "Monique",
+    "Nadine",
+    "Natalie",
+    "Nicole",
+    "Paulette",
+    "Rochelle",
+    "Sabrina",
+    "Shanique",
+    "Sherika",
+    "Simone",
+    "Stacy-Ann",
+    "Tanisha",
+    "Tashana",
+    "Tamara",
+    "Yanique",
+    "Kimberley",
+    "Katherine",
+    "Sandra",
+    "Patricia",
+    "Beverley",
+    "Marsha",
+    "Jennifer",
+    "Margaret",
+    "Samantha",
+    "Susan",
+    "Karen",
+    "Sharon",
+    "Joan",
+    "Angela",
+    "Christine",
+    "Petrina",
+    "Sasha-Kay",
+    "Shantel",
+    "Tiffany",
+    "Britney",
+    "Chevelle",
+    "Dionne",
+    "Grace",
+    "Ruth",
+    "Victoria",
+    "Alexandra",
+    "Renée",
+    "Zoë",
+    "Chloé",
+    "Joëlle",
+    "Mei-Ling",
+    "Priya",
 )
 SURNAMES = (
-    "Brown", "Williams", "Campbell", "Smith", "Johnson", "Thompson", "Clarke", "Gordon",
-    "Morgan", "Reid", "Robinson", "Lewis", "Walker", "Wright", "Henry", "Grant", "Allen",
-    "Edwards", "Bailey", "Stewart", "Francis", "Graham", "Palmer", "Powell", "Anderson",
-    "Davis", "Miller", "Harris", "Scott", "Bennett", "Ellis", "Gayle", "Hylton", "McKenzie",
-    "McLean", "Simpson", "Spence", "Taylor", "Green", "Richards", "Samuels", "Barrett",
-    "Blake", "Chin", "Lee", "Mahfood", "Issa", "Hendrickson", "Wong", "Chen", "Lyn", "Chung",
-    "Ramdial", "Persaud", "Bogle", "Dixon", "Ferguson", "Forbes", "Hall", "Hamilton",
-    "Jarrett", "Lindo", "Murray", "Nelson", "O'Connor", "Pinnock", "Rowe", "Salmon", "Shaw",
-    "Sinclair", "Tulloch", "Vassell", "Whyte", "Wilson", "Young", "Bryan", "Cunningham",
-    "Dennis", "Ebanks", "Fong", "Goulbourne", "Haughton", "Ivey", "Kerr", "Lawrence",
-    "Maxwell", "Nembhard", "Ormsby", "Pryce", "Quallo", "Rattray", "Stephenson", "Tomlinson",
-    "Usher", "Vernon", "Watson", "Beckford", "Chambers", "Daley", "Facey", "Gooden", "Hinds",
-    "Jackson", "Lamont", "McFarlane", "Mitchell", "Neil", "Peart", "Russell", "Shirley",
-    "Townsend", "Witter", "Ashman", "Mullings", "Sterling", "Coke", "DaCosta", "de Souza",
-    "Hew", "Lue", "Ramsay", "Wynter",
+    "Brown",
+    "Williams",
+    "Campbell",
+    "Smith",
+    "Johnson",
+    "Thompson",
+    "Clarke",
+    "Gordon",
+    "Morgan",
+    "Reid",
+    "Robinson",
+    "Lewis",
+    "Walker",
+    "Wright",
+    "Henry",
+    "Grant",
+    "Allen",
+    "Edwards",
+    "Bailey",
+    "Stewart",
+    "Francis",
+    "Graham",
+    "Palmer",
+    "Powell",
+    "Anderson",
+    "Davis",
+    "Miller",
+    "Harris",
+    "Scott",
+    "Bennett",
+    "Ellis",
+    "Gayle",
+    "Hylton",
+    "McKenzie",
+    "McLean",
+    "Simpson",
+    "Spence",
+    "Taylor",
+    "Green",
+    "Richards",
+    "Samuels",
+    "Barrett",
+    "Blake",
+    "Chin",
+    "Lee",
+    "Mahfood",
+    "Issa",
+    "Hendrickson",
+    "Wong",
+    "Chen",
+    "Lyn",
+    "Chung",
+    "Ramdial",
+    "Persaud",
+    "Bogle",
+    "Dixon",
+    "Ferguson",
+    "Forbes",
+    "Hall",
+    "Hamilton",
+    "Jarrett",
+    "Lindo",
+    "Murray",
+    "Nelson",
+    "O'Connor",
+    "Pinnock",
+    "Rowe",
+    "Salmon",
+    "Shaw",
+    "Sinclair",
+    "Tulloch",
+    "Vassell",
+    "Whyte",
+    "Wilson",
+    "Young",
+    "Bryan",
+    "Cunningham",
+    "Dennis",
+    "Ebanks",
+    "Fong",
+    "Goulbourne",
+    "Haughton",
+    "Ivey",
+    "Kerr",
+    "Lawrence",
+    "Maxwell",
+    "Nembhard",
+    "Ormsby",
+    "Pryce",
+    "Quallo",
+    "Rattray",
+    "Stephenson",
+    "Tomlinson",
+    "Usher",
+    "Vernon",
+    "Watson",
+    "Beckford",
+    "Chambers",
+    "Daley",
+    "Facey",
+    "Gooden",
+    "Hinds",
+    "Jackson",
+    "Lamont",
+    "McFarlane",
+    "Mitchell",
+    "Neil",
+    "Peart",
+    "Russell",
+    "Shirley",
+    "Townsend",
+    "Witter",
+    "Ashman",
+    "Mullings",
+    "Sterling",
+    "Coke",
+    "DaCosta",
+    "de Souza",
+    "Hew",
+    "Lue",
+    "Ramsay",
+    "Wynter",
 )
 NICKNAMES: dict[str, tuple[str, ...]] = {
-    "Robert": ("Bob", "Rob", "Bobby"), "William": ("Bill", "Will", "Billy"),
-    "Elizabeth": ("Liz", "Beth", "Lizzie"), "James": ("Jim", "Jimmy"),
-    "Katherine": ("Kate", "Kathy"), "Michael": ("Mike",), "Richard": ("Rick", "Ricky"),
-    "Anthony": ("Tony",), "Christopher": ("Chris",), "Patricia": ("Pat", "Patty"),
-    "Andrew": ("Andy", "Drew"), "Nicholas": ("Nick",), "Joseph": ("Joe",),
-    "Deborah": ("Debbie", "Deb"), "Kimberley": ("Kim",), "Abigail": ("Abby",),
-    "Alexander": ("Alex",), "Samantha": ("Sam",), "Jennifer": ("Jen", "Jenny"),
-    "Margaret": ("Maggie", "Peggy"), "Sandra": ("Sandy",), "Beverley": ("Bev",),
-    "Donovan": ("Don",), "Daniel": ("Dan", "Danny"), "Samuel": ("Sam",), "Matthew": ("Matt",),
-    "Stephen": ("Steve",), "Susan": ("Sue",), "Christine": ("Chris",), "Victoria": ("Vicky",),
-    "Alexandra": ("Alex",), "Ricardo": ("Ricky",), "Natalie": ("Nat",), "Nicole": ("Nikki",),
-    "Rochelle": ("Shelly",), "Tamara": ("Tammy",), "David": ("Dave",), "Peter": ("Pete",),
+    "Robert": ("Bob", "Rob", "Bobby"),
+    "William": ("Bill", "Will", "Billy"),
+    "Elizabeth": ("Liz", "Beth", "Lizzie"),
+    "James": ("Jim", "Jimmy"),
+    "Katherine": ("Kate", "Kathy"),
+    "Michael": ("Mike",),
+    "Richard": ("Rick", "Ricky"),
+    "Anthony": ("Tony",),
+    "Christopher": ("Chris",),
+    "Patricia": ("Pat", "Patty"),
+    "Andrew": ("Andy", "Drew"),
+    "Nicholas": ("Nick",),
+    "Joseph": ("Joe",),
+    "Deborah": ("Debbie", "Deb"),
+    "Kimberley": ("Kim",),
+    "Abigail": ("Abby",),
+    "Alexander": ("Alex",),
+    "Samantha": ("Sam",),
+    "Jennifer": ("Jen", "Jenny"),
+    "Margaret": ("Maggie", "Peggy"),
+    "Sandra": ("Sandy",),
+    "Beverley": ("Bev",),
+    "Donovan": ("Don",),
+    "Daniel": ("Dan", "Danny"),
+    "Samuel": ("Sam",),
+    "Matthew": ("Matt",),
+    "Stephen": ("Steve",),
+    "Susan": ("Sue",),
+    "Christine": ("Chris",),
+    "Victoria": ("Vicky",),
+    "Alexandra": ("Alex",),
+    "Ricardo": ("Ricky",),
+    "Natalie": ("Nat",),
+    "Nicole": ("Nikki",),
+    "Rochelle": ("Shelly",),
+    "Tamara": ("Tammy",),
+    "David": ("Dave",),
+    "Peter": ("Pete",),
 }
 TRADES = (
-    "Hardware", "Auto Parts", "Pharmacy", "Supermarket", "Wholesale", "Bakery", "Jerk Centre",
-    "Restaurant", "Bar & Grill", "Beauty Salon", "Barber Shop", "Beauty Supplies",
-    "Construction", "Plumbing Services", "Electrical Services", "Printery", "Tours",
-    "Car Rental", "Insurance Brokers", "Accounting Services", "Dental Clinic",
-    "Medical Centre", "Furniture", "Appliances", "Fashion", "Boutique", "Service Station",
-    "Logistics", "Trucking", "Farm Supplies", "Coffee", "Guest House", "Villas",
-    "Photography", "Events", "Catering", "Tech Solutions", "Computer Services",
-    "Security Services", "Cleaning Services", "Realty", "Motors", "Tyre Shop", "Cookshop",
-    "Patty Shop", "Gym", "Learning Centre", "Optical", "Garden Centre", "Hair & Nails",
+    "Hardware",
+    "Auto Parts",
+    "Pharmacy",
+    "Supermarket",
+    "Wholesale",
+    "Bakery",
+    "Jerk Centre",
+    "Restaurant",
+    "Bar & Grill",
+    "Beauty Salon",
+    "Barber Shop",
+    "Beauty Supplies",
+    "Construction",
+    "Plumbing Services",
+    "Electrical Services",
+    "Printery",
+    "Tours",
+    "Car Rental",
+    "Insurance Brokers",
+    "Accounting Services",
+    "Dental Clinic",
+    "Medical Centre",
+    "Furniture",
+    "Appliances",
+    "Fashion",
+    "Boutique",
+    "Service Station",
+    "Logistics",
+    "Trucking",
+    "Farm Supplies",
+    "Coffee",
+    "Guest House",
+    "Villas",
+    "Photography",
+    "Events",
+    "Catering",
+    "Tech Solutions",
+    "Computer Services",
+    "Security Services",
+    "Cleaning Services",
+    "Realty",
+    "Motors",
+    "Tyre Shop",
+    "Cookshop",
+    "Patty Shop",
+    "Gym",
+    "Learning Centre",
+    "Optical",
+    "Garden Centre",
+    "Hair & Nails",
 )
 CATEGORY = {t: t.replace("&", "and") for t in TRADES}
 PLACES = (
-    "Blue Mountain", "Montego Bay", "Ocho Rios", "Negril", "Portmore", "Half Way Tree",
-    "Liguanea", "Mandeville", "Port Antonio", "Runaway Bay", "Savanna-la-Mar",
-    "Spanish Town", "May Pen", "Falmouth", "Lucea", "Morant Bay", "Black River",
-    "Treasure Beach", "Discovery Bay", "Yallahs", "Constant Spring", "New Kingston",
-    "Cross Roads", "Papine", "Hope Road", "Boston", "Irish Town", "Linstead", "Old Harbour",
+    "Blue Mountain",
+    "Montego Bay",
+    "Ocho Rios",
+    "Negril",
+    "Portmore",
+    "Half Way Tree",
+    "Liguanea",
+    "Mandeville",
+    "Port Antonio",
+    "Runaway Bay",
+    "Savanna-la-Mar",
+    "Spanish Town",
+    "May Pen",
+    "Falmouth",
+    "Lucea",
+    "Morant Bay",
+    "Black River",
+    "Treasure Beach",
+    "Discovery Bay",
+    "Yallahs",
+    "Constant Spring",
+    "New Kingston",
+    "Cross Roads",
+    "Papine",
+    "Hope Road",
+    "Boston",
+    "Irish Town",
+    "Linstead",
+    "Old Harbour",
     "Christiana",
 )
 ADJECTIVES = (
-    "Island", "Caribbean", "Yard", "Irie", "Tropical", "Sunshine", "Royal", "Golden", "Coral",
-    "Emerald", "Sunrise", "Reggae", "Paradise", "Lion Heart", "Zion", "Rising Star",
-    "One Love", "Ital", "Big Yard", "Front Line",
+    "Island",
+    "Caribbean",
+    "Yard",
+    "Irie",
+    "Tropical",
+    "Sunshine",
+    "Royal",
+    "Golden",
+    "Coral",
+    "Emerald",
+    "Sunrise",
+    "Reggae",
+    "Paradise",
+    "Lion Heart",
+    "Zion",
+    "Rising Star",
+    "One Love",
+    "Ital",
+    "Big Yard",
+    "Front Line",
 )
 NOUNS = (
-    "Palm", "Breeze", "Doctor Bird", "Ackee", "Mango", "Lignum Vitae", "Star", "Cove",
-    "Ridge", "Harbour", "Spice", "Hummingbird", "Bamboo", "Breadfruit", "Pimento",
-    "Sorrel", "Coconut", "Hibiscus",
+    "Palm",
+    "Breeze",
+    "Doctor Bird",
+    "Ackee",
+    "Mango",
+    "Lignum Vitae",
+    "Star",
+    "Cove",
+    "Ridge",
+    "Harbour",
+    "Spice",
+    "Hummingbird",
+    "Bamboo",
+    "Breadfruit",
+    "Pimento",
+    "Sorrel",
+    "Coconut",
+    "Hibiscus",
 )
 LEGAL_SUFFIXES = ("Ltd", "Limited", "Co. Ltd.", "Ltd.", "Company Limited", "")
 SUFFIX_WEIGHTS = (25, 25, 10, 10, 5, 25)
 
 # (town, parish, uses Kingston postal zones)
 TOWNS: tuple[tuple[str, str, bool], ...] = (
-    ("Kingston", "Kingston", True), ("Kingston", "St. Andrew", True),
-    ("Half Way Tree", "St. Andrew", False), ("Constant Spring", "St. Andrew", False),
-    ("Portmore", "St. Catherine", False), ("Spanish Town", "St. Catherine", False),
-    ("Old Harbour", "St. Catherine", False), ("Linstead", "St. Catherine", False),
-    ("Montego Bay", "St. James", False), ("Mandeville", "Manchester", False),
-    ("May Pen", "Clarendon", False), ("Ocho Rios", "St. Ann", False),
-    ("St. Ann's Bay", "St. Ann", False), ("Negril", "Westmoreland", False),
-    ("Savanna-la-Mar", "Westmoreland", False), ("Port Antonio", "Portland", False),
-    ("Morant Bay", "St. Thomas", False), ("Falmouth", "Trelawny", False),
-    ("Lucea", "Hanover", False), ("Black River", "St. Elizabeth", False),
-    ("Santa Cruz", "St. Elizabeth", False), ("Port Maria", "St. Mary", False),
-    ("Annotto Bay", "St. Mary", False), ("Christiana", "Manchester", False),
+    ("Kingston", "Kingston", True),
+    ("Kingston", "St. Andrew", True),
+    ("Half Way Tree", "St. Andrew", False),
+    ("Constant Spring", "St. Andrew", False),
+    ("Portmore", "St. Catherine", False),
+    ("Spanish Town", "St. Catherine", False),
+    ("Old Harbour", "St. Catherine", False),
+    ("Linstead", "St. Catherine", False),
+    ("Montego Bay", "St. James", False),
+    ("Mandeville", "Manchester", False),
+    ("May Pen", "Clarendon", False),
+    ("Ocho Rios", "St. Ann", False),
+    ("St. Ann's Bay", "St. Ann", False),
+    ("Negril", "Westmoreland", False),
+    ("Savanna-la-Mar", "Westmoreland", False),
+    ("Port Antonio", "Portland", False),
+    ("Morant Bay", "St. Thomas", False),
+    ("Falmouth", "Trelawny", False),
+    ("Lucea", "Hanover", False),
+    ("Black River", "St. Elizabeth", False),
+    ("Santa Cruz", "St. Elizabeth", False),
+    ("Port Maria", "St. Mary", False),
+    ("Annotto Bay", "St. Mary", False),
+    ("Christiana", "Manchester", False),
 )
 TOWN_WEIGHTS = (10, 14, 5, 4, 9, 7, 3, 2, 9, 5, 5, 4, 2, 3, 2, 2, 2, 2, 1, 2, 2, 1, 1, 1)
 KINGSTON_ZONES = {
@@ -251,56 +656,213 @@ KINGSTON_ZONES = {
     "St. Andrew": (5, 6, 8, 10, 11, 19, 20),
 }
 STREET_NAMES = (
-    "Hope", "Constant Spring", "Barbican", "Molynes", "Red Hills", "Washington", "Waltham Park",
-    "Hagley Park", "Mountain View", "Old Hope", "Lady Musgrave", "Trafalgar", "Knutsford",
-    "Oxford", "Dominica", "Seymour", "Paddington", "Arnold", "Windward", "Spanish Town",
-    "Main", "Church", "King", "Queen", "Market", "Gloucester", "Union", "Orange", "Barnett",
-    "Sunset", "Hibiscus", "Palm", "Mahogany", "Poinciana", "Cedar", "Breadnut", "Jasmine",
-    "Ocean", "Harbour", "Beechwood", "Eastwood Park", "Lyndhurst", "Mannings Hill",
+    "Hope",
+    "Constant Spring",
+    "Barbican",
+    "Molynes",
+    "Red Hills",
+    "Washington",
+    "Waltham Park",
+    "Hagley Park",
+    "Mountain View",
+    "Old Hope",
+    "Lady Musgrave",
+    "Trafalgar",
+    "Knutsford",
+    "Oxford",
+    "Dominica",
+    "Seymour",
+    "Paddington",
+    "Arnold",
+    "Windward",
+    "Spanish Town",
+    "Main",
+    "Church",
+    "King",
+    "Queen",
+    "Market",
+    "Gloucester",
+    "Union",
+    "Orange",
+    "Barnett",
+    "Sunset",
+    "Hibiscus",
+    "Palm",
+    "Mahogany",
+    "Poinciana",
+    "Cedar",
+    "Breadnut",
+    "Jasmine",
+    "Ocean",
+    "Harbour",
+    "Beechwood",
+    "Eastwood Park",
+    "Lyndhurst",
+    "Mannings Hill",
 )
-STREET_QUALIFIERS = ("Old", "New", "Upper", "Lower", "East", "West", "North", "South",
-                     "Little", "Greater")
-STREET_TYPES = (("Road", "Rd"), ("Avenue", "Ave"), ("Drive", "Dr"), ("Street", "St"),
-                ("Lane", "Ln"), ("Close", "Cl"), ("Crescent", "Cres"), ("Terrace", "Ter"))
-PERSONAL_DOMAINS = ("gmail.com", "yahoo.com", "hotmail.com", "outlook.com", "icloud.com",
-                    "cwjamaica.com")
+STREET_QUALIFIERS = (
+    "Old",
+    "New",
+    "Upper",
+    "Lower",
+    "East",
+    "West",
+    "North",
+    "South",
+    "Little",
+    "Greater",
+)
+STREET_TYPES = (
+    ("Road", "Rd"),
+    ("Avenue", "Ave"),
+    ("Drive", "Dr"),
+    ("Street", "St"),
+    ("Lane", "Ln"),
+    ("Close", "Cl"),
+    ("Crescent", "Cres"),
+    ("Terrace", "Ter"),
+)
+PERSONAL_DOMAINS = (
+    "gmail.com",
+    "yahoo.com",
+    "hotmail.com",
+    "outlook.com",
+    "icloud.com",
+    "cwjamaica.com",
+)
 PERSONAL_DOMAIN_WEIGHTS = (55, 20, 10, 5, 5, 5)
-JOB_TITLES = ("Owner", "Director", "Manager", "Operations Manager", "Accountant",
-              "Office Manager", "Sales Rep", "Purchasing Officer", "Supervisor", "Clerk",
-              "CEO", "Administrator", "Procurement Manager", "Financial Controller")
-REPS = ("Kemar Lewis", "Shanique Brown", "Omar Thompson", "Tashana Reid", "Damion Clarke",
-        "Nadine Walker", "Ricardo Chin", "Alicia Gordon")
-LEAD_STATUSES = ("New", "Open", "In Progress", "Open Deal", "Unqualified", "Attempted to Contact",
-                 "Connected", "Customer")
+JOB_TITLES = (
+    "Owner",
+    "Director",
+    "Manager",
+    "Operations Manager",
+    "Accountant",
+    "Office Manager",
+    "Sales Rep",
+    "Purchasing Officer",
+    "Supervisor",
+    "Clerk",
+    "CEO",
+    "Administrator",
+    "Procurement Manager",
+    "Financial Controller",
+)
+REPS = (
+    "Kemar Lewis",
+    "Shanique Brown",
+    "Omar Thompson",
+    "Tashana Reid",
+    "Damion Clarke",
+    "Nadine Walker",
+    "Ricardo Chin",
+    "Alicia Gordon",
+)
+LEAD_STATUSES = (
+    "New",
+    "Open",
+    "In Progress",
+    "Open Deal",
+    "Unqualified",
+    "Attempted to Contact",
+    "Connected",
+    "Customer",
+)
 SEGMENTS = ("SMB", "Retail", "Wholesale", "Hospitality", "Professional", "Individual", "")
-SHEET_STATUSES = ("Hot", "hot", "Warm", "warm", "Cold", "Follow up", "Called", "Not interested",
-                  "Closed", "")
-SHEET_NOTES = ("met at expo", "wants price list", "call back Tuesday", "referred by client",
-               "interested in bulk order", "asked for samples", "no answer", "left voicemail",
-               "send quote", "WhatsApp only", "", "", "", "")
+SHEET_STATUSES = (
+    "Hot",
+    "hot",
+    "Warm",
+    "warm",
+    "Cold",
+    "Follow up",
+    "Called",
+    "Not interested",
+    "Closed",
+    "",
+)
+SHEET_NOTES = (
+    "met at expo",
+    "wants price list",
+    "call back Tuesday",
+    "referred by client",
+    "interested in bulk order",
+    "asked for samples",
+    "no answer",
+    "left voicemail",
+    "send quote",
+    "WhatsApp only",
+    "",
+    "",
+    "",
+    "",
+)
 ITEMS: tuple[tuple[str, float], ...] = (
-    ("Blue Mountain Coffee 1lb", 4800.0), ("Jerk Seasoning 10oz", 950.0),
-    ("Consultation", 7500.0), ("Delivery", 1500.0), ("Cement Bag 42.5kg", 1650.0),
-    ("Zinc Sheet 10ft", 3900.0), ("Paint 1gal", 6200.0), ("Tyre 195/65R15", 14500.0),
-    ("Oil Change", 6500.0), ("Haircut", 1500.0), ("Gel Manicure", 4500.0),
-    ("Catering (per head)", 2800.0), ("Photography Session", 25000.0),
-    ("Laptop Repair", 9000.0), ("Printer Ink", 5200.0), ("Office Chair", 18500.0),
-    ("Patties (dozen)", 3000.0), ("Bulla Cake (case)", 2400.0), ("Tour Package", 12000.0),
-    ("Car Rental (day)", 8500.0), ("Security Guard (shift)", 9800.0),
-    ("Cleaning Service", 11000.0), ("Insurance Premium", 22000.0), ("Rum Punch (case)", 16800.0),
+    ("Blue Mountain Coffee 1lb", 4800.0),
+    ("Jerk Seasoning 10oz", 950.0),
+    ("Consultation", 7500.0),
+    ("Delivery", 1500.0),
+    ("Cement Bag 42.5kg", 1650.0),
+    ("Zinc Sheet 10ft", 3900.0),
+    ("Paint 1gal", 6200.0),
+    ("Tyre 195/65R15", 14500.0),
+    ("Oil Change", 6500.0),
+    ("Haircut", 1500.0),
+    ("Gel Manicure", 4500.0),
+    ("Catering (per head)", 2800.0),
+    ("Photography Session", 25000.0),
+    ("Laptop Repair", 9000.0),
+    ("Printer Ink", 5200.0),
+    ("Office Chair", 18500.0),
+    ("Patties (dozen)", 3000.0),
+    ("Bulla Cake (case)", 2400.0),
+    ("Tour Package", 12000.0),
+    ("Car Rental (day)", 8500.0),
+    ("Security Guard (shift)", 9800.0),
+    ("Cleaning Service", 11000.0),
+    ("Insurance Premium", 22000.0),
+    ("Rum Punch (case)", 16800.0),
 )
 _ITEM_IDS = {name: str(i) for i, (name, _) in enumerate(ITEMS, start=1)}
 POS_CHANNELS = ("card", "Card", "cash", "Cash", "bank transfer", "Lynk", "debit card", "cheque")
-INTERACTION_TYPES = (("call", "Call", "Phone Call", "call"), ("whatsapp", "WhatsApp", "WA"),
-                     ("email", "Email", "E-mail"), ("visit", "Visit", "In person", "site visit"),
-                     ("meeting", "Meeting", "Zoom"))
+INTERACTION_TYPES = (
+    ("call", "Call", "Phone Call", "call"),
+    ("whatsapp", "WhatsApp", "WA"),
+    ("email", "Email", "E-mail"),
+    ("visit", "Visit", "In person", "site visit"),
+    ("meeting", "Meeting", "Zoom"),
+)
 INTERACTION_TYPE_WEIGHTS = (35, 25, 15, 15, 10)
-SUBJECTS = ("Follow-up", "Price enquiry", "Quote sent", "Delivery issue", "Payment reminder",
-            "New order", "Intro call", "Product demo", "Complaint", "Renewal", "")
+SUBJECTS = (
+    "Follow-up",
+    "Price enquiry",
+    "Quote sent",
+    "Delivery issue",
+    "Payment reminder",
+    "New order",
+    "Intro call",
+    "Product demo",
+    "Complaint",
+    "Renewal",
+    "",
+)
 OUTCOMES = ("Follow-up", "Won", "Lost", "No answer", "Left message", "Scheduled", "Quoted", "")
-BIOS = ("Kingston based", "Living my best life", "God first", "Proud Jamaican",
-        "Foodie | Traveller", "Entrepreneur", "Nurse", "Teacher", "Photographer", "DJ",
-        "Lawyer", "Engineer", "Blessed & highly favoured", "UWI alumni", "")
+BIOS = (
+    "Kingston based",
+    "Living my best life",
+    "God first",
+    "Proud Jamaican",
+    "Foodie | Traveller",
+    "Entrepreneur",
+    "Nurse",
+    "Teacher",
+    "Photographer",
+    "DJ",
+    "Lawyer",
+    "Engineer",
+    "Blessed & highly favoured",
+    "UWI alumni",
+    "",
+)
 BIOS_FEMALE = (*BIOS, "Mom of 2", "Wife | Mother | Believer", "Nail tech")
 BIOS_MALE = (*BIOS, "Dad | Husband | Coach", "Football fanatic", "Selector")
 
@@ -537,11 +1099,30 @@ class _Address:
 
 
 class _Business:
-    __slots__ = ("address", "category", "domain", "email", "handle", "id", "index", "mobile",
-                 "name", "phone", "suffix")
+    __slots__ = (
+        "address",
+        "category",
+        "domain",
+        "email",
+        "handle",
+        "id",
+        "index",
+        "mobile",
+        "name",
+        "phone",
+        "suffix",
+    )
 
-    def __init__(self, index: int, name: str, trade: str, rng: Random, numbers: _Numbers,
-                 mobiles: _Numbers, slugs: set[str]) -> None:
+    def __init__(
+        self,
+        index: int,
+        name: str,
+        trade: str,
+        rng: Random,
+        numbers: _Numbers,
+        mobiles: _Numbers,
+        slugs: set[str],
+    ) -> None:
         self.index = index
         self.id = f"B{index:06d}"
         self.name = name
@@ -556,18 +1137,25 @@ class _Business:
         slugs.add(slug)
         roll = rng.random()
         self.domain = (
-            f"{slug}.com.jm" if roll < 0.2 else f"{slug}.com" if roll < 0.4
-            else f"{slug}ja.com" if roll < 0.45 else None
+            f"{slug}.com.jm"
+            if roll < 0.2
+            else f"{slug}.com"
+            if roll < 0.4
+            else f"{slug}ja.com"
+            if roll < 0.45
+            else None
         )
         if self.domain is not None:
-            self.email: str | None = f"info@{self.domain}" if rng.random() < 0.75 else \
-                f"sales@{self.domain}"
+            self.email: str | None = (
+                f"info@{self.domain}" if rng.random() < 0.75 else f"sales@{self.domain}"
+            )
         elif rng.random() < 0.6:
             self.email = f"{slug}{_pick(rng, ('', 'ja', '876', 'jm'))}@gmail.com"
         else:
             self.email = None
         self.handle = (
-            f"{slug}{_pick(rng, ('', '', '_ja', 'ja', '876', '_jm'))}" if rng.random() < 0.5
+            f"{slug}{_pick(rng, ('', '', '_ja', 'ja', '876', '_jm'))}"
+            if rng.random() < 0.5
             else None
         )
 
@@ -591,12 +1179,27 @@ class _Business:
 
 
 class _Person:
-    __slots__ = ("address", "business", "dob", "email", "family", "female", "given", "handle",
-                 "household_email", "id", "index", "landline", "mobile", "old_mobile",
-                 "work_email")
+    __slots__ = (
+        "address",
+        "business",
+        "dob",
+        "email",
+        "family",
+        "female",
+        "given",
+        "handle",
+        "household_email",
+        "id",
+        "index",
+        "landline",
+        "mobile",
+        "old_mobile",
+        "work_email",
+    )
 
-    def __init__(self, index: int, address: _Address, landline: str | None,
-                 household_email: str | None) -> None:
+    def __init__(
+        self, index: int, address: _Address, landline: str | None, household_email: str | None
+    ) -> None:
         self.index = index
         self.id = f"P{index:07d}"
         self.address = address
@@ -666,14 +1269,18 @@ class _Files:
         self.truth_f = open(out_dir / "truth.jsonl", "wb")  # noqa: SIM115
 
     def close(self, stamp: str) -> None:
-        for f in (self.crm_f, self.sheets_f, self.inter_f, self.pos_f, self.instagram_f,
-                  self.truth_f):
+        for f in (
+            self.crm_f,
+            self.sheets_f,
+            self.inter_f,
+            self.pos_f,
+            self.instagram_f,
+            self.truth_f,
+        ):
             f.close()
         self.directory_f.write(b"\n]\n")
         self.directory_f.close()
-        self.customers_f.write(
-            b'\n]}, "time": ' + orjson.dumps(stamp) + b"}\n"
-        )
+        self.customers_f.write(b'\n]}, "time": ' + orjson.dumps(stamp) + b"}\n")
         self.customers_f.close()
         self.receipts_f.close()
         self.invoices_f.write(b'\n], "SalesReceipt": [')
@@ -684,9 +1291,18 @@ class _Files:
         self.receipts_path.unlink()
 
     def abort(self) -> None:
-        for f in (self.crm_f, self.sheets_f, self.inter_f, self.pos_f, self.instagram_f,
-                  self.truth_f, self.directory_f, self.customers_f, self.invoices_f,
-                  self.receipts_f):
+        for f in (
+            self.crm_f,
+            self.sheets_f,
+            self.inter_f,
+            self.pos_f,
+            self.instagram_f,
+            self.truth_f,
+            self.directory_f,
+            self.customers_f,
+            self.invoices_f,
+            self.receipts_f,
+        ):
             f.close()
         self.receipts_path.unlink(missing_ok=True)
 
@@ -706,8 +1322,9 @@ def _company_key(text: str) -> str | None:
 
 
 class _Generator:
-    def __init__(self, out_dir: Path, people: int, seed: int,
-                 progress: Callable[[int], None] | None) -> None:
+    def __init__(
+        self, out_dir: Path, people: int, seed: int, progress: Callable[[int], None] | None
+    ) -> None:
         self.rng = Random(seed)
         self.seed = seed
         self.people = people
@@ -751,8 +1368,13 @@ class _Generator:
         self.derived.add(full)
         self.files.truth_f.write(
             orjson.dumps(
-                {"type": "record", "key": full, "entity": biz.id, "kind": "business",
-                 "derived": True}
+                {
+                    "type": "record",
+                    "key": full,
+                    "entity": biz.id,
+                    "kind": "business",
+                    "derived": True,
+                }
             )
             + b"\n"
         )
@@ -779,8 +1401,9 @@ class _Generator:
             return _typo(self.rng, p.family), True
         return p.family, False
 
-    def full_name(self, p: _Person, nickname_rate: float, swap_rate: float,
-                  case_rate: float) -> tuple[str, bool]:
+    def full_name(
+        self, p: _Person, nickname_rate: float, swap_rate: float, case_rate: float
+    ) -> tuple[str, bool]:
         rng = self.rng
         given, d1 = self.given_as_written(p, nickname_rate)
         family, d2 = self.family_as_written(p)
@@ -849,8 +1472,14 @@ class _Generator:
     # ---- bad values ---------------------------------------------------------------------
 
     BAD_PHONES = ("n/a call me", "876-55-123", "call me", "555-12", "ask for Tanya", "8765")
-    BAD_EMAILS = ("bob at gmail", "no email", "jdoe@", "@gmail.com", "marlon@@yahoo.com",
-                  "see notes")
+    BAD_EMAILS = (
+        "bob at gmail",
+        "no email",
+        "jdoe@",
+        "@gmail.com",
+        "marlon@@yahoo.com",
+        "see notes",
+    )
 
     def long_text(self) -> str:
         return ("Customer called again about the order; " * 40)[:1500]
@@ -945,7 +1574,8 @@ class _Generator:
             row["reviewCount"] = _rr(rng, 1, 400)
         if rng.random() < 0.7:
             row["hours"] = (
-                {"Mon-Fri": "8:00-17:00", "Sat": "9:00-14:00"} if rng.random() < 0.6
+                {"Mon-Fri": "8:00-17:00", "Sat": "9:00-14:00"}
+                if rng.random() < 0.6
                 else "Mon-Sat 8am-6pm"
             )
         if bad:
@@ -1018,7 +1648,7 @@ class _Generator:
         return {
             "CreateTime": f"{d.isoformat()}T{h:02d}:{m:02d}:00-05:00",
             "LastUpdatedTime": f"{(d + timedelta(days=_rr(self.rng, 0, 400))).isoformat()}"
-                               f"T{h:02d}:{m:02d}:00-05:00",
+            f"T{h:02d}:{m:02d}:00-05:00",
         }
 
     def instagram_business_row(self, biz: _Business) -> None:
@@ -1030,7 +1660,7 @@ class _Generator:
             "username": biz.handle if rng.random() < 0.9 else "@" + biz.handle,
             "full_name": biz.name + (" 🇯🇲" if rng.random() < 0.1 else ""),
             "biography": f"{biz.category} in {town} | Open Mon-Sat"
-                         + (" | DM to order" if rng.random() < 0.4 else ""),
+            + (" | DM to order" if rng.random() < 0.4 else ""),
             "business_category_name": biz.category,
             "follower_count": int(rng.paretovariate(1.2) * 300),
             "following_count": _rr(rng, 50, 2000),
@@ -1076,13 +1706,24 @@ class _Generator:
         name = biz.display(rng, 0.3)
         phone = _fmt_phone(rng, biz.mobile or biz.phone) if rng.random() < 0.8 else ""
         addr = biz.address
-        location = addr.town if rng.random() < 0.6 else (
-            addr.parish if rng.random() < 0.5 else f"{addr.town}, {addr.parish}"
+        location = (
+            addr.town
+            if rng.random() < 0.6
+            else (addr.parish if rng.random() < 0.5 else f"{addr.town}, {addr.parish}")
         )
-        row = [lead_id, "", name, phone, (biz.email or "") if rng.random() < 0.5 else "",
-               location, ("@" + biz.handle) if biz.handle and rng.random() < 0.5 else "",
-               _pick(rng, SHEET_NOTES), _pick(rng, REPS).split()[0],
-               _pick(rng, SHEET_STATUSES), self.sheet_date()]
+        row = [
+            lead_id,
+            "",
+            name,
+            phone,
+            (biz.email or "") if rng.random() < 0.5 else "",
+            location,
+            ("@" + biz.handle) if biz.handle and rng.random() < 0.5 else "",
+            _pick(rng, SHEET_NOTES),
+            _pick(rng, REPS).split()[0],
+            _pick(rng, SHEET_STATUSES),
+            self.sheet_date(),
+        ]
         if bad:
             self.make_sheet_bad(row)
         self.files.sheets.writerow(row)
@@ -1126,10 +1767,7 @@ class _Generator:
             size = min(_HOUSEHOLD_SIZE.pick(rng), self.people - n)
             address = _Address(rng)
             shared_family = _pick(rng, SURNAMES)
-            landline = (
-                self.landlines.take()
-                if rng.random() < (0.6 if size > 1 else 0.25) else None
-            )
+            landline = self.landlines.take() if rng.random() < (0.6 if size > 1 else 0.25) else None
             household_email = None
             if size > 1 and rng.random() < 0.08:
                 household_email = (
@@ -1148,9 +1786,15 @@ class _Generator:
                 if rng.random() < 0.8:
                     pattern = rng.random()
                     local = (
-                        f"{g}.{f}{n}" if pattern < 0.35 else f"{g}{f}{n}" if pattern < 0.6
-                        else f"{g[0]}{f}{n}" if pattern < 0.8 else f"{f}.{g}{n}"
-                        if pattern < 0.9 else f"{g}_{f}{n}"
+                        f"{g}.{f}{n}"
+                        if pattern < 0.35
+                        else f"{g}{f}{n}"
+                        if pattern < 0.6
+                        else f"{g[0]}{f}{n}"
+                        if pattern < 0.8
+                        else f"{f}.{g}{n}"
+                        if pattern < 0.9
+                        else f"{g}_{f}{n}"
                     )
                     p.email = f"{local}@{_PERSONAL_DOMAIN.pick(rng)}"
                 if rng.random() < 0.55:
@@ -1158,14 +1802,20 @@ class _Generator:
                     p.business = biz
                     if biz.domain and rng.random() < 0.6:
                         p.work_email = (
-                            f"{g}.{f}@{biz.domain}" if rng.random() < 0.6
+                            f"{g}.{f}@{biz.domain}"
+                            if rng.random() < 0.6
                             else f"{g[0]}{f}@{biz.domain}"
                         )
                 if rng.random() < 0.3:
                     pattern = rng.random()
                     p.handle = (
-                        f"{g}_{f[0]}{n}" if pattern < 0.3 else f"{g}.{f}.{n}" if pattern < 0.6
-                        else f"iam{g}{n}" if pattern < 0.75 else f"{g}{f}_{n}"
+                        f"{g}_{f[0]}{n}"
+                        if pattern < 0.3
+                        else f"{g}.{f}.{n}"
+                        if pattern < 0.6
+                        else f"iam{g}{n}"
+                        if pattern < 0.75
+                        else f"{g}{f}_{n}"
                     )
                 self.write_person(p)
                 if len(self.referral_pool) < 2000:
@@ -1242,11 +1892,23 @@ class _Generator:
                     referred = f"{rgiven} {rfamily}"
                 referral = (rid, referred)
         row = [
-            cid, given, family, email, phone, mobile, company,
+            cid,
+            given,
+            family,
+            email,
+            phone,
+            mobile,
+            company,
             _pick(rng, JOB_TITLES) if p.business is not None and rng.random() < 0.7 else "",
-            street, city, parish, _pick(rng, LEAD_STATUSES), _pick(rng, SEGMENTS), referred,
+            street,
+            city,
+            parish,
+            _pick(rng, LEAD_STATUSES),
+            _pick(rng, SEGMENTS),
+            referred,
             _fmt_date(rng, p.dob, "dmy") if p.dob and rng.random() < 0.5 else "",
-            self.crm_created(), _pick(rng, REPS),
+            self.crm_created(),
+            _pick(rng, REPS),
         ]
         if bad:
             kind = rng.random()
@@ -1268,8 +1930,15 @@ class _Generator:
         if referral is not None:
             self.referrals += 1
             self.files.truth_f.write(
-                orjson.dumps({"type": "referral", "referrer": referral[0], "referred": p.id,
-                              "record": f"crm:{cid}", "written_as": referral[1]})
+                orjson.dumps(
+                    {
+                        "type": "referral",
+                        "referrer": referral[0],
+                        "referred": p.id,
+                        "record": f"crm:{cid}",
+                        "written_as": referral[1],
+                    }
+                )
                 + b"\n"
             )
         if p.business is not None and company:
@@ -1305,8 +1974,9 @@ class _Generator:
             "MetaData": self.qbo_meta(),
         }
         if rng.random() < 0.1:
-            row["Title"] = "Mrs." if p.female and rng.random() < 0.5 else (
-                "Ms." if p.female else "Mr.")
+            row["Title"] = (
+                "Mrs." if p.female and rng.random() < 0.5 else ("Ms." if p.female else "Mr.")
+            )
         if email:
             row["PrimaryEmailAddr"] = {"Address": email}
         if mobile:
@@ -1354,18 +2024,32 @@ class _Generator:
         addr = p.address
         roll = rng.random()
         location = (
-            "" if roll < 0.2 else addr.town if roll < 0.6 else addr.parish if roll < 0.8
+            ""
+            if roll < 0.2
+            else addr.town
+            if roll < 0.6
+            else addr.parish
+            if roll < 0.8
             else f"{addr.town}, {addr.parish}"
         )
         handle = ""
         if p.handle and rng.random() < 0.4:
             handle = (
-                "@" + p.handle if rng.random() < 0.6
-                else f"https://www.instagram.com/{p.handle}/"
+                "@" + p.handle if rng.random() < 0.6 else f"https://www.instagram.com/{p.handle}/"
             )
-        row = [lead_id, name, business, phone, email, location, handle,
-               _pick(rng, SHEET_NOTES), _pick(rng, REPS).split()[0],
-               _pick(rng, SHEET_STATUSES), self.sheet_date()]
+        row = [
+            lead_id,
+            name,
+            business,
+            phone,
+            email,
+            location,
+            handle,
+            _pick(rng, SHEET_NOTES),
+            _pick(rng, REPS).split()[0],
+            _pick(rng, SHEET_STATUSES),
+            self.sheet_date(),
+        ]
         if bad:
             self.make_sheet_bad(row)
         self.files.sheets.writerow(row)
@@ -1433,13 +2117,24 @@ class _Generator:
             h, m = _rr(rng, 8, 19), _rr(rng, 60)
             roll = rng.random()
             when = (
-                f"{d.isoformat()} {h:02d}:{m:02d}" if roll < 0.5
-                else f"{d.isoformat()}T{h:02d}:{m:02d}:00" if roll < 0.8
+                f"{d.isoformat()} {h:02d}:{m:02d}"
+                if roll < 0.5
+                else f"{d.isoformat()}T{h:02d}:{m:02d}:00"
+                if roll < 0.8
                 else f"{d.day:02d}/{d.month:02d}/{d.year} {h % 12 or 12}:{m:02d} "
-                     f"{'AM' if h < 12 else 'PM'}"
+                f"{'AM' if h < 12 else 'PM'}"
             )
-            row = [iid, source, record_id, kind, when, _pick(rng, REPS), _pick(rng, SUBJECTS),
-                   "", _pick(rng, OUTCOMES)]
+            row = [
+                iid,
+                source,
+                record_id,
+                kind,
+                when,
+                _pick(rng, REPS),
+                _pick(rng, SUBJECTS),
+                "",
+                _pick(rng, OUTCOMES),
+            ]
             bad = rng.random() < BAD_RATE_ACTIVITIES
             if bad:
                 roll = rng.random()
@@ -1468,15 +2163,26 @@ class _Generator:
                 amount = round(amount / 155, 2)
             roll = rng.random()
             amount_text = (
-                f"{amount:.2f}" if roll < 0.6 else f"{amount:,.2f}" if roll < 0.8
-                else f"J${amount:,.2f}" if currency != "USD" else f"{amount:.2f}"
+                f"{amount:.2f}"
+                if roll < 0.6
+                else f"{amount:,.2f}"
+                if roll < 0.8
+                else f"J${amount:,.2f}"
+                if currency != "USD"
+                else f"{amount:.2f}"
             )
             if amount < 0 and rng.random() < 0.5:
                 amount_text = f"({-amount:,.2f})"
-            row = [f"POS-{self.pos_seq:08d}", source, record_id,
-                   d.isoformat() if rng.random() < 0.7 else f"{d.day:02d}/{d.month:02d}/{d.year}",
-                   amount_text, currency, _pick(rng, POS_CHANNELS),
-                   _pick(rng, ITEMS)[0] if rng.random() < 0.7 else ""]
+            row = [
+                f"POS-{self.pos_seq:08d}",
+                source,
+                record_id,
+                d.isoformat() if rng.random() < 0.7 else f"{d.day:02d}/{d.month:02d}/{d.year}",
+                amount_text,
+                currency,
+                _pick(rng, POS_CHANNELS),
+                _pick(rng, ITEMS)[0] if rng.random() < 0.7 else "",
+            ]
             bad = rng.random() < BAD_RATE_ACTIVITIES
             if bad:
                 row[4] = _pick(rng, ("see receipt", "TBD", "", "abc"))
@@ -1494,15 +2200,24 @@ class _Generator:
                 qty = 1 + int(rng.random() * 4)
                 amount = round(price * qty, 2)
                 total += amount
-                lines.append({
-                    "Id": str(n), "LineNum": n, "Amount": amount, "Description": item,
-                    "DetailType": "SalesItemLineDetail",
-                    "SalesItemLineDetail": {"ItemRef": {"value": _ITEM_IDS[item], "name": item},
-                                            "Qty": qty, "UnitPrice": price},
-                })
+                lines.append(
+                    {
+                        "Id": str(n),
+                        "LineNum": n,
+                        "Amount": amount,
+                        "Description": item,
+                        "DetailType": "SalesItemLineDetail",
+                        "SalesItemLineDetail": {
+                            "ItemRef": {"value": _ITEM_IDS[item], "name": item},
+                            "Qty": qty,
+                            "UnitPrice": price,
+                        },
+                    }
+                )
             total = round(total, 2)
-            lines.append({"Amount": total, "DetailType": "SubTotalLineDetail",
-                          "SubTotalLineDetail": {}})
+            lines.append(
+                {"Amount": total, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}
+            )
             d = date.fromordinal(_rr(rng, _D2016 + 1500, _D2025))
             self.doc_seq += 1
             row: dict[str, Any] = {
@@ -1515,8 +2230,9 @@ class _Generator:
                 "TotalAmt": total,
             }
             if rng.random() < 0.15:
-                row["PrivateNote"] = _pick(rng, ("Deliver before noon", "Paid by cheque",
-                                                 "Call before delivery", "Net 30"))
+                row["PrivateNote"] = _pick(
+                    rng, ("Deliver before noon", "Paid by cheque", "Call before delivery", "Net 30")
+                )
             bad = rng.random() < BAD_RATE_ACTIVITIES
             if bad:
                 del row["CustomerRef"]  # a walk-in sale with no customer
@@ -1531,8 +2247,10 @@ class _Generator:
                 self.receipt_seq += 1
                 row["Id"] = str(self.receipt_seq)
                 row["Balance"] = 0
-                row["PaymentMethodRef"] = {"value": "1", "name": _pick(rng, ("Cash", "Visa",
-                                                                             "MasterCard"))}
+                row["PaymentMethodRef"] = {
+                    "value": "1",
+                    "name": _pick(rng, ("Cash", "Visa", "MasterCard")),
+                }
                 row["DepositToAccountRef"] = {"value": "4", "name": "Undeposited Funds"}
                 self.files.receipts.add(row)
             self.count("qbo_transactions.json", bad, False)

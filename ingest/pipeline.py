@@ -43,8 +43,16 @@ INLINE_ROWS = 5_000  # smaller inputs are prepared in-process: workers cost more
 # Graph label of each item, and the statements that look up / create / replace it.
 STATEMENTS: dict[str, tuple[str, str, str]] = {
     "Record": ("ingest/lookup_records", "ingest/create_records", "ingest/upsert_records"),
-    "Interaction": ("ingest/lookup_interactions", "ingest/create_interactions", "ingest/upsert_interactions"),
-    "Transaction": ("ingest/lookup_transactions", "ingest/create_transactions", "ingest/upsert_transactions"),
+    "Interaction": (
+        "ingest/lookup_interactions",
+        "ingest/create_interactions",
+        "ingest/upsert_interactions",
+    ),
+    "Transaction": (
+        "ingest/lookup_transactions",
+        "ingest/create_transactions",
+        "ingest/upsert_transactions",
+    ),
 }
 
 
@@ -300,7 +308,10 @@ def _chunks(rows: Iterator[RawRow], size: int) -> Iterator[list[RawRow]]:
 
 
 def new_run_id() -> str:
-    return datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + f"-{os.getpid()}-{time.monotonic_ns() % 100_000}"
+    return (
+        datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+        + f"-{os.getpid()}-{time.monotonic_ns() % 100_000}"
+    )
 
 
 def ingest_rows(

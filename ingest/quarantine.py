@@ -71,7 +71,9 @@ class Quarantine:
                 if line.strip():
                     yield QuarantineEntry(**json.loads(line))
 
-    def pending(self, *, profile: str | None = None, file: str | None = None) -> list[QuarantineEntry]:
+    def pending(
+        self, *, profile: str | None = None, file: str | None = None
+    ) -> list[QuarantineEntry]:
         resolved = self._resolved()
         return [
             e

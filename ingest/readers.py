@@ -85,7 +85,9 @@ def read_rows(path: Path, profile: SourceProfile) -> Iterator[RawRow]:
         return _read_json(path, profile)
     if suffix in {".jsonl", ".ndjson"}:
         return _read_jsonl(path)
-    raise SourceFileError(path, f"unknown file type {suffix!r}: expected .csv, .xlsx, .json or .jsonl")
+    raise SourceFileError(
+        path, f"unknown file type {suffix!r}: expected .csv, .xlsx, .json or .jsonl"
+    )
 
 
 def _check_header(path: Path, header: list[str], profile: SourceProfile) -> list[str]:
@@ -107,7 +109,9 @@ def _read_csv(path: Path, profile: SourceProfile) -> Iterator[RawRow]:
     with path.open("r", encoding=encoding, newline="") as handle:
         sample = handle.read(65536)
         handle.seek(0)
-        delimiter = "\t" if path.suffix.lower() == ".tsv" or sample.count("\t") > sample.count(",") else ","
+        delimiter = (
+            "\t" if path.suffix.lower() == ".tsv" or sample.count("\t") > sample.count(",") else ","
+        )
         reader = csv.reader(handle, delimiter=delimiter, strict=True)
         try:
             header = next(reader)
@@ -204,7 +208,9 @@ def _read_json(path: Path, profile: SourceProfile) -> Iterator[RawRow]:
         with path.open("r", encoding=encoding) as handle:
             document = json.load(handle)
     except json.JSONDecodeError as exc:
-        raise SourceFileError(path, f"not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        raise SourceFileError(
+            path, f"not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+        ) from None
     try:
         rows = list(profile.rows_from_json(document))
     except ValueError as exc:
@@ -215,7 +221,9 @@ def _read_json(path: Path, profile: SourceProfile) -> Iterator[RawRow]:
         if isinstance(item, dict):
             yield RawRow(index, item)
         else:
-            yield RawRow(index, {"_raw": item}, f"row {index} is a {type(item).__name__}, not an object")
+            yield RawRow(
+                index, {"_raw": item}, f"row {index} is a {type(item).__name__}, not an object"
+            )
 
 
 def _read_jsonl(path: Path) -> Iterator[RawRow]:
@@ -229,12 +237,17 @@ def _read_jsonl(path: Path) -> Iterator[RawRow]:
             try:
                 item = json.loads(text)
             except json.JSONDecodeError as exc:
-                yield RawRow(number, {"_raw": text[:2000]}, f"not valid JSON: {exc.msg} at column {exc.colno}")
+                yield RawRow(
+                    number,
+                    {"_raw": text[:2000]},
+                    f"not valid JSON: {exc.msg} at column {exc.colno}",
+                )
                 continue
             if not isinstance(item, dict):
-                yield RawRow(number, {"_raw": item}, f"line holds a {type(item).__name__}, not an object")
+                yield RawRow(
+                    number, {"_raw": item}, f"line holds a {type(item).__name__}, not an object"
+                )
                 continue
             yield RawRow(number, item)
     if data_rows == 0:
         raise SourceFileError(path, "the file holds only blank lines")
-

@@ -1,13 +1,13 @@
 """Source profiles: one per export format, looked up by name (`--source`).
 
-    crm-contacts      crm           CRM contacts CSV (persons, their companies)
-    qbo-customers     qbo           QuickBooks Online Customer JSON
-    qbo-transactions  qbo           QuickBooks Online Invoice / SalesReceipt JSON
-    sheets-leads      sheets        Google Sheets lead list CSV
-    directory         directory     business directory listings JSON
-    instagram         instagram     Instagram public profiles JSONL
-    interactions      interactions  interactions CSV (calls, visits, ...)
-    transactions      pos           point-of-sale / bank transactions CSV
+crm-contacts      crm           CRM contacts CSV (persons, their companies)
+qbo-customers     qbo           QuickBooks Online Customer JSON
+qbo-transactions  qbo           QuickBooks Online Invoice / SalesReceipt JSON
+sheets-leads      sheets        Google Sheets lead list CSV
+directory         directory     business directory listings JSON
+instagram         instagram     Instagram public profiles JSONL
+interactions      interactions  interactions CSV (calls, visits, ...)
+transactions      pos           point-of-sale / bank transactions CSV
 """
 
 from __future__ import annotations

@@ -377,7 +377,6 @@ def drop_empty(fields: Mapping[str, PropertyValue]) -> dict[str, PropertyValue]:
     return {k: v for k, v in fields.items() if v is not None and v != "" and v != []}
 
 
-
 def as_row(model: type[M], row: Any) -> M:
     """`row` as the profile's row model: a validated row as is, a raw mapping validated."""
     if isinstance(row, model):

@@ -66,6 +66,7 @@ def query_rows(document: Any, entities: tuple[str, ...]) -> list[Mapping[str, An
     for entity in entities:
         rows = response.get(entity)
         if isinstance(rows, list):
-            found.extend({**row, "_entity": entity} if isinstance(row, dict) else row
-                         for row in rows)
+            found.extend(
+                {**row, "_entity": entity} if isinstance(row, dict) else row for row in rows
+            )
     return found

@@ -65,11 +65,9 @@ class CrmContactRow(c.RowModel):
 
     @model_validator(mode="after")
     def _identifies_someone(self) -> CrmContactRow:
-        if not (self.first_name or self.last_name or self.email or self.phone
-                or self.mobile_phone):
+        if not (self.first_name or self.last_name or self.email or self.phone or self.mobile_phone):
             raise ValueError(
-                "no first_name, last_name, email, phone or mobile_phone: "
-                "the row identifies no one"
+                "no first_name, last_name, email, phone or mobile_phone: the row identifies no one"
             )
         return self
 
@@ -87,8 +85,7 @@ class CrmContactsProfile(SourceProfile):
     def to_items(self, row: Any) -> list[SourceItem]:
         row = c.as_row(CrmContactRow, row)
         items: list[SourceItem] = []
-        fields = c.person_fields("first_name/last_name", given=row.first_name,
-                                 family=row.last_name)
+        fields = c.person_fields("first_name/last_name", given=row.first_name, family=row.last_name)
         org = c.company("company", row.company)
         works_at: str | None = None
         if org is not None:
@@ -96,8 +93,9 @@ class CrmContactsProfile(SourceProfile):
             items.append(business)
             works_at = business.key
         addresses = []
-        place = c.address("street_address", row.street_address, city=row.city,
-                          parish_raw=row.parish)
+        place = c.address(
+            "street_address", row.street_address, city=row.city, parish_raw=row.parish
+        )
         if place is not None:
             addresses.append(place)
         fields.update(

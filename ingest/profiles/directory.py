@@ -97,8 +97,14 @@ class DirectoryProfile(SourceProfile):
         addr = row.address
         addresses: list[AddressEvidence] = []
         if addr is not None:
-            place = c.address("address", addr.street, addr.street2, city=addr.city,
-                              parish_raw=addr.parish, postal=addr.postalCode)
+            place = c.address(
+                "address",
+                addr.street,
+                addr.street2,
+                city=addr.city,
+                parish_raw=addr.parish,
+                postal=addr.postalCode,
+            )
             if place is not None:
                 addresses.append(place)
         phones: list[str] = []

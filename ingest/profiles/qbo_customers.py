@@ -67,8 +67,9 @@ class QboCustomerRow(c.RowModel):
                 self.Mobile and self.Mobile.FreeFormNumber,
             )
         )
-        if not (self.DisplayName or self.GivenName or self.FamilyName or self.CompanyName
-                or has_id):
+        if not (
+            self.DisplayName or self.GivenName or self.FamilyName or self.CompanyName or has_id
+        ):
             raise ValueError(
                 "no DisplayName, GivenName, FamilyName, CompanyName, email or phone: "
                 "the customer identifies no one"
@@ -133,13 +134,17 @@ class QboCustomersProfile(SourceProfile):
             "balance": c.money("Balance", row.Balance),
             "currency": currency(row.CurrencyRef),
             "active": row.Active,
-            "created": c.iso_date("MetaData.CreateTime",
-                                  row.MetaData.CreateTime if row.MetaData else None),
-            "updated": c.iso_date("MetaData.LastUpdatedTime",
-                                  row.MetaData.LastUpdatedTime if row.MetaData else None),
+            "created": c.iso_date(
+                "MetaData.CreateTime", row.MetaData.CreateTime if row.MetaData else None
+            ),
+            "updated": c.iso_date(
+                "MetaData.LastUpdatedTime", row.MetaData.LastUpdatedTime if row.MetaData else None
+            ),
         }
-        emails = c.emails("PrimaryEmailAddr.Address",
-                          row.PrimaryEmailAddr.Address if row.PrimaryEmailAddr else None)
+        emails = c.emails(
+            "PrimaryEmailAddr.Address",
+            row.PrimaryEmailAddr.Address if row.PrimaryEmailAddr else None,
+        )
         phones = c.uniq(
             c.phones("PrimaryPhone.FreeFormNumber", _phone(row.PrimaryPhone))
             + c.phones("Mobile.FreeFormNumber", _phone(row.Mobile))
@@ -150,8 +155,9 @@ class QboCustomersProfile(SourceProfile):
         items: list[SourceItem] = []
         works_at: str | None = None
         if is_person:
-            fields = c.person_fields("GivenName/FamilyName", given=row.GivenName,
-                                     family=row.FamilyName)
+            fields = c.person_fields(
+                "GivenName/FamilyName", given=row.GivenName, family=row.FamilyName
+            )
             if row.Title and "title" not in fields:
                 fields["title"] = row.Title
             if row.MiddleName:

@@ -74,7 +74,7 @@ class QboTransactionRow(c.RowModel):
 
     @property
     def entity_type(self) -> str:
-        """"invoice" or "salesreceipt"."""
+        """ "invoice" or "salesreceipt"."""
         if self.entity:
             kind = ENTITY_TYPES.get(self.entity.lower())
             if kind is None:
@@ -124,7 +124,8 @@ class QboTransactionsProfile(SourceProfile):
         items = c.uniq(
             (
                 line.SalesItemLineDetail.ItemRef.name
-                if line.SalesItemLineDetail and line.SalesItemLineDetail.ItemRef
+                if line.SalesItemLineDetail
+                and line.SalesItemLineDetail.ItemRef
                 and line.SalesItemLineDetail.ItemRef.name
                 else line.Description
             )

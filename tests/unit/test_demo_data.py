@@ -148,7 +148,8 @@ def test_truth_covers_every_record(
             except ValidationError:
                 continue
             row_keys.update(
-                item.key for item in _items_or_none(profile, row)
+                item.key
+                for item in _items_or_none(profile, row)
                 if isinstance(item, EvidenceRecord) and ":org:" not in item.key
             )
     for key, t in record_truth.items():

