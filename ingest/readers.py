@@ -15,6 +15,7 @@ import json
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import zip_longest
 from pathlib import Path
 from typing import Any
 
@@ -94,7 +95,8 @@ def _check_header(path: Path, header: list[str], profile: SourceProfile) -> list
     names = [snake_header(h) for h in header]
     if not any(names):
         raise SourceFileError(path, "the first row is not a header (no column names)")
-    missing = sorted(profile.required_columns - set(names))
+    present = set(names)
+    missing = sorted(c for c in profile.required_columns if not profile.accepted_names(c) & present)
     if missing:
         raise SourceFileError(
             path,
@@ -146,6 +148,10 @@ def _read_csv(path: Path, profile: SourceProfile) -> Iterator[RawRow]:
                              f"row has {len(fields)} fields, the header has {width}{spans}; "
                              "probably broken quoting")  # fmt: skip
                 continue
+            if start - 1 > line and _holds_a_row(fields, delimiter, width):
+                yield RawRow(line, row, f"a quoted field spans lines {line}-{start - 1} and holds "
+                             "what looks like a whole row: probably broken quoting (a stray quote)")  # fmt: skip
+                continue
             long = next((n for n, f in row.items() if len(f) > MAX_FIELD_CHARS), None)
             if long is not None:
                 yield RawRow(line, {k: v[:200] for k, v in row.items()},
@@ -157,29 +163,45 @@ def _read_csv(path: Path, profile: SourceProfile) -> Iterator[RawRow]:
             raise SourceFileError(path, "the file has a header but no data rows")
 
 
+def _holds_a_row(fields: list[str], delimiter: str, width: int) -> bool:
+    """A line inside a multi-line field that splits into a full row: a swallowed row."""
+    return width > 2 and any(
+        line.count(delimiter) >= width - 1
+        for field in fields if "\n" in field
+        for line in field.splitlines()[1:]
+    )  # fmt: skip
+
+
 def _read_xlsx(path: Path, profile: SourceProfile) -> Iterator[RawRow]:
     from openpyxl import load_workbook
 
     try:
-        # data_only: a formula cell gives the value Excel last computed, not its formula.
+        # data_only: a formula cell gives the value Excel last computed, not its formula;
+        # the second view shows the formulas, to catch those saved without a value.
         book = load_workbook(path, read_only=True, data_only=True)
+        formulas_book = load_workbook(path, read_only=True, data_only=False)
     except Exception as exc:  # openpyxl raises many kinds for a corrupt file
         raise SourceFileError(path, f"not a readable XLSX workbook: {exc}") from None
     try:
         sheet = book.worksheets[0]
         rows = sheet.iter_rows(values_only=True)
+        formula_rows = formulas_book.worksheets[0].iter_rows(values_only=True)
+        next(formula_rows, None)
         header = next(rows, None)
         if header is None:
             raise SourceFileError(path, "empty workbook (the first sheet has no rows)")
         names = _check_header(path, ["" if h is None else str(h) for h in header], profile)
         data_rows = 0
-        for number, values in enumerate(rows, start=2):
+        for number, (values, formula_values) in enumerate(zip_longest(rows, formula_rows), start=2):
             if values is None or all(v is None or str(v).strip() == "" for v in values):
                 continue
             data_rows += 1
             row = {n: _cell_text(v) for n, v in zip(names, values, strict=False) if n}
-            formula = next((n for n, v in zip(names, values, strict=False)
-                            if isinstance(v, str) and v.startswith("=")), None)  # fmt: skip
+            formula = next(
+                (n for n, v, f in zip(names, values, formula_values or (), strict=False)
+                 if v is None and isinstance(f, str) and f.startswith("=")),
+                None,
+            )  # fmt: skip
             if formula is not None:
                 # No cached value was saved with the workbook: we cannot know what it shows.
                 yield RawRow(number, row, f"cell {formula!r} holds a formula with no saved "
@@ -190,6 +212,7 @@ def _read_xlsx(path: Path, profile: SourceProfile) -> Iterator[RawRow]:
             raise SourceFileError(path, "the workbook has a header but no data rows")
     finally:
         book.close()
+        formulas_book.close()
 
 
 def _cell_text(value: Any) -> str:

@@ -2,11 +2,11 @@
 // example: {"key": "crm:EX1"}
 MATCH (r:Record {key: $key})
 RETURN r AS record,
-       [(r)-[:HAS_EMAIL]->(x) | x.value] AS emails,
-       [(r)-[:HAS_PHONE]->(x) | x.e164] AS phones,
-       [(r)-[:LOCATED_AT]->(x) | x.key] AS addresses,
-       [(r)-[:HAS_HANDLE]->(x) | x.key] AS handles,
-       [(r)-[:HAS_WEBSITE]->(x) | x.domain] AS websites,
+       [(r)-[:HAS_EMAIL]->(e) | e.value] AS emails,
+       [(r)-[:HAS_PHONE]->(p) | p.e164] AS phones,
+       [(r)-[:LOCATED_AT]->(a) | a.key] AS addresses,
+       [(r)-[:HAS_HANDLE]->(h) | h.key] AS handles,
+       [(r)-[:HAS_WEBSITE]->(w) | w.domain] AS websites,
        [(r)-[:WORKS_AT]->(b) | b.key] AS works_at,
        size([(r)-[:HAS_INTERACTION]->(i) | i]) AS interactions,
        size([(r)-[:HAS_TRANSACTION]->(t) | t]) AS transactions

@@ -52,6 +52,11 @@ class SourceProfile(ABC):
         expected = " or ".join(".".join(p) for p in self.json_paths) or "a JSON array"
         raise ValueError(f"expected {expected} at the top of the document")
 
+    def accepted_names(self, column: str) -> set[str]:
+        """The header names that satisfy a required column: itself and its aliases."""
+        aliases: Mapping[str, tuple[str, ...]] = getattr(self.row_model, "aliases", {})
+        return {column, *aliases.get(column, ())}
+
     def parse(self, raw: Mapping[str, Any]) -> BaseModel:
         """Validate one raw row; pydantic's ValidationError names the bad field."""
         return self.row_model.model_validate(raw)
