@@ -23,7 +23,8 @@ from ingest.readers import SourceFileError
 app = typer.Typer(help="c360: graph-centric customer intelligence.", no_args_is_help=True)
 quarantine_app = typer.Typer(help="Rows that could not be ingested.", no_args_is_help=True)
 app.add_typer(quarantine_app, name="quarantine")
-console = Console()
+# Piped output (make demo, CI logs) gets a width that fits the summary tables.
+console = Console(width=None if sys.stdout.isatty() else 120)
 err = Console(stderr=True)
 
 

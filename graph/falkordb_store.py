@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import redis
@@ -16,7 +16,7 @@ from graph.catalogue import Catalogue, split_statements
 from graph.encoding import rows_header
 from graph.errors import GraphStoreError, MissingParameter, ReadOnlyViolation
 from graph.model import NODE_KEYS
-from graph.store import Row, batched
+from graph.store import CatalogueStore, Row
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ def encode_params(params: dict[str, Any]) -> str:
     return "CYPHER " + " ".join(f"{k}={stringify_param_value(v)}" for k, v in params.items()) + " "
 
 
-class FalkorDBStore:
+class FalkorDBStore(CatalogueStore):
     backend = "falkordb"
 
     def __init__(
@@ -65,25 +65,6 @@ class FalkorDBStore:
         self.graph = self.db.select_graph(graph_name)
         # Called when the connection breaks, e.g. to turn it into GraphServerCrashed.
         self._on_connection_error = on_connection_error
-
-    # -- the port ----------------------------------------------------------------
-    def run(self, name: str, params: dict[str, Any] | None = None) -> list[Row]:
-        statement = self.catalogue.get(name)
-        params = params or {}
-        statement.check(params)
-        return self._execute(statement.name, statement.text, params, read_only=not statement.writes)
-
-    def run_cypher(
-        self, text: str, params: dict[str, Any] | None = None, *, read_only: bool = True
-    ) -> list[Row]:
-        return self._execute("literal cypher", text, params or {}, read_only=read_only)
-
-    def write_batches(self, name: str, rows: Iterable[Row], batch_size: int, **params: Any) -> int:
-        written = 0
-        for batch in batched(rows, batch_size):
-            self.run(name, {**params, "rows": list(batch)})
-            written += len(batch)
-        return written
 
     def write_encoded(self, name: str, encoded_rows: list[Any]) -> None:
         """The ingest hot path: rows were encoded as Cypher literals by worker processes,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
 from typing import Any
 
 import neo4j
@@ -12,7 +11,7 @@ from neo4j.exceptions import ClientError, Neo4jError, ServiceUnavailable
 
 from graph.catalogue import Catalogue, split_statements
 from graph.errors import GraphStoreError, ReadOnlyViolation
-from graph.store import Row, batched
+from graph.store import CatalogueStore, Row
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +31,7 @@ def to_python(value: Any) -> Any:
     return value
 
 
-class Neo4jStore:
+class Neo4jStore(CatalogueStore):
     backend = "neo4j"
 
     def __init__(
@@ -48,27 +47,6 @@ class Neo4jStore:
         self.database = database
         self.timeout_s = query_timeout_ms / 1000 if query_timeout_ms else None
         self.driver = GraphDatabase.driver(uri, auth=auth)
-
-    def run(self, name: str, params: dict[str, Any] | None = None) -> list[Row]:
-        statement = self.catalogue.get(name)
-        params = params or {}
-        statement.check(params)
-        return self._execute(statement.name, statement.text, params, read_only=not statement.writes)
-
-    def run_cypher(
-        self, text: str, params: dict[str, Any] | None = None, *, read_only: bool = True
-    ) -> list[Row]:
-        return self._execute("literal cypher", text, params or {}, read_only=read_only)
-
-    def write_batches(self, name: str, rows: Iterable[Row], batch_size: int, **params: Any) -> int:
-        written = 0
-        for batch in batched(rows, batch_size):
-            self.run(name, {**params, "rows": list(batch)})
-            written += len(batch)
-        return written
-
-    def write_encoded(self, name: str, encoded_rows: list[Any]) -> None:
-        self.run(name, {"rows": encoded_rows})  # Neo4j rows are not pre-encoded
 
     def ensure_schema(self) -> None:
         for ddl in split_statements(self.catalogue.schema_file("neo4j").read_text()):

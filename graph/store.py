@@ -8,6 +8,7 @@ batch either fully applied or not at all.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any, Protocol, TypeVar
@@ -56,3 +57,41 @@ def batched(items: Iterable[T], size: int) -> Iterator[Sequence[T]]:
     iterator = iter(items)
     while chunk := list(islice(iterator, size)):
         yield chunk
+
+
+class CatalogueStore(ABC):
+    """What both adapters share: catalogue look-up, parameter checks, batching.
+
+    An adapter implements `_execute` (one statement, one atomic unit) and the schema,
+    clear and close operations of its store.
+    """
+
+    catalogue: Catalogue
+
+    def run(self, name: str, params: dict[str, Any] | None = None) -> list[Row]:
+        statement = self.catalogue.get(name)
+        params = params or {}
+        statement.check(params)
+        return self._execute(statement.name, statement.text, params, read_only=not statement.writes)
+
+    def run_cypher(
+        self, text: str, params: dict[str, Any] | None = None, *, read_only: bool = True
+    ) -> list[Row]:
+        return self._execute("literal cypher", text, params or {}, read_only=read_only)
+
+    def write_batches(self, name: str, rows: Iterable[Row], batch_size: int, **params: Any) -> int:
+        written = 0
+        for batch in batched(rows, batch_size):
+            self.run(name, {**params, "rows": list(batch)})
+            written += len(batch)
+        return written
+
+    def write_encoded(self, name: str, encoded_rows: list[Any]) -> None:
+        """Rows encoded by `graph.encoding.row_encoder(backend)`; by default they are plain rows."""
+        self.run(name, {"rows": encoded_rows})
+
+    @abstractmethod
+    def _execute(
+        self, what: str, text: str, params: dict[str, Any], *, read_only: bool
+    ) -> list[Row]:
+        """Run one statement; `what` names it in errors."""
