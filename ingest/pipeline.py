@@ -14,6 +14,7 @@ import hashlib
 import logging
 import multiprocessing
 import os
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -340,10 +341,16 @@ def ingest_rows(
     ids = iter(entry_ids) if entry_ids is not None else None
     # Workers parse while the graph server writes; the parent mostly waits on the server.
     workers = workers if workers is not None else max(1, os.cpu_count() or 1)
-    chunks = (
-        (profile.name, store.backend, ingested_at, chunk)
-        for chunk in _chunks(iter(rows), CHUNK_ROWS)
-    )
+    # Pool.imap reads its input ahead without bound; a window of chunks in flight keeps
+    # memory flat however large the file is.
+    window = threading.BoundedSemaphore(max(4, 4 * workers))
+
+    def windowed() -> Iterator[tuple[str, str, int, list[RawRow]]]:
+        for chunk in _chunks(iter(rows), CHUNK_ROWS):
+            window.acquire()
+            yield profile.name, store.backend, ingested_at, chunk
+
+    chunks = windowed()
     pool = None
     if workers > 0 and (size_hint is None or size_hint > INLINE_ROWS):
         # fork: workers inherit the imported profiles; they touch no sockets of ours.
@@ -353,6 +360,7 @@ def ingest_rows(
         prepared = map(prepare_chunk, chunks)
     try:
         for chunk in prepared:
+            window.release()
             for row in chunk:
                 ingestor.add(row, next(ids) if ids is not None else None)
             if on_progress is not None:
