@@ -35,7 +35,9 @@ test-integration: $(STAMP)
 	$(BIN)/python -m pytest -q tests/integration
 
 bench: $(STAMP)
+	$(BIN)/pip install --quiet -e ".[dev,bench]"
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/er.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

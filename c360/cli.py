@@ -23,6 +23,8 @@ from ingest.readers import SourceFileError
 app = typer.Typer(help="c360: graph-centric customer intelligence.", no_args_is_help=True)
 quarantine_app = typer.Typer(help="Rows that could not be ingested.", no_args_is_help=True)
 app.add_typer(quarantine_app, name="quarantine")
+review_app = typer.Typer(help="The review queue of possible matches.", no_args_is_help=True)
+app.add_typer(review_app, name="review")
 # Piped output (make demo, CI logs) gets a width that fits the summary tables.
 console = Console(width=None if sys.stdout.isatty() else 120)
 err = Console(stderr=True)
@@ -258,10 +260,20 @@ def demo(
         with open_graph(settings) as store, _progress() as progress:
             summaries = _run_ingest(store, settings, files, progress, estimates)
             counts = store.run("views/graph_stats")
+            report = _resolve(store, full=True, retrain=False, progress=progress)
+            quality = _evaluate(store, folder / manifest.get("truth", "truth.jsonl"))
     except (SourceFileError, GraphStoreError) as exc:
         raise _fail(str(exc)) from None
     console.print(_summary_table(summaries))
     _print_reasons(summaries)
+    _print_resolution(report)
+    pairwise, cluster = quality["pairwise"], quality["cluster"]
+    console.print(
+        f"[bold green]identity:[/] {quality['records']:,} records -> {quality['clusters']:,} customers "
+        f"(truth: {quality['entities']:,}); pairwise precision {pairwise['precision']:.4f}, "
+        f"recall {pairwise['recall']:.4f}, F1 {pairwise['f1']:.4f}; exact clusters "
+        f"F1 {cluster['f1']:.4f}"
+    )
     totals = {r["kind"]: r["count"] for r in counts}
     console.print(
         f"[bold green]landed:[/] {sum(s.new + s.updated + s.unchanged for s in summaries):,} of "
@@ -270,6 +282,247 @@ def demo(
         f"{totals.get('Address', 0):,} addresses, {totals.get('Interaction', 0):,} interactions, "
         f"{totals.get('Transaction', 0):,} transactions"
     )
+
+
+# -- identity resolution ------------------------------------------------------------------
+def _resolver(store: Any, progress: Progress | None = None) -> Any:
+    from resolvers.identity import IdentityResolver
+
+    tasks: dict[str, Any] = {}
+
+    def report(stage: str, done: int, total: int) -> None:
+        if progress is None:
+            return
+        if stage not in tasks:
+            tasks[stage] = progress.add_task(stage, total=total or None, rate="")
+        progress.update(tasks[stage], completed=done, total=total or None)
+
+    return IdentityResolver(store, progress=report)
+
+
+def _resolve(store: Any, *, full: bool, retrain: bool, progress: Progress | None) -> Any:
+    from resolvers.identity import NotTrained
+
+    resolver = _resolver(store, progress)
+    if full or retrain:
+        return resolver.resolve_full(retrain=retrain)
+    try:
+        return resolver.resolve_records(resolver.pending())
+    except NotTrained:
+        return resolver.resolve_full()
+
+
+def _evaluate(store: Any, truth_path: Path) -> dict[str, Any]:
+    from resolvers.evaluation import evaluate
+
+    truth = {}
+    with truth_path.open("rb") as lines:
+        for line in lines:
+            entry = json.loads(line)
+            if entry.get("type") == "record" and not entry.get("bad"):
+                truth[entry["key"]] = entry["entity"]
+    predicted: dict[str, str] = {}
+    after = ""
+    while rows := store.run("resolve/assignments", {"after": after, "limit": 50_000}):
+        predicted.update((r["key"], r["customer"]) for r in rows)
+        after = rows[-1]["key"]
+    return evaluate(predicted, truth)
+
+
+def _print_resolution(report: Any) -> None:
+    console.print(
+        f"[bold green]resolved:[/] {report.records:,} records ({report.mode}), "
+        f"{report.candidate_pairs:,} candidate pairs, {report.accepted:,} accepted, "
+        f"{report.review:,} for review; customers created {report.created:,}, attached "
+        f"{report.attached:,}, merged {report.merged:,}, split {report.split:,}, unchanged "
+        f"{report.unchanged:,} ({report.seconds:,.1f} s)"
+    )
+    for kind, hubs in report.hubs.items():
+        found = ", ".join(f"{k} > {hubs.limits[k]}: {n}" for k, n in hubs.hubs.items() if n)
+        if found:
+            console.print(f"  {kind} hub identifiers (limit learnt from the data): {found}")
+    for reason in report.splits[:5]:
+        console.print(f"  split: {reason}")
+
+
+@app.command()
+def resolve(
+    full: Annotated[bool, typer.Option("--full", help="Re-resolve every record.")] = False,
+    retrain: Annotated[
+        bool, typer.Option("--retrain", help="Re-train the match model first (implies --full).")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Resolve records to customers: the new and changed ones, or all with --full."""
+    settings = _settings()
+    try:
+        with open_graph(settings) as store, _progress() as progress:
+            report = _resolve(store, full=full, retrain=retrain, progress=progress)
+    except GraphStoreError as exc:
+        raise _fail(f"graph store: {exc}") from None
+    if as_json:
+        print(json.dumps(report.as_dict(), default=str))
+    else:
+        _print_resolution(report)
+
+
+@app.command()
+def explain(
+    record_a: Annotated[str, typer.Argument(help="Record key, e.g. crm:51000012.")],
+    record_b: Annotated[str, typer.Argument(help="Record key.")],
+) -> None:
+    """Why two records match or not: every comparison and its weight."""
+    from resolvers.identity import NotTrained
+
+    settings = _settings()
+    with open_graph(settings) as store:
+        resolver = _resolver(store)
+        records = {r.key: r for r in resolver.load_records([record_a, record_b])}
+        missing = [k for k in (record_a, record_b) if k not in records]
+        if missing:
+            raise _fail(f"no record {', '.join(missing)}")
+        a, b = records[record_a], records[record_b]
+        if a.kind != b.kind:
+            raise _fail(
+                f"{a.key} is a {a.kind} record and {b.key} a {b.kind} record: never matched"
+            )
+        try:
+            explanation = resolver.scorer(a.kind).explain(a.values, b.values)
+        except NotTrained as exc:
+            raise _fail(str(exc)) from None
+    console.print(str(explanation))
+
+
+@app.command()
+def customer(
+    customer_id: Annotated[str, typer.Argument(help="Customer id.")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """A golden record, the records behind it and the decisions that made it."""
+    settings = _settings()
+    with open_graph(settings) as store:
+        rows = store.run("resolve/customer", {"id": customer_id})
+    if not rows:
+        raise _fail(f"no customer {customer_id}")
+    row = rows[0]
+    if as_json:
+        print(json.dumps(row, default=str))
+        return
+    golden = row["customer"]
+    if golden.get("status") == "merged":
+        console.print(f"{customer_id} was merged into {golden.get('merged_into')}")
+    table = Table(
+        title=f"customer {customer_id} ({golden.get('kind')}, completeness {golden.get('completeness')})"
+    )
+    table.add_column("field")
+    table.add_column("value")
+    for key in sorted(golden):
+        table.add_row(key, str(golden[key]))
+    console.print(table)
+    records = Table(title="records")
+    for column in ("record", "source", "name", "confidence", "rule"):
+        records.add_column(column)
+    for r in sorted(row["records"], key=lambda r: r["key"]):
+        records.add_row(
+            r["key"], str(r["source"]), str(r["name"]), str(r["confidence"]), str(r["rule"])
+        )
+    console.print(records)
+    decisions = Table(title="decisions")
+    for column in ("decision", "action", "actor", "reason", "undone by"):
+        decisions.add_column(column)
+    for d in sorted(row["decisions"], key=lambda d: d["at"], reverse=True):
+        decisions.add_row(d["id"], d["action"], d["actor"], d["reason"], str(d["undone_by"] or ""))
+    console.print(decisions)
+
+
+def _steward_op(run: Any) -> None:
+    from resolvers.review import StewardError, Stewardship
+
+    settings = _settings()
+    with open_graph(settings) as store:
+        try:
+            report = run(Stewardship(_resolver(store)))
+        except StewardError as exc:
+            raise _fail(str(exc)) from None
+    if report is not None:
+        _print_resolution(report)
+
+
+Actor = Annotated[str, typer.Option("--actor", help="Who decides (for the audit trail).")]
+Reason = Annotated[str, typer.Option("--reason", help="Why (for the audit trail).")]
+
+
+@review_app.command("list")
+def review_list(
+    limit: Annotated[int, typer.Option("--limit")] = 20,
+    skip: Annotated[int, typer.Option("--skip")] = 0,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Pairs waiting for a verdict, most likely matches first."""
+    from resolvers.review import Stewardship
+
+    settings = _settings()
+    with open_graph(settings) as store:
+        rows = Stewardship(_resolver(store)).queue(skip=skip, limit=limit)
+    if as_json:
+        for row in rows:
+            print(json.dumps(row, default=str))
+        return
+    table = Table(title="review queue")
+    for column in ("record a", "name a", "record b", "name b", "probability"):
+        table.add_column(column)
+    for r in rows:
+        table.add_row(r["a"], str(r["a_name"]), r["b"], str(r["b_name"]), f"{r['score']:.3f}")
+    console.print(table)
+
+
+@review_app.command("accept")
+def review_accept(
+    a: str, b: str, actor: Actor = "steward", reason: Reason = "reviewed: same"
+) -> None:
+    """The two records are the same customer."""
+    _steward_op(lambda s: s.verdict(a, b, "accepted", actor, reason))
+
+
+@review_app.command("reject")
+def review_reject(
+    a: str, b: str, actor: Actor = "steward", reason: Reason = "reviewed: different"
+) -> None:
+    """The two records are different customers."""
+    _steward_op(lambda s: s.verdict(a, b, "rejected", actor, reason))
+
+
+@review_app.command("unsure")
+def review_unsure(
+    a: str, b: str, actor: Actor = "steward", reason: Reason = "reviewed: not sure"
+) -> None:
+    """Not sure: the pair leaves the queue, nothing changes."""
+    _steward_op(lambda s: s.verdict(a, b, "unsure", actor, reason))
+
+
+@app.command()
+def merge(
+    first: str, second: str, actor: Actor = "steward", reason: Reason = "manual merge"
+) -> None:
+    """Merge two customers; the older id is kept."""
+    _steward_op(lambda s: s.merge(first, second, actor, reason))
+
+
+@app.command()
+def split(
+    customer_id: str,
+    records: Annotated[list[str], typer.Argument(help="Record keys to move to a new customer.")],
+    actor: Actor = "steward",
+    reason: Reason = "manual split",
+) -> None:
+    """Move some records of a customer into a new customer."""
+    _steward_op(lambda s: s.split(customer_id, records, actor, reason))
+
+
+@app.command()
+def undo(decision_id: str, actor: Actor = "steward", reason: Reason = "undo") -> None:
+    """Undo a merge, split or pair verdict (see `c360 customer ID` for decision ids)."""
+    _steward_op(lambda s: s.undo(decision_id, actor, reason))
 
 
 def main() -> None:  # pragma: no cover

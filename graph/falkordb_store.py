@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 import time
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +17,7 @@ from graph.catalogue import Catalogue, split_statements
 from graph.encoding import rows_header
 from graph.errors import GraphStoreError, MissingParameter, ReadOnlyViolation
 from graph.model import NODE_KEYS
-from graph.store import CatalogueStore, Row
+from graph.store import CatalogueStore, Row, check_identifier
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +74,20 @@ class FalkorDBStore(CatalogueStore):
         if statement.parameters - {"rows"}:
             raise MissingParameter(f"statement {name!r} needs more than $rows: use run()")
         self._command(statement.name, "GRAPH.QUERY", rows_header(encoded_rows) + statement.text)
+
+    def linked_components(self, label: str, key: str, rel_type: str) -> dict[str, int]:
+        """In-database `algo.WCC`; nodes without a `rel_type` edge are left out."""
+        check_identifier(label, key, rel_type)
+        rows = self._execute(
+            "linked components",
+            f"CALL algo.wcc({{nodeLabels: ['{label}'], relationshipTypes: ['{rel_type}']}}) "
+            f"YIELD node, componentId RETURN node.{key} AS key, componentId AS component",
+            {},
+            read_only=True,
+        )
+        # WCC puts every node in a component; one of its own means it has no such edge.
+        sizes = Counter(row["component"] for row in rows)
+        return {row["key"]: int(row["component"]) for row in rows if sizes[row["component"]] > 1}
 
     def ensure_schema(self) -> None:
         existing = self._existing_indexes()

@@ -9,7 +9,18 @@ Evidence layer (this is what ingest writes):
       -[:HAS_INTERACTION]->(:Interaction {key, ...})
       -[:HAS_TRANSACTION]->(:Transaction {key, ...})
 
-Identity and activity layers (Customer, Decision, ...) are added by later work.
+Identity layer (this is what `resolvers` writes; the evidence above is never rewritten):
+
+    (:Record)-[:RESOLVES_TO {confidence, rule, at}]->(:Customer {id, kind, status, ...golden})
+    (:Record)-[:SAME_AS {score, weight, status: 'accepted', by, at}]->(:Record)
+    (:Record)-[:MAYBE_SAME_AS {score, weight, status: review|rejected|unsure, by, at,
+                               explanation}]->(:Record)
+    (:Record)-[:BLOCKED_BY]->(:BlockKey {key})      candidate keys beyond shared identifiers
+    (:Decision {id, action, actor, at, reason, ...})-[:ABOUT]->(:Customer)
+    (:MatchModel {kind, params_json, trained_at})          the trained scoring model per record kind
+
+Accepted links and the other scored pairs have different types so that connected
+components (`algo.WCC`) can run over accepted links alone.
 """
 
 from __future__ import annotations
@@ -28,6 +39,10 @@ class Label(StrEnum):
     WEBSITE = "Website"
     INTERACTION = "Interaction"
     TRANSACTION = "Transaction"
+    CUSTOMER = "Customer"
+    DECISION = "Decision"
+    BLOCK_KEY = "BlockKey"
+    MATCH_MODEL = "MatchModel"
 
 
 class Rel(StrEnum):
@@ -39,6 +54,11 @@ class Rel(StrEnum):
     WORKS_AT = "WORKS_AT"
     HAS_INTERACTION = "HAS_INTERACTION"
     HAS_TRANSACTION = "HAS_TRANSACTION"
+    RESOLVES_TO = "RESOLVES_TO"
+    SAME_AS = "SAME_AS"
+    MAYBE_SAME_AS = "MAYBE_SAME_AS"
+    BLOCKED_BY = "BLOCKED_BY"
+    ABOUT = "ABOUT"
 
 
 # The property that identifies each node kind; every one is indexed and unique.
@@ -51,11 +71,16 @@ NODE_KEYS: dict[Label, str] = {
     Label.WEBSITE: "domain",
     Label.INTERACTION: "key",
     Label.TRANSACTION: "key",
+    Label.CUSTOMER: "id",
+    Label.DECISION: "id",
+    Label.BLOCK_KEY: "key",
+    Label.MATCH_MODEL: "kind",
 }
 
 # Further properties that are looked up often enough to deserve an index.
 SECONDARY_INDEXES: dict[Label, tuple[str, ...]] = {
     Label.RECORD: ("source", "kind", "name_folded", "company_key"),
+    Label.CUSTOMER: ("status",),
 }
 
 
@@ -117,6 +142,35 @@ class TransactionNode(_Node):
     ingested_at: int
 
 
+class CustomerNode(_Node):
+    id: str
+    kind: str = Field(pattern="^(person|business)$")
+    status: str = Field(pattern="^(active|merged)$")
+    created_at: int
+    updated_at: int
+    completeness: float = Field(ge=0, le=1)
+    merged_into: str | None = None
+    name: str | None = None
+
+
+class DecisionNode(_Node):
+    id: str
+    action: str
+    actor: str
+    at: int
+    reason: str
+
+
+class BlockKeyNode(_Node):
+    key: str
+
+
+class MatchModelNode(_Node):
+    kind: str
+    params_json: str
+    trained_at: int
+
+
 NODE_MODELS: dict[Label, type[_Node]] = {
     Label.RECORD: RecordNode,
     Label.EMAIL: EmailNode,
@@ -126,4 +180,8 @@ NODE_MODELS: dict[Label, type[_Node]] = {
     Label.WEBSITE: WebsiteNode,
     Label.INTERACTION: InteractionNode,
     Label.TRANSACTION: TransactionNode,
+    Label.CUSTOMER: CustomerNode,
+    Label.DECISION: DecisionNode,
+    Label.BLOCK_KEY: BlockKeyNode,
+    Label.MATCH_MODEL: MatchModelNode,
 }

@@ -8,6 +8,7 @@ batch either fully applied or not at all.
 
 from __future__ import annotations
 
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
 from itertools import islice
@@ -42,6 +43,11 @@ class GraphStore(Protocol):
         `graph.encoding.row_encoder(self.backend)`: one atomic statement."""
         ...
 
+    def linked_components(self, label: str, key: str, rel_type: str) -> dict[str, int]:
+        """Weakly connected components over `rel_type` edges between `label` nodes:
+        node `key` -> component number, for every node that has at least one such edge."""
+        ...
+
     def ensure_schema(self) -> None:
         """Create indexes and uniqueness constraints; safe to call again."""
         ...
@@ -51,6 +57,16 @@ class GraphStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def check_identifier(*names: str) -> None:
+    """Labels and property names spliced into Cypher come from our enums; make sure."""
+    for name in names:
+        if not _IDENTIFIER.match(name):
+            raise ValueError(f"not a plain Cypher identifier: {name!r}")
 
 
 def batched(items: Iterable[T], size: int) -> Iterator[Sequence[T]]:
@@ -89,6 +105,26 @@ class CatalogueStore(ABC):
     def write_encoded(self, name: str, encoded_rows: list[Any]) -> None:
         """Rows encoded by `graph.encoding.row_encoder(backend)`; by default they are plain rows."""
         self.run(name, {"rows": encoded_rows})
+
+    def linked_components(self, label: str, key: str, rel_type: str) -> dict[str, int]:
+        """Portable fallback: read the edges, component them with networkx. Adapters with
+        an in-database algorithm (FalkorDB `algo.WCC`) override this."""
+        import networkx as nx
+
+        check_identifier(label, key, rel_type)
+        edges = self._execute(
+            "linked components",
+            f"MATCH (a:{label})-[:{rel_type}]->(b:{label}) RETURN a.{key} AS a, b.{key} AS b",
+            {},
+            read_only=True,
+        )
+        graph: nx.Graph[str] = nx.Graph()
+        graph.add_edges_from((e["a"], e["b"]) for e in edges)
+        return {
+            node: number
+            for number, nodes in enumerate(nx.connected_components(graph))
+            for node in nodes
+        }
 
     @abstractmethod
     def _execute(

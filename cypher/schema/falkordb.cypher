@@ -13,3 +13,8 @@ CREATE INDEX FOR (n:Handle) ON (n.key);
 CREATE INDEX FOR (n:Website) ON (n.domain);
 CREATE INDEX FOR (n:Interaction) ON (n.key);
 CREATE INDEX FOR (n:Transaction) ON (n.key);
+CREATE INDEX FOR (n:Customer) ON (n.id);
+CREATE INDEX FOR (n:Customer) ON (n.status);
+CREATE INDEX FOR (n:Decision) ON (n.id);
+CREATE INDEX FOR (n:BlockKey) ON (n.key);
+CREATE INDEX FOR (n:MatchModel) ON (n.kind);

@@ -11,3 +11,8 @@ CREATE INDEX record_source IF NOT EXISTS FOR (n:Record) ON (n.source);
 CREATE INDEX record_kind IF NOT EXISTS FOR (n:Record) ON (n.kind);
 CREATE INDEX record_name_folded IF NOT EXISTS FOR (n:Record) ON (n.name_folded);
 CREATE INDEX record_company_key IF NOT EXISTS FOR (n:Record) ON (n.company_key);
+CREATE CONSTRAINT customer_id IF NOT EXISTS FOR (n:Customer) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT decision_id IF NOT EXISTS FOR (n:Decision) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT block_key IF NOT EXISTS FOR (n:BlockKey) REQUIRE n.key IS UNIQUE;
+CREATE CONSTRAINT match_model_kind IF NOT EXISTS FOR (n:MatchModel) REQUIRE n.kind IS UNIQUE;
+CREATE INDEX customer_status IF NOT EXISTS FOR (n:Customer) ON (n.status);

@@ -1,0 +1,190 @@
+"""Candidates: which pairs of records are worth scoring at all.
+
+Records that share an identifier node (email, phone, address, handle, website) are
+candidates; so are records that share a blocking key, for matches with no identifier in
+common: a phonetic name code, the name within a parish, the company within a city, the
+local part of an email. Blocking keys are written to the graph as `BlockKey` nodes, so an
+arriving record finds its candidates exactly as the full run does: through shared nodes.
+
+Identifiers shared by many unrelated records (an office switchboard, info@company, a
+family mailbox) are hubs: they stay evidence in scoring, where their commonness weighs
+them down, but generate no candidate pairs. The limit per identifier kind is learnt from
+the data (`hub_limits`).
+"""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import jellyfish
+import numpy as np
+
+from resolvers.config import Hubs
+from resolvers.records import ResolutionRecord
+
+# Local parts of role mailboxes: shared by design, never a person's key.
+ROLE_MAILBOXES = frozenset(
+    ["info", "sales", "admin", "contact", "office", "hello", "support", "accounts", "accounting", "billing", "mail", "enquiries", "inquiries", "reception", "service", "customerservice", "team", "hr", "jobs", "careers", "orders", "bookings", "reservations", "marketing", "noreply", "no-reply", "webmaster"]
+)
+
+IDENTIFIER_KINDS = ("email", "phone", "address", "handle", "website")
+
+
+def phonetic(text: str | None) -> str:
+    """Soundex of the letters: coarse on purpose, so dropped or doubled letters
+    ("Cambell", "Campbel") still share the code of "Campbell"."""
+    if not text:
+        return ""
+    letters = "".join(ch for ch in text.lower() if "a" <= ch <= "z")
+    return jellyfish.soundex(letters) if letters else ""
+
+
+def block_keys(record: ResolutionRecord) -> list[str]:
+    """The blocking keys of one record (kind-prefixed: persons never block with businesses)."""
+    from resolvers.nicknames import canonical_given
+
+    v = record.values
+    keys: set[str] = set()
+    prefix = "p" if record.kind == "person" else "b"
+    folded = _str(v.get("name_folded"))
+    parish = _str(v.get("parish"))
+    city = _str(v.get("city"))
+    company = _str(v.get("company_key"))
+    if record.kind == "person":
+        family = phonetic(_str(v.get("family_name")))
+        given = _str(v.get("given_name"))
+        if family and given:
+            keys.add(f"{prefix}n:{family}|{canonical_given(given)[:1]}")
+        if folded and parish:
+            keys.add(f"{prefix}np:{folded}|{parish.lower()}")
+        if company and city:
+            keys.add(f"{prefix}cc:{company}|{city}")
+    else:
+        words = (folded or "").split()
+        if words:
+            # The first word by sound and the second by its initial: "Blue Mountain Coffee".
+            keys.add(f"{prefix}n:{phonetic(words[0])}|{words[1][:1] if len(words) > 1 else ''}")
+        if company:
+            keys.add(f"{prefix}cc:{company}|{city or ''}")
+    for email in _list(v.get("email")):
+        local = email.split("@", 1)[0]
+        if len(local) >= 4 and local not in ROLE_MAILBOXES:
+            keys.add(f"{prefix}el:{local}")
+    return sorted(keys)
+
+
+@dataclass
+class HubReport:
+    """What hub detection found, per identifier kind: the learnt limit and the hubs."""
+
+    limits: dict[str, int] = field(default_factory=dict)
+    hubs: dict[str, int] = field(default_factory=dict)  # kind -> number of hub identifiers
+    largest: dict[str, tuple[str, int]] = field(default_factory=dict)
+    skipped_blocks: int = 0
+
+    def caps(self, block_limit: int) -> dict[str, int]:
+        """The `$caps` parameter of `resolve/candidates`."""
+        return {
+            **{k: self.limits.get(k, block_limit) for k in IDENTIFIER_KINDS},
+            "block": block_limit,
+        }
+
+
+def hub_limits(
+    records: Sequence[ResolutionRecord], groups: dict[tuple[str, str], list[int]], hubs: Hubs
+) -> HubReport:
+    """Learn, per identifier kind, the group size from which sharing it stops meaning
+    "same entity": the smallest size s at which, over all groups of size >= s, fewer than
+    `hubs.agreement` of the sampled record pairs agree on the name."""
+    rng = random.Random(7)
+    report = HubReport()
+    by_kind: dict[str, list[tuple[int, float, str]]] = defaultdict(list)
+    for (kind, value), members in groups.items():
+        if kind == "block" or len(members) < 2:
+            continue
+        by_kind[kind].append((len(members), _name_agreement(records, members, rng), value))
+    for kind in IDENTIFIER_KINDS:
+        stats = sorted(by_kind.get(kind, []))
+        limit = hubs.max_group
+        # Walk sizes from large to small, keeping the running agreement of groups >= s.
+        agree_sum = 0.0
+        for count, (size, agreement, _) in enumerate(reversed(stats), start=1):
+            agree_sum += agreement
+            if size >= hubs.min_limit and agree_sum / count < hubs.agreement:
+                limit = min(limit, size - 1)
+        report.limits[kind] = max(limit, hubs.min_limit - 1)
+        hub_groups = [(size, value) for size, _, value in stats if size > report.limits[kind]]
+        report.hubs[kind] = len(hub_groups)
+        if hub_groups:
+            size, value = max(hub_groups)
+            report.largest[kind] = (value, size)
+    return report
+
+
+def _name_agreement(
+    records: Sequence[ResolutionRecord], members: list[int], rng: random.Random
+) -> float:
+    sample = members if len(members) <= 12 else rng.sample(members, 12)
+    names = [_name_code(records[i]) for i in sample]
+    pairs = [(a, b) for i, a in enumerate(names) for b in names[i + 1 :] if a and b]
+    if not pairs:
+        return 1.0
+    return sum(a == b for a, b in pairs) / len(pairs)
+
+
+def _name_code(record: ResolutionRecord) -> str:
+    v = record.values
+    if record.kind == "person":
+        return phonetic(_str(v.get("family_name")) or _str(v.get("name_folded")))
+    return _str(v.get("company_key")) or phonetic(_str(v.get("name_folded")))
+
+
+def group_records(
+    records: Sequence[ResolutionRecord], blocks: Sequence[list[str]]
+) -> dict[tuple[str, str], list[int]]:
+    """Record indices per shared node: ("email", value), ..., ("block", key)."""
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, record in enumerate(records):
+        for kind, value in record.identifiers():
+            groups[(kind, f"{record.kind}|{value}")].append(i)
+        for key in blocks[i]:
+            groups[("block", key)].append(i)
+    return groups
+
+
+def candidate_pairs(
+    records: Sequence[ResolutionRecord],
+    groups: dict[tuple[str, str], list[int]],
+    report: HubReport,
+    block_limit: int,
+) -> np.ndarray:
+    """Unique index pairs (i < j), shape (n, 2), from every group within its limit."""
+    chunks: list[np.ndarray] = []
+    for (kind, _), members in groups.items():
+        size = len(members)
+        if size < 2:
+            continue
+        limit = block_limit if kind == "block" else report.limits.get(kind, block_limit)
+        if size > limit:
+            report.skipped_blocks += kind == "block"
+            continue
+        idx = np.asarray(members, dtype=np.int64)
+        left, right = np.triu_indices(size, k=1)
+        chunks.append(np.stack([idx[left], idx[right]], axis=1))
+    if not chunks:
+        return np.empty((0, 2), dtype=np.int64)
+    pairs = np.concatenate(chunks)
+    pairs.sort(axis=1)
+    # Same-kind pairs only: identifier groups are kind-prefixed, blocks too.
+    return np.unique(pairs, axis=0)
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _list(value: object) -> list[str]:
+    return [v for v in value if v] if isinstance(value, list) else []

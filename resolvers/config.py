@@ -1,0 +1,101 @@
+"""Every tunable of identity resolution, in one place.
+
+The thresholds here are the shipped defaults: the service, the CLI and the benchmarks
+all read them from this module, so a figure measured "at the default threshold" is the
+figure a user gets.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+
+class Thresholds(BaseModel):
+    """Match probabilities (0..1) that route a scored pair."""
+
+    # At or above: the pair is a match, linked without a human.
+    accept: float = 0.95
+    # At or above (and below `accept`): the pair waits in the review queue.
+    review: float = 0.5
+    # Below: two records of one cluster contradict each other so strongly that the
+    # cluster must have been chained together through a weak link, and is split there.
+    contradiction: float = 0.001
+
+
+DEFAULT_THRESHOLDS = Thresholds()
+
+
+class Rule(StrEnum):
+    """How a golden-record field chooses among the values of its records."""
+
+    TRUST = "trust"  # from the most trusted source (then the most recent)
+    RECENT = "recent"  # the most recently ingested value
+    FREQUENT = "frequent"  # the value most records agree on (then trust)
+    LONGEST = "longest"  # the fullest form ("Robert" over "Bob", "R.")
+
+
+class Survivorship(BaseModel):
+    """Which value survives into the golden record, field by field."""
+
+    # Most trusted first; sources not listed come after, in name order.
+    source_trust: list[str] = ["qbo", "crm", "pos", "directory", "sheets", "instagram"]
+    rules: dict[str, Rule] = {
+        "name": Rule.LONGEST,
+        "given_name": Rule.LONGEST,
+        "family_name": Rule.TRUST,
+        "dob": Rule.FREQUENT,
+        "email": Rule.FREQUENT,
+        "phone": Rule.FREQUENT,
+        "address": Rule.RECENT,
+        "parish": Rule.FREQUENT,
+        "city": Rule.FREQUENT,
+        "company_key": Rule.TRUST,
+        "website": Rule.FREQUENT,
+        "handle": Rule.FREQUENT,
+    }
+    # The fields profile completeness counts, per kind of customer.
+    completeness_fields: dict[str, list[str]] = {
+        "person": [
+            "name",
+            "given_name",
+            "family_name",
+            "dob",
+            "email",
+            "phone",
+            "address",
+            "parish",
+            "company_key",
+        ],
+        "business": ["name", "email", "phone", "address", "parish", "website", "handle"],
+    }
+
+
+class Hubs(BaseModel):
+    """Detection of identifiers shared by many unrelated records (switchboards, info@)."""
+
+    # An identifier kind's hub limit is the smallest group size from which most record
+    # pairs sharing such an identifier are different people (their names disagree).
+    min_limit: int = 3
+    agreement: float = 0.5
+    # Groups larger than this are never expanded into pairs, whatever the data says.
+    max_group: int = 200
+    # A blocking key (a name code, a name in a parish) groups more loosely than an
+    # identifier, so its blocks may be larger before they are skipped.
+    block_limit: int = 100
+
+
+class ResolverConfig(BaseModel):
+    thresholds: Thresholds = Field(default_factory=Thresholds)
+    survivorship: Survivorship = Field(default_factory=Survivorship)
+    hubs: Hubs = Field(default_factory=Hubs)
+    # Clusters up to this size get every pair inside scored by the chaining guard.
+    guard_max_cluster: int = 60
+    # EM trains on at most this many candidate pairs (a random sample beyond).
+    train_pairs: int = 500_000
+    page_size: int = 5_000
+    write_batch: int = 2_000
+
+
+DEFAULT_CONFIG = ResolverConfig()

@@ -1,0 +1,86 @@
+"""Golden records: one `Customer` per cluster, its fields chosen by survivorship rules.
+
+The rules live in `resolvers.config.Survivorship`; this module only applies them. Every
+record keeps its own values in the evidence layer: the golden record is derived, and is
+rebuilt whenever its cluster changes.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from typing import Any
+
+from resolvers.config import Rule, Survivorship
+from resolvers.records import ResolutionRecord
+
+# Identifier fields whose every distinct value the golden record also lists.
+LIST_FIELDS = {
+    "email": "emails",
+    "phone": "phones",
+    "address": "addresses",
+    "website": "websites",
+    "handle": "handles",
+}
+
+
+def golden_fields(records: Sequence[ResolutionRecord], rules: Survivorship) -> dict[str, Any]:
+    """The survived fields of one cluster, plus completeness, record count and sources."""
+    trust = {source: rank for rank, source in enumerate(rules.source_trust)}
+    kind = _majority_kind(records)
+    out: dict[str, Any] = {}
+    for field, rule in rules.rules.items():
+        candidates = [(value, record) for record in records for value in _values(record, field)]
+        if candidates:
+            out[field] = _choose(candidates, rule, trust)
+    # All distinct values of the identifier fields, for search and the 360 view.
+    for field, plural in LIST_FIELDS.items():
+        values = sorted({v for record in records for v in _values(record, field)})
+        if values:
+            out[plural] = values
+    wanted = rules.completeness_fields.get(kind, [])
+    out["completeness"] = (
+        round(sum(1 for f in wanted if out.get(f)) / len(wanted), 3) if wanted else 0.0
+    )
+    out["record_count"] = len(records)
+    out["sources"] = sorted({r.source for r in records})
+    out["kind"] = kind
+    return out
+
+
+def _majority_kind(records: Sequence[ResolutionRecord]) -> str:
+    counts = Counter(r.kind for r in records)
+    return "person" if counts["person"] >= counts["business"] else "business"
+
+
+def _values(record: ResolutionRecord, field: str) -> list[str]:
+    if field == "name":
+        return [record.name] if record.name else []
+    if field in ("given_name", "family_name"):
+        # Stored lower-cased for comparison; the golden record shows them capitalised.
+        value = record.values.get(field)
+        return [value.title()] if isinstance(value, str) and value else []
+    value = record.values.get(field)
+    if isinstance(value, list):
+        return [v for v in value if v]
+    return [value] if value else []
+
+
+def _choose(
+    candidates: list[tuple[str, ResolutionRecord]], rule: Rule, trust: dict[str, int]
+) -> str:
+    def trust_rank(record: ResolutionRecord) -> tuple[int, str]:
+        return (trust.get(record.source, len(trust)), record.source)
+
+    def tie_break(item: tuple[str, ResolutionRecord]) -> tuple[Any, ...]:
+        value, record = item
+        return (trust_rank(record), -record.ingested_at, record.key, value)
+
+    if rule is Rule.TRUST:
+        return min(candidates, key=tie_break)[0]
+    if rule is Rule.RECENT:
+        return min(candidates, key=lambda c: (-c[1].ingested_at, *tie_break(c)))[0]
+    if rule is Rule.LONGEST:
+        return min(candidates, key=lambda c: (-len(c[0].replace(".", "")), *tie_break(c)))[0]
+    counts = Counter(value for value, _ in candidates)
+    return min(candidates, key=lambda c: (-counts[c[0]], *tie_break(c)))[0]

@@ -1,0 +1,712 @@
+"""Identity resolution over the graph: Records -> clusters -> Customers.
+
+Two entry points share one path from clusters onwards:
+
+* `resolve_full` reads every Record, finds candidates (shared identifiers and blocking
+  keys), scores them, writes the verdicts as `SAME_AS` / `MAYBE_SAME_AS` edges, clusters
+  the accepted links in the database (`algo.WCC` on FalkorDB), guards against chaining
+  and reconciles the clusters with the Customers that exist.
+* `resolve_records` does the same for a few arriving or changed Records: it asks the graph
+  for their candidates, scores only those pairs, and re-clusters only the Customers they
+  touch. Because both use the same candidates, model and rules, a full run afterwards
+  finds the same clusters.
+
+Reconciling keeps Customer ids stable: each existing id stays with the cluster holding
+most of its records; a cluster holding several ids keeps the oldest and the others point
+to it (`merged_into`); a part split off gets a new id. Every change is a `Decision` with
+the state before it, so it can be undone. Evidence (Records and identifiers) is only read.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from graph.store import GraphStore
+from resolvers.blocking import HubReport, block_keys, candidate_pairs, group_records, hub_limits
+from resolvers.clustering import Link, Split, components, guard
+from resolvers.config import DEFAULT_CONFIG, ResolverConfig
+from resolvers.golden import golden_fields
+from resolvers.records import ResolutionRecord
+from resolvers.scoring import Scorer, explanation_json
+
+log = logging.getLogger(__name__)
+
+KINDS = ("person", "business")
+MODEL_ACTOR = "model"
+Pair = tuple[str, str]
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def new_id(prefix: str) -> str:
+    """Time-ordered ids: older ids sort first, which is what "keep the older id" needs."""
+    return f"{prefix}{now_ms():012x}{os.urandom(3).hex()}"
+
+
+def ordered(a: str, b: str) -> Pair:
+    return (a, b) if a < b else (b, a)
+
+
+def _score(
+    scorer: Scorer, pairs: Sequence[Pair], by_key: dict[str, ResolutionRecord]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Match probability and weight of each pair of records (by key)."""
+    keys = sorted({k for pair in pairs for k in pair})
+    index = {k: i for i, k in enumerate(keys)}
+    left = np.fromiter((index[a] for a, _ in pairs), dtype=np.int64, count=len(pairs))
+    right = np.fromiter((index[b] for _, b in pairs), dtype=np.int64, count=len(pairs))
+    return scorer.score([by_key[k].values for k in keys], left, right)
+
+
+class NotTrained(RuntimeError):
+    """Incremental resolution needs the model a full run trains."""
+
+
+@dataclass
+class ResolveReport:
+    mode: str  # "full" | "incremental"
+    records: int = 0
+    candidate_pairs: int = 0
+    accepted: int = 0
+    review: int = 0
+    clusters: int = 0
+    created: int = 0
+    attached: int = 0
+    merged: int = 0
+    split: int = 0
+    unchanged: int = 0
+    customers: int = 0
+    trained: list[str] = field(default_factory=list)
+    hubs: dict[str, HubReport] = field(default_factory=dict)
+    splits: list[str] = field(default_factory=list)
+    decisions: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {k: v for k, v in self.__dict__.items() if k not in ("hubs", "decisions")}
+        out["hubs"] = {
+            kind: {
+                "limits": h.limits,
+                "hubs": h.hubs,
+                "largest": h.largest,
+                "skipped_blocks": h.skipped_blocks,
+            }
+            for kind, h in self.hubs.items()
+        }
+        return out
+
+
+@dataclass
+class _Verdict:
+    status: str  # accepted | review | rejected | unsure
+    score: float
+    weight: float
+    by: str
+
+
+class IdentityResolver:
+    def __init__(
+        self,
+        store: GraphStore,
+        config: ResolverConfig = DEFAULT_CONFIG,
+        progress: Progress | None = None,
+    ) -> None:
+        self.store = store
+        self.config = config
+        self.progress = progress or (lambda stage, done, total: None)
+        self._scorers: dict[str, Scorer] = {}
+        self._caps: dict[str, dict[str, int]] = {}
+
+    # -- public ------------------------------------------------------------------------
+    def resolve_full(self, *, retrain: bool = False) -> ResolveReport:
+        started = time.perf_counter()
+        report = ResolveReport(mode="full")
+        records = self._load_all()
+        by_key = {r.key: r for r in records}
+        report.records = len(records)
+        verdicts: dict[Pair, _Verdict] = {}
+        for kind in KINDS:
+            group = [r for r in records if r.kind == kind]
+            if group:
+                verdicts.update(self._score_kind(kind, group, retrain, report))
+        self._apply_steward(verdicts, self._steward_verdicts())
+        previous = self._model_pairs()
+        self._write_verdicts(verdicts, previous, [p for p in previous if p not in verdicts], by_key)
+        report.accepted = sum(v.status == "accepted" for v in verdicts.values())
+        report.review = sum(v.status == "review" for v in verdicts.values())
+        self.progress("clustering", 0, 1)
+        component_of = self.store.linked_components("Record", "key", "SAME_AS")
+        clusters_by_id: dict[int, list[str]] = defaultdict(list)
+        for key, number in component_of.items():
+            if key in by_key:
+                clusters_by_id[number].append(key)
+        clusters = [sorted(c) for c in clusters_by_id.values()]
+        clusters += [[r.key] for r in records if r.key not in component_of]
+        links = [(a, b, v.score) for (a, b), v in verdicts.items() if v.status == "accepted"]
+        rejected = {p for p, v in verdicts.items() if v.status == "rejected"}
+        protected = {
+            p for p, v in verdicts.items() if v.status == "accepted" and v.by != MODEL_ACTOR
+        }
+        final, splits = self._guard_all(clusters, links, rejected, protected, by_key)
+        report.splits = [s.reason() for s in splits]
+        self._reconcile(
+            final, links, by_key, splits, touched=set(), actor=MODEL_ACTOR, report=report
+        )
+        report.seconds = round(time.perf_counter() - started, 3)
+        return report
+
+    def resolve_records(
+        self,
+        keys: Iterable[str],
+        *,
+        actor: str = MODEL_ACTOR,
+        reason: str | None = None,
+        leaving: Iterable[str] = (),
+    ) -> ResolveReport:
+        """Resolve arriving or changed Records against what is already resolved.
+
+        `leaving`: records a person is moving out of their Customer; on a tie they are
+        the part that gets the new id."""
+        started = time.perf_counter()
+        report = ResolveReport(mode="incremental")
+        keys = sorted(set(keys))
+        arriving = self._load_keys(keys)
+        report.records = len(arriving)
+        if not arriving:
+            return report
+        for kind in {r.kind for r in arriving}:
+            self._scorer(kind)  # fail early, before writing anything, if never trained
+        self._write_blocks(arriving, [block_keys(r) for r in arriving])
+        caps = self._caps.get("person") or {}
+        candidate_rows = self.store.run(
+            "resolve/candidates", {"keys": keys, "caps": self._merged_caps(caps)}
+        )
+        pairs = sorted({ordered(row["key"], row["candidate"]) for row in candidate_rows})
+        by_key = {r.key: r for r in arriving}
+        by_key.update(
+            {
+                r.key: r
+                for r in self._load_keys(sorted({k for p in pairs for k in p} - by_key.keys()))
+            }
+        )
+        # The whole of every Customer touched, so its cluster is recomputed as a whole.
+        customers = sorted({r.customer for r in by_key.values() if r.customer})
+        for row in self.store.run("resolve/records_of_customers", {"ids": customers}):
+            record = ResolutionRecord.from_row(row)
+            by_key.setdefault(record.key, record)
+        existing = self._pairs_among(sorted(by_key))
+        report.candidate_pairs = len(pairs)
+        verdicts: dict[Pair, _Verdict] = {}
+        scorable = [p for p in pairs if p not in existing or existing[p].by == MODEL_ACTOR]
+        for kind in KINDS:
+            kind_pairs = [p for p in scorable if by_key[p[0]].kind == kind]
+            if kind_pairs:
+                verdicts.update(self._verdicts(kind, kind_pairs, by_key))
+        # Model verdicts on arriving records that no longer hold are dropped.
+        arriving_keys = set(keys)
+        stale = {
+            p: v
+            for p, v in existing.items()
+            if v.by == MODEL_ACTOR
+            and p not in verdicts
+            and (p[0] in arriving_keys or p[1] in arriving_keys)
+        }
+        model_before = {p: v.status for p, v in existing.items() if v.by == MODEL_ACTOR}
+        self._write_verdicts(verdicts, model_before, list(stale), by_key)
+        for p in stale:
+            existing.pop(p)
+        existing.update(verdicts)
+        report.accepted = sum(v.status == "accepted" for v in verdicts.values())
+        report.review = sum(v.status == "review" for v in verdicts.values())
+        links = [(a, b, v.score) for (a, b), v in existing.items() if v.status == "accepted"]
+        rejected = {p for p, v in existing.items() if v.status == "rejected"}
+        protected = {
+            p for p, v in existing.items() if v.status == "accepted" and v.by != MODEL_ACTOR
+        }
+        clusters = components(by_key, links)
+        final, splits = self._guard_all(clusters, links, rejected, protected, by_key)
+        report.splits = [s.reason() for s in splits]
+        self._reconcile(
+            final,
+            links,
+            by_key,
+            splits,
+            touched=arriving_keys,
+            actor=actor,
+            report=report,
+            reason=reason,
+            leaving=set(leaving),
+        )
+        report.seconds = round(time.perf_counter() - started, 3)
+        return report
+
+    def contradicting(
+        self, pairs: Sequence[Pair], by_key: dict[str, ResolutionRecord]
+    ) -> list[Pair]:
+        """The pairs the chaining guard would hold apart (probability below the
+        contradiction threshold)."""
+        out: list[Pair] = []
+        for kind in KINDS:
+            kind_pairs = [
+                p for p in pairs if by_key[p[0]].kind == kind and by_key[p[1]].kind == kind
+            ]
+            if kind_pairs:
+                probability, _ = _score(self._scorer(kind), kind_pairs, by_key)
+                threshold = self.config.thresholds.contradiction
+                out.extend(
+                    p
+                    for p, q in zip(kind_pairs, probability.tolist(), strict=True)
+                    if q < threshold
+                )
+        return out
+
+    def pairs_state(self, pairs: Sequence[Pair]) -> list[dict[str, Any]]:
+        """The current verdict on each pair (status None where there is none)."""
+        existing = self._pairs_among(sorted({k for p in pairs for k in p}))
+        return [
+            {
+                "pair": list(p),
+                "status": existing[p].status if p in existing else None,
+                "by": existing[p].by if p in existing else None,
+            }
+            for p in pairs
+        ]
+
+    def pending(self, limit: int = 100_000) -> list[str]:
+        return [row["key"] for row in self.store.run("resolve/pending", {"limit": limit})]
+
+    def scorer(self, kind: str) -> Scorer:
+        return self._scorer(kind)
+
+    def load_records(self, keys: Sequence[str]) -> list[ResolutionRecord]:
+        return self._load_keys(keys)
+
+    # -- scoring -------------------------------------------------------------------------
+    def _score_kind(
+        self, kind: str, group: list[ResolutionRecord], retrain: bool, report: ResolveReport
+    ) -> dict[Pair, _Verdict]:
+        self.progress(f"{kind} candidates", 0, len(group))
+        blocks = [block_keys(r) for r in group]
+        self._write_blocks(group, blocks)
+        groups = group_records(group, blocks)
+        hubs = hub_limits(group, groups, self.config.hubs)
+        report.hubs[kind] = hubs
+        index_pairs = candidate_pairs(group, groups, hubs, self.config.hubs.block_limit)
+        report.candidate_pairs += len(index_pairs)
+        log.info(
+            "candidates", extra={"kind": kind, "records": len(group), "pairs": len(index_pairs)}
+        )
+        stored = None if retrain else self._stored(kind)
+        if stored is None:
+            self.progress(f"{kind} training", 0, 1)
+            scorer = Scorer.train(kind, [r.values for r in group], index_pairs, self.config)
+            caps = hubs.caps(self.config.hubs.block_limit)
+            self._save(kind, scorer, caps)
+            report.trained.append(kind)
+        else:
+            scorer, caps = stored
+            self._scorers[kind] = scorer
+        self._caps[kind] = hubs.caps(self.config.hubs.block_limit)
+        pairs = [(group[i].key, group[j].key) for i, j in index_pairs.tolist()]
+        by_key = {r.key: r for r in group}
+        return self._verdicts(kind, [ordered(a, b) for a, b in pairs], by_key)
+
+    def _verdicts(
+        self, kind: str, pairs: Sequence[Pair], by_key: dict[str, ResolutionRecord]
+    ) -> dict[Pair, _Verdict]:
+        scorer = self._scorer(kind)
+        thresholds = self.config.thresholds
+        out: dict[Pair, _Verdict] = {}
+        step = 200_000
+        for start in range(0, len(pairs), step):
+            chunk = pairs[start : start + step]
+            self.progress(f"{kind} scoring", start, len(pairs))
+            probability, weight = _score(scorer, chunk, by_key)
+            for (a, b), p, w in zip(chunk, probability.tolist(), weight.tolist(), strict=True):
+                if p >= thresholds.accept:
+                    out[(a, b)] = _Verdict("accepted", p, w, MODEL_ACTOR)
+                elif p >= thresholds.review:
+                    out[(a, b)] = _Verdict("review", p, w, MODEL_ACTOR)
+        self.progress(f"{kind} scoring", len(pairs), len(pairs))
+        return out
+
+    def _scorer(self, kind: str) -> Scorer:
+        if kind not in self._scorers:
+            stored = self._stored(kind)
+            if stored is None:
+                raise NotTrained(
+                    f"no trained match model for {kind} records yet: run `c360 resolve --full` first"
+                )
+            self._scorers[kind], self._caps[kind] = stored
+        return self._scorers[kind]
+
+    def _stored(self, kind: str) -> tuple[Scorer, dict[str, int]] | None:
+        rows = self.store.run("resolve/load_model", {"kind": kind})
+        if not rows or not rows[0]["params_json"]:
+            return None
+        data = json.loads(rows[0]["params_json"])
+        return Scorer.from_json(data["scorer"]), {k: int(v) for k, v in data["caps"].items()}
+
+    def _save(self, kind: str, scorer: Scorer, caps: dict[str, int]) -> None:
+        self._scorers[kind] = scorer
+        body = json.dumps({"scorer": scorer.to_json(), "caps": caps})
+        self.store.run(
+            "resolve/save_model", {"kind": kind, "params_json": body, "trained_at": now_ms()}
+        )
+
+    def _merged_caps(self, caps: dict[str, int]) -> dict[str, int]:
+        """One set of hub limits for the candidates query: the stricter of the kinds'."""
+        merged: dict[str, int] = {}
+        for kind_caps in self._caps.values():
+            for name, value in kind_caps.items():
+                merged[name] = min(value, merged.get(name, value))
+        return merged or HubReport().caps(self.config.hubs.block_limit)
+
+    # -- guard ---------------------------------------------------------------------------
+    def _guard_all(
+        self,
+        clusters: list[list[str]],
+        links: list[Link],
+        rejected: set[Pair],
+        protected: set[Pair],
+        by_key: dict[str, ResolutionRecord],
+    ) -> tuple[list[list[str]], list[Split]]:
+        """Score every pair inside each multi-record cluster; split where they contradict.
+
+        `rejected` pairs (a person said "not the same") always contradict; `protected`
+        pairs (a person said "the same") never do."""
+        cluster_of = {k: i for i, c in enumerate(clusters) for k in c}
+        inside: dict[int, list[Pair]] = defaultdict(list)
+        for i, cluster in enumerate(clusters):
+            if 3 <= len(cluster) <= self.config.guard_max_cluster:
+                inside[i] = [ordered(a, b) for n, a in enumerate(cluster) for b in cluster[n + 1 :]]
+        contradiction: dict[Pair, float] = {p: 0.0 for p in rejected}
+        for kind in KINDS:
+            pairs = [
+                p
+                for ps in inside.values()
+                for p in ps
+                if by_key[p[0]].kind == kind and by_key[p[1]].kind == kind
+            ]
+            if not pairs:
+                continue
+            probability, _ = _score(self._scorer(kind), pairs, by_key)
+            for pair, p in zip(pairs, probability.tolist(), strict=True):
+                if p < self.config.thresholds.contradiction and pair not in protected:
+                    contradiction.setdefault(pair, p)
+        suspicious = {
+            cluster_of[a]
+            for a, b in contradiction
+            if a in cluster_of and cluster_of.get(b) == cluster_of[a]
+        }
+        links_of: dict[int, list[Link]] = defaultdict(list)
+        for a, b, score in links:
+            if a in cluster_of and cluster_of[a] == cluster_of.get(b):
+                links_of[cluster_of[a]].append((a, b, score))
+        final: list[list[str]] = []
+        splits: list[Split] = []
+        for i, cluster in enumerate(clusters):
+            if i not in suspicious:
+                final.append(cluster)
+                continue
+
+            def contradictions(members: Sequence[str]) -> list[Link]:
+                inside_set = set(members)
+                return [
+                    (a, b, p)
+                    for (a, b), p in contradiction.items()
+                    if a in inside_set and b in inside_set
+                ]
+
+            parts, found = guard(cluster, links_of[i], contradictions)
+            final.extend(parts)
+            splits.extend(found)
+        return final, splits
+
+    # -- reconcile with existing Customers ---------------------------------------------
+    def _reconcile(
+        self,
+        clusters: list[list[str]],
+        links: list[Link],
+        by_key: dict[str, ResolutionRecord],
+        splits: list[Split],
+        *,
+        touched: set[str],
+        actor: str,
+        report: ResolveReport,
+        reason: str | None = None,
+        leaving: set[str] | None = None,
+    ) -> None:
+        at = now_ms()
+        self._link_scores = defaultdict(list)
+        for a, b, score in links:
+            self._link_scores[a].append((b, score))
+            self._link_scores[b].append((a, score))
+        old_ids = sorted({r.customer for r in by_key.values() if r.customer})
+        meta = {
+            row["customer"]["id"]: row["customer"]
+            for row in self.store.run("resolve/customers_by_ids", {"ids": old_ids})
+        }
+        old_members: dict[str, set[str]] = defaultdict(set)
+        for r in by_key.values():
+            if r.customer:
+                old_members[r.customer].add(r.key)
+        # Each existing id stays with the cluster holding most of its records; on a tie,
+        # with the one not being moved out by a person, then the first.
+        claims: dict[str, list[tuple[int, int, int]]] = defaultdict(list)
+        for ci, cluster in enumerate(clusters):
+            away = -len((leaving or set()).intersection(cluster))
+            for cid, n in Counter(
+                by_key[k].customer for k in cluster if by_key[k].customer
+            ).items():
+                assert cid is not None
+                claims[cid].append((n, away, -ci))
+        keeps: dict[int, list[str]] = defaultdict(list)
+        for cid, options in claims.items():
+            keeps[-max(options)[2]].append(cid)
+        split_reason = {k: s.reason() for s in splits for k in s.side_b + s.side_a}
+
+        customers: list[dict[str, Any]] = []
+        assignments: list[dict[str, Any]] = []
+        decisions: list[dict[str, Any]] = []
+        report.clusters = len(clusters)
+        for ci, cluster in enumerate(clusters):
+            kept = sorted(
+                keeps.get(ci, []), key=lambda c: (int(meta.get(c, {}).get("created_at") or 0), c)
+            )
+            present = {by_key[k].customer for k in cluster if by_key[k].customer}
+            if kept:
+                cid, absorbed = kept[0], kept[1:]
+            else:
+                cid, absorbed = new_id("C"), []
+            moved = [k for k in cluster if by_key[k].customer != cid]
+            if not moved and not absorbed and not touched.intersection(cluster):
+                report.unchanged += 1
+                continue
+            records = [by_key[k] for k in cluster]
+            created_at = int(meta.get(cid, {}).get("created_at") or at)
+            golden = golden_fields(records, self.config.survivorship)
+            customers.append(
+                {
+                    "id": cid,
+                    "props": {
+                        **golden,
+                        "id": cid,
+                        "status": "active",
+                        "created_at": created_at,
+                        "updated_at": at,
+                    },
+                }
+            )
+            confidence = self._confidence(cluster)
+            assignments.extend(
+                {"key": k, "customer": cid, "confidence": confidence, "rule": actor, "at": at}
+                for k in cluster
+                if k in moved or k in touched
+            )
+            for old in absorbed:
+                customers.append(
+                    {
+                        "id": old,
+                        "props": {
+                            "id": old,
+                            "kind": meta[old].get("kind", golden["kind"]),
+                            "status": "merged",
+                            "merged_into": cid,
+                            "created_at": int(meta[old].get("created_at") or at),
+                            "updated_at": at,
+                            "completeness": 0.0,
+                            "record_count": 0,
+                            "name": meta[old].get("name"),
+                        },
+                    }
+                )
+            before = {
+                "assignments": {k: by_key[k].customer for k in moved},
+                "customers": {
+                    c: {"status": meta[c].get("status"), "merged_into": meta[c].get("merged_into")}
+                    for c in [cid, *absorbed]
+                    if c in meta
+                },
+            }
+            if absorbed:
+                action, why = (
+                    "merge",
+                    f"records of {', '.join(absorbed)} match records of {cid}; {cid} is older and is kept",
+                )
+                report.merged += len(absorbed)
+            elif cid not in meta and present:
+                action, why = (
+                    "split",
+                    next(
+                        (split_reason[k] for k in cluster if k in split_reason),
+                        f"the links between these records and the rest of {', '.join(sorted(c for c in present if c))} no longer hold",
+                    ),
+                )
+                report.split += 1
+            elif cid not in meta:
+                action, why = (
+                    "create",
+                    (
+                        f"{len(cluster)} records linked by accepted matches"
+                        if len(cluster) > 1
+                        else "no match above the acceptance threshold"
+                    ),
+                )
+                report.created += 1
+            else:
+                action, why = (
+                    "attach",
+                    f"{len(moved)} record(s) match {cid}" if moved else "records changed",
+                )
+                report.attached += 1
+            decision_id = new_id("D")
+            report.decisions.append(decision_id)
+            decisions.append(
+                {
+                    "props": {
+                        "id": decision_id,
+                        "action": action,
+                        "actor": actor,
+                        "at": at,
+                        "reason": reason or why,
+                        "customers": [cid, *absorbed],
+                        "records": sorted(moved or cluster),
+                        "scores": json.dumps(self._scores_of(cluster)),
+                        "before": json.dumps(before),
+                    },
+                    "customers": [cid, *absorbed],
+                }
+            )
+        batch = self.config.write_batch
+        self.store.write_batches("resolve/upsert_customers", customers, batch)
+        self.store.write_batches("resolve/assign", assignments, batch)
+        self.store.write_batches("resolve/write_decisions", decisions, batch)
+        report.customers = len(customers)
+
+    # accepted-link scores of the run, per record, filled by _reconcile
+    _link_scores: dict[str, list[tuple[str, float]]]
+
+    def _confidence(self, cluster: list[str]) -> float:
+        scores = [s for k in cluster for _, s in self._link_scores.get(k, [])]
+        return round(min(scores), 4) if scores else 1.0
+
+    def _scores_of(self, cluster: list[str]) -> list[dict[str, Any]]:
+        members = set(cluster)
+        seen = sorted(
+            {
+                (min(k, o), max(k, o), s)
+                for k in cluster
+                for o, s in self._link_scores.get(k, [])
+                if o in members
+            }
+        )
+        return [{"a": a, "b": b, "score": round(s, 4)} for a, b, s in seen[:20]]
+
+    # -- graph I/O -----------------------------------------------------------------------
+    def _load_all(self) -> list[ResolutionRecord]:
+        records: list[ResolutionRecord] = []
+        after = ""
+        while True:
+            rows = self.store.run(
+                "resolve/records_page", {"after": after, "limit": self.config.page_size}
+            )
+            records.extend(ResolutionRecord.from_row(row) for row in rows)
+            self.progress("reading records", len(records), 0)
+            if len(rows) < self.config.page_size:
+                return records
+            after = rows[-1]["key"]
+
+    def _load_keys(self, keys: Sequence[str]) -> list[ResolutionRecord]:
+        if not keys:
+            return []
+        return [
+            ResolutionRecord.from_row(r)
+            for r in self.store.run("resolve/records_by_keys", {"keys": list(keys)})
+        ]
+
+    def _write_blocks(
+        self, records: Sequence[ResolutionRecord], blocks: Sequence[list[str]]
+    ) -> None:
+        rows = [
+            {"key": r.key, "blocks": [b for b in keys if b not in r.blocks]}
+            for r, keys in zip(records, blocks, strict=True)
+            if set(keys) - set(r.blocks)
+        ]
+        self.store.write_batches("resolve/write_block_keys", rows, self.config.write_batch)
+        for r, keys in zip(records, blocks, strict=True):
+            r.blocks = sorted(set(r.blocks) | set(keys))
+
+    def _pairs_among(self, keys: Sequence[str]) -> dict[Pair, _Verdict]:
+        rows = self.store.run("resolve/pairs_among", {"keys": list(keys)})
+        return {
+            ordered(r["a"], r["b"]): _Verdict(
+                r["status"], float(r["score"] or 0.0), float(r["weight"] or 0.0), r["by"]
+            )
+            for r in rows
+        }
+
+    def _steward_verdicts(self) -> dict[Pair, _Verdict]:
+        rows = self.store.run("resolve/steward_pairs")
+        return {
+            ordered(r["a"], r["b"]): _Verdict(
+                r["status"], float(r["score"] or 0.0), float(r["weight"] or 0.0), r["by"]
+            )
+            for r in rows
+        }
+
+    def _model_pairs(self) -> dict[Pair, str]:
+        return {ordered(r["a"], r["b"]): r["status"] for r in self.store.run("resolve/model_pairs")}
+
+    @staticmethod
+    def _apply_steward(verdicts: dict[Pair, _Verdict], steward: dict[Pair, _Verdict]) -> None:
+        """A person's verdict on a pair always wins over the model's."""
+        verdicts.update(steward)
+
+    def _write_verdicts(
+        self,
+        verdicts: dict[Pair, _Verdict],
+        previous_model: dict[Pair, str],
+        gone_pairs: list[Pair],
+        by_key: dict[str, ResolutionRecord],
+    ) -> None:
+        """Write model verdicts that are new or changed; forget those that no longer hold."""
+        at = now_ms()
+        rows: list[dict[str, Any]] = []
+        for (a, b), v in verdicts.items():
+            if v.by != MODEL_ACTOR or previous_model.get((a, b)) == v.status:
+                continue
+            explanation = None
+            if v.status == "review":
+                kind = by_key[a].kind
+                explanation = explanation_json(
+                    self._scorer(kind).explain(by_key[a].values, by_key[b].values)
+                )
+            rows.append(
+                {
+                    "a": a,
+                    "b": b,
+                    "status": v.status,
+                    "score": v.score,
+                    "weight": v.weight,
+                    "by": MODEL_ACTOR,
+                    "at": at,
+                    "explanation": explanation,
+                }
+            )
+        gone = [{"a": a, "b": b} for (a, b) in gone_pairs]
+        self.progress("writing links", 0, len(rows) + len(gone))
+        self.store.write_batches("resolve/remove_pairs", gone, self.config.write_batch)
+        self.store.write_batches("resolve/set_pairs", rows, self.config.write_batch)

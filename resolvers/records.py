@@ -1,0 +1,96 @@
+"""The view of a Record that identity resolution works on.
+
+`values` holds what the comparisons read (flat strings, or lists for identifiers); the
+rest is what golden records and the decisions need. Records come from the graph through
+the `resolve/records_*` statements, which all return the same columns.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+Values = dict[str, str | list[str] | None]
+
+# Identifier kinds a Record links to, as (values key, view column).
+IDENTIFIER_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("email", "emails"),
+    ("phone", "phones"),
+    ("address", "addresses"),
+    ("handle", "handles"),
+    ("website", "websites"),
+)
+
+
+# Mail providers anyone can sign up with: their domain says nothing about an employer.
+FREE_MAIL_DOMAINS = frozenset(
+    ["gmail.com", "googlemail.com", "yahoo.com", "yahoo.co.uk", "ymail.com", "hotmail.com", "hotmail.co.uk", "outlook.com", "live.com", "msn.com", "icloud.com", "me.com", "mac.com", "aol.com", "protonmail.com", "proton.me", "mail.com", "gmx.com", "zoho.com", "yandex.com", "cwjamaica.com", "flowja.com", "digicelgroup.com"]
+)
+
+
+def work_domains(emails: list[str]) -> list[str]:
+    return sorted({e.rsplit("@", 1)[1] for e in emails if "@" in e} - FREE_MAIL_DOMAINS)
+
+
+@dataclass(slots=True)
+class ResolutionRecord:
+    key: str
+    kind: str  # "person" | "business"
+    source: str
+    ingested_at: int
+    customer: str | None  # the Customer it resolves to now, if any
+    name: str | None
+    values: Values
+    blocks: list[str] = field(default_factory=list)  # BlockKeys it is linked to already
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> ResolutionRecord:
+        kind = str(row.get("kind") or "person")
+        employers = [e for e in row.get("employers") or [] if e]
+        values: Values = {
+            "name_folded": row.get("name_folded"),
+            "given_name": _lower(row.get("given_name")),
+            "family_name": _lower(row.get("family_name")),
+            "dob": row.get("dob"),
+            "parish": row.get("parish"),
+            "city": _lower(row.get("city")),
+            # A person's company is the business record it works at; a business is its own.
+            "company_key": row.get("company_key")
+            if kind == "business"
+            else (sorted(employers)[0] if employers else None),
+        }
+        for name, column in IDENTIFIER_COLUMNS:
+            values[name] = sorted({str(v) for v in row.get(column) or [] if v})
+        if kind == "business":
+            # A business's web domains include the domains of its own and its staff's work
+            # email: a company named only in a contact's row is still found by its domain.
+            emails = [
+                str(e) for e in [*(row.get("emails") or []), *(row.get("staff_emails") or [])] if e
+            ]
+            websites = values["website"]
+            assert isinstance(websites, list)
+            values["website"] = sorted({*websites, *work_domains(emails)})
+        customers = [c for c in row.get("customers") or [] if c]
+        return cls(
+            key=str(row["key"]),
+            kind=kind,
+            source=str(row.get("source") or ""),
+            ingested_at=int(row.get("ingested_at") or 0),
+            customer=sorted(customers)[0] if customers else None,
+            name=row.get("name"),
+            values=values,
+            blocks=sorted(row.get("blocks") or []),
+        )
+
+    def identifiers(self) -> list[tuple[str, str]]:
+        """(kind, value) of every identifier node the record links to."""
+        out: list[tuple[str, str]] = []
+        for name, _ in IDENTIFIER_COLUMNS:
+            values = self.values.get(name) or []
+            assert isinstance(values, list)
+            out.extend((name, v) for v in values)
+        return out
+
+
+def _lower(value: Any) -> str | None:
+    return str(value).lower() if value else None

@@ -1,0 +1,324 @@
+"""Identity resolution against the real embedded store, on demo data with known truth.
+
+Every test ingests the same small demo data set (300 people) into a fresh graph and
+resolves it; scenario records are added as CRM rows through the normal ingest path.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from graph.falkordb_store import FalkorDBStore
+from ingest.demo_data import generate
+from ingest.pipeline import ingest_file
+from ingest.quarantine import Quarantine
+from resolvers.evaluation import evaluate
+from resolvers.identity import IdentityResolver, NotTrained
+from resolvers.review import StewardError, Stewardship
+
+pytestmark = pytest.mark.falkordb
+
+CRM_HEADER = ["Contact ID", "First Name", "Last Name", "Email", "Phone", "Company", "City",
+              "Parish", "Date of Birth", "Created Date"]  # fmt: skip
+
+
+@pytest.fixture(scope="session")
+def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("identity-demo")
+    generate(folder, 300)
+    return folder
+
+
+def _truth(folder: Path) -> dict[str, str]:
+    truth = {}
+    for line in (folder / "truth.jsonl").read_text().splitlines():
+        entry = json.loads(line)
+        if entry.get("type") == "record" and not entry.get("bad"):
+            truth[entry["key"]] = entry["entity"]
+    return truth
+
+
+@pytest.fixture
+def resolved(
+    demo_folder: Path, falkordb_store: FalkorDBStore, quarantine: Quarantine
+) -> IdentityResolver:
+    manifest = json.loads((demo_folder / "manifest.json").read_text())
+    for entry in manifest["files"]:
+        ingest_file(demo_folder / entry["file"], entry["profile"], falkordb_store, quarantine)
+    resolver = IdentityResolver(falkordb_store)
+    resolver.resolve_full()
+    return resolver
+
+
+def _assignments(store: FalkorDBStore) -> dict[str, str]:
+    rows = store.run("resolve/assignments", {"after": "", "limit": 1_000_000})
+    return {r["key"]: r["customer"] for r in rows}
+
+
+def _partition(assignments: dict[str, str]) -> set[frozenset[str]]:
+    groups: dict[str, set[str]] = {}
+    for key, customer in assignments.items():
+        groups.setdefault(customer, set()).add(key)
+    return {frozenset(g) for g in groups.values()}
+
+
+def _customer(store: FalkorDBStore, customer_id: str) -> dict[str, Any]:
+    rows = store.run("resolve/customer", {"id": customer_id})
+    assert rows, customer_id
+    return rows[0]
+
+
+def _add_crm_rows(store: FalkorDBStore, quarantine: Quarantine, folder: Path,
+                  rows: list[dict[str, str]]) -> list[str]:  # fmt: skip
+    path = folder / "extra_crm.csv"
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, CRM_HEADER)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: row.get(k, "") for k in CRM_HEADER})
+    summary = ingest_file(path, "crm-contacts", store, quarantine)
+    assert summary.quarantined == 0, summary.reasons
+    return [f"crm:{row['Contact ID']}" for row in rows]
+
+
+def test_every_record_resolves_to_one_active_customer_and_matches_the_truth(
+    resolved: IdentityResolver, falkordb_store: FalkorDBStore, demo_folder: Path
+) -> None:
+    records = falkordb_store.run_cypher("MATCH (r:Record) RETURN count(r) AS n")[0]["n"]
+    links = falkordb_store.run_cypher(
+        "MATCH (r:Record)-[l:RESOLVES_TO]->(c:Customer) RETURN r.key AS key, c.status AS status"
+    )
+    assert len(links) == records  # exactly one link each
+    assert Counter(link["status"] for link in links) == {"active": records}
+    quality = evaluate(_assignments(falkordb_store), _truth(demo_folder))
+    assert quality["pairwise"]["precision"] >= 0.95
+    assert quality["pairwise"]["f1"] >= 0.6
+    # Every customer was made by a decision that says why.
+    orphans = falkordb_store.run_cypher(
+        "MATCH (c:Customer) WHERE NOT (c)<-[:ABOUT]-(:Decision) RETURN count(c) AS n"
+    )
+    assert orphans[0]["n"] == 0
+
+
+def test_a_full_rerun_keeps_clusters_and_ids(
+    resolved: IdentityResolver, falkordb_store: FalkorDBStore
+) -> None:
+    before = _assignments(falkordb_store)
+    decisions = falkordb_store.run_cypher("MATCH (d:Decision) RETURN count(d) AS n")[0]["n"]
+    report = resolved.resolve_full()
+    assert _assignments(falkordb_store) == before
+    assert report.created == report.merged == report.split == report.attached == 0
+    assert falkordb_store.run_cypher("MATCH (d:Decision) RETURN count(d) AS n")[0]["n"] == decisions
+
+
+def test_an_arriving_record_attaches_to_its_customer_without_a_full_run(
+    resolved: IdentityResolver, falkordb_store: FalkorDBStore, quarantine: Quarantine,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    # Take a resolved person with an email and a phone; the CRM sees them again.
+    person = falkordb_store.run_cypher(
+        "MATCH (r:Record {source: 'qbo', kind: 'person'})-[:HAS_EMAIL]->(e:Email), "
+        "(r)-[:HAS_PHONE]->(p:Phone), (r)-[:RESOLVES_TO]->(c:Customer) "
+        "WHERE r.given_name IS NOT NULL AND r.family_name IS NOT NULL "
+        "RETURN r.given_name AS given, r.family_name AS family, e.value AS email, "
+        "p.e164 AS phone, c.id AS customer ORDER BY r.key LIMIT 1"
+    )[0]
+    before = _assignments(falkordb_store)
+    keys = _add_crm_rows(
+        falkordb_store,
+        quarantine,
+        tmp_path,
+        [
+            {
+                "Contact ID": "NEW-1",
+                "First Name": person["given"],
+                "Last Name": person["family"],
+                "Email": person["email"],
+                "Phone": person["phone"],
+                "Created Date": "2024-05-01",
+            }
+        ],
+    )
+    assert resolved.pending() == keys
+    report = resolved.resolve_records(keys)
+    after = _assignments(falkordb_store)
+    assert after[keys[0]] == person["customer"]
+    assert report.attached == 1 and report.created == 0
+    assert {k: v for k, v in after.items() if k not in keys} == before  # nothing else moved
+    assert resolved.pending() == []
+    # A full run afterwards finds the same clusters with the same ids.
+    resolved.resolve_full()
+    assert _assignments(falkordb_store) == after
+
+
+def test_a_stranger_gets_a_new_customer_and_empty_records_never_crash(
+    resolved: IdentityResolver, falkordb_store: FalkorDBStore, quarantine: Quarantine,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    keys = _add_crm_rows(falkordb_store, quarantine, tmp_path, [
+        {"Contact ID": "S-1", "First Name": "Zephyrine", "Last Name": "Quackenbush",
+         "Email": "zq@example.org", "Created Date": "2024-05-01"},
+        {"Contact ID": "S-2", "Phone": "876-555-0000", "Created Date": "2024-05-01"},
+        {"Contact ID": "S-3", "First Name": "Ñandú", "Last Name": "Øster-Ødegård",
+         "Created Date": "2024-05-01"},
+    ])  # fmt: skip
+    report = resolved.resolve_records(keys)
+    after = _assignments(falkordb_store)
+    assert all(k in after for k in keys)
+    assert len({after[k] for k in keys}) == 3
+    assert report.created == 3
+
+
+def test_a_hub_phone_does_not_glue_strangers_together(
+    resolved: IdentityResolver, falkordb_store: FalkorDBStore, quarantine: Quarantine,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    names = ["Brown", "Chen", "Williams", "Reid", "Patel", "Grant", "Morrison", "Lindo"]
+    given = ["Alvin", "Beatrice", "Carlton", "Dionne", "Errol", "Fiona", "Garfield", "Hyacinth"]
+    keys = _add_crm_rows(falkordb_store, quarantine, tmp_path, [
+        {"Contact ID": f"H-{i}", "First Name": g, "Last Name": n, "Phone": "876-926-0000",
+         "Company": "Switchboard Holdings", "Created Date": "2024-05-01"}
+        for i, (g, n) in enumerate(zip(given, names, strict=True))
+    ])  # fmt: skip
+    report = resolved.resolve_full(retrain=True)
+    after = _assignments(falkordb_store)
+    assert len({after[k] for k in keys}) == len(keys)
+    assert report.hubs["person"].limits["phone"] < len(keys)
+    assert report.hubs["person"].largest["phone"] == ("person|+18769260000", len(keys))
+
+
+def _two_customers(store: FalkorDBStore) -> tuple[str, str]:
+    rows = store.run_cypher(
+        "MATCH (c:Customer {status: 'active', kind: 'person'})<-[:RESOLVES_TO]-(r:Record) "
+        "WITH c, count(r) AS n WHERE n >= 2 RETURN c.id AS id ORDER BY id LIMIT 2"
+    )
+    return rows[0]["id"], rows[1]["id"]
+
+
+def test_manual_merge_keeps_the_older_id_and_undo_restores_everything(
+    resolved: IdentityResolver, falkordb_store: FalkorDBStore
+) -> None:
+    older, younger = _two_customers(falkordb_store)
+    before = _assignments(falkordb_store)
+    steward = Stewardship(resolved)
+    report = steward.merge(younger, older, "ann", "same shop owner, confirmed by phone")
+    assert report.merged == 1
+    after = _assignments(falkordb_store)
+    moved = [k for k, c in before.items() if c == younger]
+    assert all(after[k] == older for k in moved)
+    gone = _customer(falkordb_store, younger)["customer"]
+    assert gone["status"] == "merged" and gone["merged_into"] == older
+    merge = next(d for d in _customer(falkordb_store, older)["decisions"] if d["action"] == "merge")
+    assert merge["actor"] == "ann" and "confirmed by phone" in merge["reason"]
+    with pytest.raises(StewardError, match="merged into"):
+        steward.merge(younger, older, "ann", "again")
+
+    steward.undo(merge["id"], "ann", "wrong person after all")
+    assert _assignments(falkordb_store) == before
+    assert _customer(falkordb_store, younger)["customer"]["status"] == "active"
+    undone = next(
+        d for d in _customer(falkordb_store, older)["decisions"] if d["id"] == merge["id"]
+    )
+    assert undone["undone_by"]
+    # The undo holds through a full re-run.
+    resolved.resolve_full()
+    assert _assignments(falkordb_store) == before
+    with pytest.raises(StewardError, match="already undone"):
+        steward.undo(merge["id"], "ann", "twice")
+
+
+def test_manual_split_mints_a_new_id_survives_a_rerun_and_can_be_undone(
+    resolved: IdentityResolver, falkordb_store: FalkorDBStore
+) -> None:
+    customer, _ = _two_customers(falkordb_store)
+    before = _assignments(falkordb_store)
+    members = sorted(k for k, c in before.items() if c == customer)
+    steward = Stewardship(resolved)
+    report = steward.split(customer, members[:1], "ann", "two different people")
+    assert report.split == 1
+    after = _assignments(falkordb_store)
+    assert after[members[0]] != customer and all(after[k] == customer for k in members[1:])
+    resolved.resolve_full()
+    assert _assignments(falkordb_store) == after
+    split = next(d for d in _customer(falkordb_store, after[members[0]])["decisions"]
+                 if d["action"] == "split")  # fmt: skip
+    assert split["reason"] == "two different people"
+    steward.undo(split["id"], "ann", "same after all")
+    assert _assignments(falkordb_store)[members[0]] == customer
+    resolved.resolve_full()
+    assert _assignments(falkordb_store)[members[0]] == customer
+    with pytest.raises(StewardError, match="not records of"):
+        steward.split(customer, ["crm:nope"], "ann", "x")
+
+
+def test_review_verdicts_merge_reject_and_leave_the_queue(
+    resolved: IdentityResolver, falkordb_store: FalkorDBStore
+) -> None:
+    steward = Stewardship(resolved)
+    queue = steward.queue(limit=50)
+    assert len(queue) >= 3
+    assert all(0.5 <= row["score"] < 0.95 for row in queue)
+    explanation = json.loads(queue[0]["explanation"])
+    assert abs(explanation["probability"] - queue[0]["score"]) < 1e-6
+    first, second, third = queue[0], queue[1], queue[2]
+    steward.verdict(first["a"], first["b"], "accepted", "ann", "same email domain and name")
+    after = _assignments(falkordb_store)
+    assert after[first["a"]] == after[first["b"]]
+    steward.verdict(second["a"], second["b"], "unsure", "ann", "cannot tell")
+    steward.verdict(first["a"], first["b"], "rejected", "ann", "checked: siblings")
+    after = _assignments(falkordb_store)
+    assert after[first["a"]] != after[first["b"]]
+    remaining = {(r["a"], r["b"]) for r in steward.queue(limit=1000)}
+    assert (first["a"], first["b"]) not in remaining and (second["a"], second["b"]) not in remaining
+    assert (third["a"], third["b"]) in remaining
+    # People's verdicts survive a full re-run of the model.
+    resolved.resolve_full()
+    assert _assignments(falkordb_store)[first["a"]] != _assignments(falkordb_store)[first["b"]]
+
+
+def test_explanations_sum_to_the_score(
+    resolved: IdentityResolver, falkordb_store: FalkorDBStore
+) -> None:
+    link = falkordb_store.run_cypher(
+        "MATCH (a:Record)-[s:SAME_AS]->(b:Record) WHERE s.by = 'model' "
+        "RETURN a.key AS a, b.key AS b, s.score AS score ORDER BY a.key LIMIT 1"
+    )[0]
+    a, b = resolved.load_records([link["a"], link["b"]])
+    explanation = resolved.scorer(a.kind).explain(a.values, b.values)
+    assert explanation.probability == pytest.approx(link["score"], abs=1e-9)
+    total = explanation.prior + sum(c.weight for c in explanation.contributions)
+    assert total == pytest.approx(explanation.weight)
+    assert "match weight" in str(explanation)
+
+
+def test_incremental_needs_a_trained_model(falkordb_store: FalkorDBStore) -> None:
+    falkordb_store.run("ingest/create_records", {"rows": [{
+        "props": {"key": "crm:X1", "source": "crm", "source_id": "X1", "kind": "person",
+                  "hash": "h", "ingested_at": 1}, "emails": [], "phones": [], "addresses": [],
+        "handles": [], "websites": [], "works_at": []}]})  # fmt: skip
+    with pytest.raises(NotTrained, match="resolve --full"):
+        IdentityResolver(falkordb_store).resolve_records(["crm:X1"])
+
+
+def test_in_database_components_match_the_networkx_fallback(
+    resolved: IdentityResolver, falkordb_store: FalkorDBStore
+) -> None:
+    from graph.store import CatalogueStore
+
+    in_db = falkordb_store.linked_components("Record", "key", "SAME_AS")
+    portable = CatalogueStore.linked_components(falkordb_store, "Record", "key", "SAME_AS")
+    assert in_db and in_db.keys() == portable.keys()
+
+    def groups(components: dict[str, int]) -> set[frozenset[str]]:
+        out: dict[int, set[str]] = {}
+        for key, number in components.items():
+            out.setdefault(number, set()).add(key)
+        return {frozenset(g) for g in out.values()}
+
+    assert groups(in_db) == groups(portable)

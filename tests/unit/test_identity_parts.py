@@ -1,0 +1,127 @@
+"""The graph-free parts of identity resolution: blocking, hubs, the chaining guard,
+survivorship and the evaluation arithmetic."""
+
+from __future__ import annotations
+
+from resolvers.blocking import block_keys, candidate_pairs, group_records, hub_limits
+from resolvers.clustering import components, guard
+from resolvers.config import Hubs, Rule, Survivorship
+from resolvers.evaluation import evaluate
+from resolvers.golden import golden_fields
+from resolvers.records import ResolutionRecord
+
+
+def record(key: str, kind: str = "person", source: str = "crm", at: int = 1, name: str | None = None,
+           **values: object) -> ResolutionRecord:  # fmt: skip
+    row = {"key": key, "kind": kind, "source": source, "ingested_at": at, "name": name, **values}
+    return ResolutionRecord.from_row(row)
+
+
+def test_block_keys_survive_nicknames_typos_and_case() -> None:
+    robert = record("a", given_name="Robert", family_name="Campbell", name_folded="robert campbell",
+                    parish="St. Andrew", emails=["rob.campbell@gmail.com"])  # fmt: skip
+    bob = record("b", given_name="bob", family_name="Cambell", name_folded="bob cambell")
+    shared = set(block_keys(robert)) & set(block_keys(bob))
+    assert shared and all(k.startswith("pn:") for k in shared)
+    assert "pel:rob.campbell" in block_keys(robert)
+
+
+def test_role_mailboxes_and_short_local_parts_are_not_blocking_keys() -> None:
+    keys = block_keys(record("a", emails=["info@acme.com.jm", "jo@x.com", "sales@acme.com.jm"]))
+    assert not [k for k in keys if k.startswith("pel:")]
+
+
+def test_persons_and_businesses_never_share_a_block() -> None:
+    person = record("p", given_name="Blue", family_name="Mountain", name_folded="blue mountain")
+    business = record(
+        "b", kind="business", name_folded="blue mountain", company_key="blue mountain"
+    )
+    assert not set(block_keys(person)) & set(block_keys(business))
+
+
+def _switchboard_and_families() -> list[ResolutionRecord]:
+    records = [
+        record(f"s{i}", family_name=name, given_name="x", phones=["+18769260000"])
+        for i, name in enumerate(["brown", "smith", "chen", "williams", "reid", "patel", "grant"])
+    ]
+    for family in range(20):  # the same person seen by two sources: one phone, one surname
+        for source in ("crm", "qbo"):
+            records.append(record(f"{source}{family}", family_name=f"fam{family}", given_name="y",
+                                  phones=[f"+1876555{family:04d}"]))  # fmt: skip
+    return records
+
+
+def test_hub_limit_is_learnt_from_name_disagreement() -> None:
+    records = _switchboard_and_families()
+    groups = group_records(records, [[] for _ in records])
+    report = hub_limits(records, groups, Hubs())
+    assert report.limits["phone"] < 7 <= Hubs().max_group
+    assert report.hubs["phone"] == 1
+    assert report.largest["phone"] == ("person|+18769260000", 7)
+    pairs = candidate_pairs(records, groups, report, block_limit=100)
+    keys = {(records[i].key, records[j].key) for i, j in pairs.tolist()}
+    assert ("crm3", "qbo3") in keys
+    assert not [p for p in keys if p[0].startswith("s")]  # the switchboard glues no one
+
+
+def test_guard_cuts_the_weakest_link_between_contradicting_records() -> None:
+    # a - b strongly, b - c weakly (chained through b), c - d strongly; a and d contradict.
+    links = [("a", "b", 0.99), ("b", "c", 0.96), ("c", "d", 0.995)]
+    bad = {("a", "d"): 0.0001}
+
+    def contradictions(members: object) -> list[tuple[str, str, float]]:
+        inside = set(members)  # type: ignore[call-overload]
+        return [(x, y, p) for (x, y), p in bad.items() if x in inside and y in inside]
+
+    parts, splits = guard(["a", "b", "c", "d"], links, contradictions)
+    assert parts == [["a", "b"], ["c", "d"]]
+    assert len(splits) == 1
+    assert splits[0].cut == ("b", "c") and splits[0].cut_score == 0.96
+    assert "a and d are not the same" in splits[0].reason()
+
+
+def test_guard_leaves_consistent_clusters_alone() -> None:
+    parts, splits = guard(["a", "b", "c"], [("a", "b", 0.99), ("b", "c", 0.97)], lambda m: [])
+    assert parts == [["a", "b", "c"]] and splits == []
+
+
+def test_components_include_singletons() -> None:
+    assert components(["a", "b", "c", "d"], [("a", "b", 0.99)]) == [["a", "b"], ["c"], ["d"]]
+
+
+def test_survivorship_rules() -> None:
+    rules = Survivorship()
+    records = [
+        record("crm:1", source="crm", at=10, name="Bob Campbell", given_name="Bob", family_name="Campbell",
+               dob="1980-02-03", emails=["bob@x.com"], addresses=["old|kingston"], phones=["+18765550001"]),
+        record("qbo:1", source="qbo", at=5, name="Robert Campbell", given_name="Robert", family_name="Campbel",
+               dob="1980-02-03", emails=["bob@x.com", "rc@work.jm"], addresses=["new|kingston"]),
+        record("instagram:1", source="instagram", at=20, name="R Campbell", dob="1980-03-02",
+               addresses=["newest|kingston"]),
+    ]  # fmt: skip
+    golden = golden_fields(records, rules)
+    assert golden["name"] == "Robert Campbell"  # longest
+    assert golden["given_name"] == "Robert"
+    assert golden["family_name"] == "Campbel"  # most trusted source (qbo) wins
+    assert golden["dob"] == "1980-02-03"  # most frequent
+    assert golden["email"] == "bob@x.com"
+    assert golden["address"] == "newest|kingston"  # most recent
+    assert golden["emails"] == ["bob@x.com", "rc@work.jm"]
+    assert golden["record_count"] == 3 and golden["sources"] == ["crm", "instagram", "qbo"]
+    assert 0 < golden["completeness"] < 1
+    assert rules.rules["address"] is Rule.RECENT
+
+
+def test_golden_record_of_an_empty_record() -> None:
+    golden = golden_fields([record("x:1")], Survivorship())
+    assert golden["completeness"] == 0.0 and golden["record_count"] == 1 and "name" not in golden
+
+
+def test_evaluation_counts_pairs_and_exact_clusters() -> None:
+    truth = {"a": 1, "b": 1, "c": 1, "d": 2, "e": 3}
+    predicted = {"a": "X", "b": "X", "c": "Y", "d": "Y", "e": "Z", "unknown": "Q"}
+    result = evaluate(predicted, truth)
+    # true pairs: ab ac bc (3); predicted: ab, cd (2); correct: ab (1)
+    assert result["pairwise"] == {"precision": 0.5, "recall": 0.33333, "f1": 0.4}
+    assert result["records"] == 5 and result["entities"] == 3 and result["clusters"] == 3
+    assert result["cluster"]["precision"] == round(1 / 3, 5)  # only {e} is exact
