@@ -23,12 +23,7 @@ import jellyfish
 import numpy as np
 
 from resolvers.config import Hubs
-from resolvers.records import ResolutionRecord
-
-# Local parts of role mailboxes: shared by design, never a person's key.
-ROLE_MAILBOXES = frozenset(
-    ["info", "sales", "admin", "contact", "office", "hello", "support", "accounts", "accounting", "billing", "mail", "enquiries", "inquiries", "reception", "service", "customerservice", "team", "hr", "jobs", "careers", "orders", "bookings", "reservations", "marketing", "noreply", "no-reply", "webmaster"]
-)
+from resolvers.records import ROLE_MAILBOXES, ResolutionRecord
 
 IDENTIFIER_KINDS = ("email", "phone", "address", "handle", "website")
 
@@ -73,6 +68,9 @@ def block_keys(record: ResolutionRecord) -> list[str]:
         local = email.split("@", 1)[0]
         if len(local) >= 4 and local not in ROLE_MAILBOXES:
             keys.add(f"{prefix}el:{local}")
+    # A handle and an email user name that are one user name ("tamara.mullings.13").
+    for name in _list(v.get("username")):
+        keys.add(f"{prefix}un:{name[2:]}")
     return sorted(keys)
 
 

@@ -10,14 +10,20 @@ all pairs of values, so two people sharing one of three emails sit on "exact".
 
 Level kinds: `Exact`, `JaroWinkler`, `EditDistance`, `TokenSet`, `Phonetic`
 (metaphone / NYSIIS / soundex), `Nickname`, `Initial`, `DateTransposed`, `DateWithin`,
-`YearWithin`, `NumericWithin` and `Swapped` (given <-> family name, or any two fields). Any level may read another field
-than its comparison's own (`Exact(field="parish")` under a city comparison).
+`YearWithin`, `NumericWithin` and `Swapped` (given <-> family name, or any two fields).
+Any level may read another field than its comparison's own (`Exact(field="parish")`
+under a city comparison). Dates are ISO 'yyyy-mm-dd' (or 'yyyymmdd').
 
 Records are compared in bulk through a `RecordTable` (columnar, values folded to
 lower-case ascii once per distinct value) and two index arrays naming the pairs::
 
     table = RecordTable.from_records(records, PERSON_SPEC.fields)
-    vectors = PERSON_SPEC.compare(table, left, right)      # levels: int8 (n_pairs, n_comparisons)
+    vectors = PERSON_SPEC.compare(table, left, right)
+    vectors.levels        # int8, shape (n_pairs, n_comparisons)
+    vectors.tf            # per term-frequency comparison, the frequency behind exact hits
+
+Specs, comparisons and levels are frozen dataclasses that round-trip through
+`to_dict` / `from_dict`, so a model stores the spec it was trained with.
 
 Per-pair work is vectorised: string similarities go through `rapidfuzz.process.cpdist`,
 everything else through numpy on per-value codes, and each level only looks at the
@@ -58,6 +64,8 @@ BoolArray = npt.NDArray[np.bool_]
 FloatArray = npt.NDArray[np.float64]
 LevelArray = npt.NDArray[np.int8]
 ObjectArray = npt.NDArray[np.object_]
+# A column of cells for `RecordTable`: a list, a numpy array, a pandas Series' values.
+Column = Sequence[object] | npt.NDArray[Any]
 
 NULL_LEVEL = -1
 ELSE_LABEL = "else"
@@ -83,6 +91,8 @@ def _values_of(value: object) -> list[str]:
         return [str(value)]
     if isinstance(value, Iterable):
         return [v for item in value for v in _values_of(item)]
+    if type(value).__name__ in ("NAType", "NaTType"):  # pandas' missing values
+        return []
     return [str(value)]
 
 
@@ -109,7 +119,7 @@ class RecordTable:
     dates and the like are derived lazily per field and cached on the table.
     """
 
-    def __init__(self, columns: Mapping[str, Sequence[object]], size: int) -> None:
+    def __init__(self, columns: Mapping[str, Column], size: int) -> None:
         self.size = size
         self._columns: dict[str, _Column] = {}
         self._cache: dict[tuple[str, str], Any] = {}
@@ -138,7 +148,7 @@ class RecordTable:
         return cls({name: [r.get(name) for r in records] for name in fields}, len(records))
 
     @classmethod
-    def from_columns(cls, columns: Mapping[str, Sequence[object]]) -> RecordTable:
+    def from_columns(cls, columns: Mapping[str, Column]) -> RecordTable:
         """A table from equal-length columns (lists, numpy arrays, pandas Series values)."""
         sizes = {len(cells) for cells in columns.values()}
         if len(sizes) > 1:
@@ -225,8 +235,12 @@ class RecordTable:
 
 
 @dataclass(frozen=True)
-class _Pairs:
-    """Value pairs of one field for a set of record pairs (lists expanded)."""
+class ValuePairs:
+    """What a `Level` tests: value pairs of one field for a batch of record pairs.
+
+    Lists are expanded (every value of one side against every value of the other);
+    `a` and `b` index the field's flat values in the table, `owner` the record pair.
+    """
 
     table: RecordTable
     field: str
@@ -237,7 +251,7 @@ class _Pairs:
     b: IntArray
 
 
-def _expand(table: RecordTable, name: str, rec_a: IntArray, rec_b: IntArray) -> _Pairs:
+def _expand(table: RecordTable, name: str, rec_a: IntArray, rec_b: IntArray) -> ValuePairs:
     counts, offsets = table.counts(name), table.offsets(name)
     ca, cb = counts[rec_a], counts[rec_b]
     if int(ca.max(initial=0)) <= 1 and int(cb.max(initial=0)) <= 1:
@@ -251,7 +265,7 @@ def _expand(table: RecordTable, name: str, rec_a: IntArray, rec_b: IntArray) -> 
         width = cb[owner]
         a = offsets[rec_a[owner]] + k // width
         b = offsets[rec_b[owner]] + k % width
-    return _Pairs(table, name, owner, rec_a[owner], rec_b[owner], a, b)
+    return ValuePairs(table, name, owner, rec_a[owner], rec_b[owner], a, b)
 
 
 # ---------------------------------------------------------------------------------- levels
@@ -265,7 +279,7 @@ class Level(ABC):
     field: str | None = dataclasses.field(default=None, kw_only=True)
 
     @abstractmethod
-    def test(self, pairs: _Pairs) -> BoolArray:
+    def test(self, pairs: ValuePairs) -> BoolArray:
         """Whether each value pair passes."""
 
     @property
@@ -285,7 +299,10 @@ class Level(ABC):
 
 
 def _similarity(
-    pairs: _Pairs, scorer: Callable[..., float], cutoff: float, strings: ObjectArray | None = None
+    pairs: ValuePairs,
+    scorer: Callable[..., float],
+    cutoff: float,
+    strings: ObjectArray | None = None,
 ) -> npt.NDArray[Any]:
     """`scorer` of each value pair (element-wise, all cores); `strings` default to folded."""
     if strings is None:
@@ -303,7 +320,7 @@ class Exact(Level):
 
     kind: ClassVar[str] = "exact"
 
-    def test(self, pairs: _Pairs) -> BoolArray:
+    def test(self, pairs: ValuePairs) -> BoolArray:
         codes = pairs.table.codes(pairs.field)[0]
         result: BoolArray = codes[pairs.a] == codes[pairs.b]
         return result
@@ -320,7 +337,7 @@ class JaroWinkler(Level):
     kind: ClassVar[str] = "jaro_winkler"
     threshold: float = 0.9
 
-    def test(self, pairs: _Pairs) -> BoolArray:
+    def test(self, pairs: ValuePairs) -> BoolArray:
         scores = _similarity(pairs, JaroWinklerDistance.normalized_similarity, self.threshold)
         result: BoolArray = scores >= self.threshold
         return result
@@ -338,7 +355,7 @@ class EditDistance(Level):
     max_distance: int = 1
     transpositions: bool = True
 
-    def test(self, pairs: _Pairs) -> BoolArray:
+    def test(self, pairs: ValuePairs) -> BoolArray:
         scorer = DamerauLevenshtein.distance if self.transpositions else Levenshtein.distance
         distances = _similarity(pairs, scorer, self.max_distance)
         result: BoolArray = distances <= self.max_distance
@@ -360,7 +377,7 @@ class TokenSet(Level):
     kind: ClassVar[str] = "token_set"
     threshold: float = 0.9
 
-    def test(self, pairs: _Pairs) -> BoolArray:
+    def test(self, pairs: ValuePairs) -> BoolArray:
         cutoff = self.threshold * 100.0
         table = pairs.table
 
@@ -405,7 +422,7 @@ class Phonetic(Level):
         if self.algorithm not in _PHONETIC:
             raise ValueError(f"unknown phonetic algorithm {self.algorithm!r}")
 
-    def test(self, pairs: _Pairs) -> BoolArray:
+    def test(self, pairs: ValuePairs) -> BoolArray:
         algorithm = self.algorithm
         codes = pairs.table.key_codes(
             pairs.field, f"phonetic:{algorithm}", lambda text: _phonetic_key(algorithm, text)
@@ -425,7 +442,7 @@ class Nickname(Level):
 
     kind: ClassVar[str] = "nickname"
 
-    def test(self, pairs: _Pairs) -> BoolArray:
+    def test(self, pairs: ValuePairs) -> BoolArray:
         table = pairs.table
 
         def make() -> npt.NDArray[np.int32]:
@@ -458,7 +475,7 @@ class Initial(Level):
 
     kind: ClassVar[str] = "initial"
 
-    def test(self, pairs: _Pairs) -> BoolArray:
+    def test(self, pairs: ValuePairs) -> BoolArray:
         table = pairs.table
 
         def make() -> tuple[IntArray, BoolArray]:
@@ -490,7 +507,7 @@ def parse_date(text: str) -> tuple[int, int, int, int] | None:
     return year, month, day, ordinal
 
 
-def _date_arrays(pairs: _Pairs) -> npt.NDArray[np.int64]:
+def _date_arrays(pairs: ValuePairs) -> npt.NDArray[np.int64]:
     """Per flat value (year, month, day, day number); -1 everywhere for a bad date."""
     table = pairs.table
 
@@ -511,7 +528,7 @@ class DateTransposed(Level):
 
     kind: ClassVar[str] = "date_transposed"
 
-    def test(self, pairs: _Pairs) -> BoolArray:
+    def test(self, pairs: ValuePairs) -> BoolArray:
         grid = _date_arrays(pairs)
         da, db = grid[pairs.a], grid[pairs.b]
         result: BoolArray = (
@@ -535,7 +552,7 @@ class DateWithin(Level):
     kind: ClassVar[str] = "date_within"
     days: int = 31
 
-    def test(self, pairs: _Pairs) -> BoolArray:
+    def test(self, pairs: ValuePairs) -> BoolArray:
         grid = _date_arrays(pairs)
         oa, ob = grid[pairs.a, 3], grid[pairs.b, 3]
         result: BoolArray = (oa >= 0) & (ob >= 0) & (np.abs(oa - ob) <= self.days)
@@ -553,7 +570,7 @@ class YearWithin(Level):
     kind: ClassVar[str] = "year_within"
     years: int = 1
 
-    def test(self, pairs: _Pairs) -> BoolArray:
+    def test(self, pairs: ValuePairs) -> BoolArray:
         grid = _date_arrays(pairs)
         ya, yb = grid[pairs.a, 0], grid[pairs.b, 0]
         result: BoolArray = (ya >= 0) & (yb >= 0) & (np.abs(ya - yb) <= self.years)
@@ -583,7 +600,7 @@ class NumericWithin(Level):
         if self.absolute is None and self.relative is None:
             raise ValueError("NumericWithin needs absolute or relative")
 
-    def test(self, pairs: _Pairs) -> BoolArray:
+    def test(self, pairs: ValuePairs) -> BoolArray:
         table = pairs.table
 
         def make() -> FloatArray:
@@ -617,13 +634,14 @@ class Swapped(Level):
     The classic case is given and family name written the wrong way round; address
     lines in the wrong columns are another. `threshold` 1.0 asks for equality after
     folding, lower values for Jaro-Winkler on both crossings (a typo on top of a swap).
+    Of a list field, `other` contributes its first value.
     """
 
     kind: ClassVar[str] = "swapped"
     other: str = "family_name"
     threshold: float = 1.0
 
-    def test(self, pairs: _Pairs) -> BoolArray:
+    def test(self, pairs: ValuePairs) -> BoolArray:
         table = pairs.table
         own = table.folded(pairs.field)
         other = table.first_folded(self.other)
@@ -650,6 +668,63 @@ class Swapped(Level):
         return f"swapped with {self.other}{how}"
 
 
+@dataclass(frozen=True)
+class Crossed(Level):
+    """Values tagged by where they come from ("h:" a social handle, "e:" an email's
+    user part) match across tags: one record's handle is the other's email user name
+    ("tamara.mullings.13" and "tamaramullings13@gmail.com"). Same-tag value pairs are
+    the business of the email and handle comparisons; `CrossedNone` takes them.
+    """
+
+    kind: ClassVar[str] = "crossed"
+    threshold: float = 1.0
+
+    def test(self, pairs: ValuePairs) -> BoolArray:
+        folded = pairs.table.folded(pairs.field)
+        a, b = folded[pairs.a], folded[pairs.b]
+        tag_a = np.asarray([v[:2] for v in a], dtype=object)
+        tag_b = np.asarray([v[:2] for v in b], dtype=object)
+        crossed = tag_a != tag_b
+        hit = np.zeros(len(a), dtype=np.bool_)
+        todo = np.flatnonzero(crossed)
+        if not len(todo):
+            return hit
+        body_a = np.asarray([v[2:] for v in a[todo]], dtype=object)
+        body_b = np.asarray([v[2:] for v in b[todo]], dtype=object)
+        if self.threshold >= 1.0:
+            hit[todo] = body_a == body_b
+        else:
+            scorer = JaroWinklerDistance.normalized_similarity
+            similarity = cpdist(body_a, body_b, scorer=scorer, score_cutoff=self.threshold, workers=-1)
+            hit[todo] = similarity >= self.threshold
+        return hit
+
+    @property
+    def description(self) -> str:
+        how = "exact" if self.threshold >= 1.0 else f"jaro-winkler >= {self.threshold:g}"
+        return f"crossed {how}"
+
+
+@dataclass(frozen=True)
+class CrossedNone(Level):
+    """Only same-tag values to compare (emails on both sides, or handles): no evidence
+    here, which training learns as a weight near zero."""
+
+    kind: ClassVar[str] = "crossed_none"
+
+    def test(self, pairs: ValuePairs) -> BoolArray:
+        folded = pairs.table.folded(pairs.field)
+        same: BoolArray = np.asarray(
+            [x[:2] == y[:2] for x, y in zip(folded[pairs.a], folded[pairs.b], strict=True)],
+            dtype=np.bool_,
+        )
+        return same
+
+    @property
+    def description(self) -> str:
+        return "nothing to cross"
+
+
 _LEVEL_KINDS: dict[str, type[Level]] = {
     cls.kind: cls
     for cls in (
@@ -665,6 +740,8 @@ _LEVEL_KINDS: dict[str, type[Level]] = {
         YearWithin,
         NumericWithin,
         Swapped,
+        Crossed,
+        CrossedNone,
     )
 }
 
@@ -1044,6 +1121,8 @@ PERSON_SPEC = ComparisonSpec(
         *_CONTACT_COMPARISONS,
         Comparison("company", ("company_key",), (Exact(), TokenSet(0.9))),
         Comparison("handle", ("handle",), (Exact(),)),
+        # People reuse a user name: an Instagram handle is often the email's user part.
+        Comparison("username", ("username",), (Crossed(), Crossed(threshold=0.92), CrossedNone())),
     ),
 )
 
@@ -1053,7 +1132,9 @@ BUSINESS_SPEC = ComparisonSpec(
         Comparison(
             "name",
             ("name_folded",),
-            (Exact(), TokenSet(0.9), JaroWinkler(0.9), TokenSet(0.7)),
+            # The company key drops suffixes and spelling variants ("Ltd", "&"): two
+            # businesses of one country rarely share it.
+            (Exact(field="company_key"), Exact(), TokenSet(0.9), JaroWinkler(0.9), TokenSet(0.7)),
             term_frequency=True,
         ),
         *_CONTACT_COMPARISONS,

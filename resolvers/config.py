@@ -88,6 +88,11 @@ class Hubs(BaseModel):
 
 class ResolverConfig(BaseModel):
     thresholds: Thresholds = Field(default_factory=Thresholds)
+    # Comparisons whose plain disagreement ("else": different given names, different
+    # dates of birth) keeps a pair from being linked without a person, however much
+    # else agrees: household members share a phone, an address and a surname, and the
+    # model, which counts those as independent, would add them up.
+    veto: list[str] = ["given_name", "dob"]
     survivorship: Survivorship = Field(default_factory=Survivorship)
     hubs: Hubs = Field(default_factory=Hubs)
     # Clusters up to this size get every pair inside scored by the chaining guard.

@@ -26,7 +26,9 @@ Typical use, for candidate pairs (left[p], right[p]) of rows of a table::
     table = RecordTable.from_records(records, PERSON_SPEC.fields)
     model = FellegiSunter.fit(PERSON_SPEC, table, left, right)
     vectors, weights, probabilities = model.score_pairs(table, left, right)
-    print(model.explain(records[left[0]], records[right[0]]))
+    print(model.explain(records[left[0]], records[right[0]]))        # one pair, as a table
+    per_comparison = model.contributions(vectors)                     # every pair, in bulk
+    again = FellegiSunter.from_json(model.to_json())
 """
 
 from __future__ import annotations
@@ -35,9 +37,10 @@ import importlib
 import json
 import math
 import time
-from collections.abc import Mapping, Sequence
+from abc import ABC, abstractmethod
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -114,6 +117,9 @@ class Explanation:
             "contributions": [asdict(c) | {"weight": c.weight} for c in self.contributions],
         }
 
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), separators=(",", ":"))
+
     def __str__(self) -> str:
         rows = [("comparison", "level", "a", "b", "log2 BF", "tf adj")]
         rows.append(("prior", "", "", "", f"{self.prior:+.2f}", ""))
@@ -133,31 +139,36 @@ class Explanation:
 # ------------------------------------------------------------------------ shared scoring
 
 
-class _LinearScorer:
+class _LinearScorer(ABC):
     """A model whose weight is a prior plus one term per comparison level (+ tf terms)."""
 
-    kind = ""
+    kind: ClassVar[str]
 
     def __init__(self, spec: ComparisonSpec, term_frequencies: TermFrequencies | None) -> None:
         self.spec = spec
         self.term_frequencies = term_frequencies
 
     @property
+    @abstractmethod
     def prior_log2_odds(self) -> float:
-        raise NotImplementedError
+        """The weight of a pair before any evidence."""
 
+    @abstractmethod
     def level_weights(self) -> list[FloatArray]:
         """Per comparison, the log2 weight of each level (null excluded)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _tf_adjustment(self, column: int, levels: LevelArray, tf: FloatArray) -> FloatArray:
         """log2 adjustment per pair for a term-frequency comparison (0 where none)."""
-        raise NotImplementedError
 
-    def score(
-        self, levels: LevelArray | ComparisonVectors, tf: Mapping[str, FloatArray] | None = None
-    ) -> tuple[FloatArray, FloatArray]:
-        """Match weights (log2 odds) and probabilities of comparison vectors."""
+    @abstractmethod
+    def to_dict(self) -> dict[str, Any]:
+        """Everything needed to score again, JSON-ready."""
+
+    def _columns(
+        self, levels: LevelArray | ComparisonVectors, tf: Mapping[str, FloatArray] | None
+    ) -> Iterator[FloatArray]:
+        """Per comparison, each pair's contribution (log2), tf adjustment included."""
         if isinstance(levels, ComparisonVectors):
             tf = levels.tf if tf is None else tf
             levels = levels.levels
@@ -165,16 +176,41 @@ class _LinearScorer:
             raise ValueError(
                 f"vectors of shape {levels.shape} for {len(self.spec.comparisons)} comparisons"
             )
-        weights = np.full(levels.shape[0], self.prior_log2_odds)
         for column, table in enumerate(self.level_weights()):
             col = levels[:, column]
             # Index `len(table)` is the null level: it weighs nothing.
             padded = np.append(table, 0.0)
-            weights += padded[np.where(col == NULL_LEVEL, len(table), col)]
+            weights: FloatArray = padded[np.where(col == NULL_LEVEL, len(table), col)]
             name = self.spec.comparisons[column].name
             if tf is not None and self.term_frequencies is not None and name in tf:
-                weights += self._tf_adjustment(column, col, tf[name])
+                weights = weights + self._tf_adjustment(column, col, tf[name])
+            yield weights
+
+    def score(
+        self, levels: LevelArray | ComparisonVectors, tf: Mapping[str, FloatArray] | None = None
+    ) -> tuple[FloatArray, FloatArray]:
+        """Match weights (log2 odds) and probabilities of comparison vectors.
+
+        `levels` may be `ComparisonVectors` (its tf is used) or the bare int8 levels with
+        `tf` beside them; without frequencies, exact matches weigh their level's average.
+        """
+        weights = np.full(len(levels), self.prior_log2_odds)
+        for column in self._columns(levels, tf):
+            weights += column
         return weights, _probability(weights)
+
+    def contributions(
+        self, levels: LevelArray | ComparisonVectors, tf: Mapping[str, FloatArray] | None = None
+    ) -> FloatArray:
+        """Each pair's weight per comparison, shape (n_pairs, n_comparisons).
+
+        The prior plus a row's sum is the pair's match weight: what a link keeps as its
+        explanation in bulk (labels and values come from the levels and the records).
+        """
+        columns = list(self._columns(levels, tf))
+        if not columns:
+            return np.zeros((len(levels), 0))
+        return np.stack(columns, axis=1)
 
     def score_pairs(
         self, table: RecordTable, left: npt.ArrayLike, right: npt.ArrayLike
@@ -233,9 +269,6 @@ class _LinearScorer:
                 )
             )
         return Explanation(self.prior_log2_odds, tuple(contributions))
-
-    def to_dict(self) -> dict[str, Any]:
-        raise NotImplementedError
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), separators=(",", ":"))
@@ -408,8 +441,12 @@ def estimate_u(
     Each comparison samples `chunk` pairs at a time, up to `pairs`, and stops once
     every level has been seen `min_count` times or is rarer than `rare` (its weight is
     then large whatever its exact u, like Splink's `min_count_per_level`). Nulls are
-    left out; a level never seen counts once, rare rather than impossible.
+    left out; a level never seen counts once, rare rather than impossible. Without any
+    pair to draw (one record), u is uniform.
     """
+    if total_pairs(len(table), sources) == 0:
+        # One record (or one source): no pair to learn from, every level equally likely.
+        return [np.full(c.n_levels, 1.0 / c.n_levels) for c in spec.comparisons], 0
     rng = np.random.default_rng(seed)
     a, b = random_pairs(len(table), pairs, rng, sources)
     u, most = [], 0
@@ -432,7 +469,7 @@ def estimate_u(
 class FellegiSunter(_LinearScorer):
     """A Fellegi-Sunter model: m and u per comparison level, a prior, term frequencies."""
 
-    kind = "fellegi_sunter"
+    kind: ClassVar[str] = "fellegi_sunter"
 
     def __init__(
         self,
@@ -488,7 +525,7 @@ class FellegiSunter(_LinearScorer):
         if len(left_a) == 0:
             raise ValueError("training needs candidate pairs")
         source_codes = _source_codes(sources, len(table))
-        total = total_pairs(len(table), source_codes)
+        total = max(total_pairs(len(table), source_codes), 1)
         u, sampled = estimate_u(spec, table, pairs=u_pairs, seed=seed, sources=source_codes)
         chosen = np.arange(len(left_a))
         if max_em_pairs is not None and len(left_a) > max_em_pairs:
@@ -629,7 +666,7 @@ class SupervisedModel(_LinearScorer):
     matched value is than the training average.
     """
 
-    kind = "supervised"
+    kind: ClassVar[str] = "supervised"
 
     def __init__(
         self,

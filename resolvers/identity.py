@@ -60,14 +60,17 @@ def ordered(a: str, b: str) -> Pair:
 
 
 def _score(
-    scorer: Scorer, pairs: Sequence[Pair], by_key: dict[str, ResolutionRecord]
-) -> tuple[np.ndarray, np.ndarray]:
-    """Match probability and weight of each pair of records (by key)."""
+    scorer: Scorer,
+    pairs: Sequence[Pair],
+    by_key: dict[str, ResolutionRecord],
+    veto: Sequence[str] = (),
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Match probability, weight and veto of each pair of records (by key)."""
     keys = sorted({k for pair in pairs for k in pair})
     index = {k: i for i, k in enumerate(keys)}
     left = np.fromiter((index[a] for a, _ in pairs), dtype=np.int64, count=len(pairs))
     right = np.fromiter((index[b] for _, b in pairs), dtype=np.int64, count=len(pairs))
-    return scorer.score([by_key[k].values for k in keys], left, right)
+    return scorer.score([by_key[k].values for k in keys], left, right, veto)
 
 
 class NotTrained(RuntimeError):
@@ -263,7 +266,7 @@ class IdentityResolver:
                 p for p in pairs if by_key[p[0]].kind == kind and by_key[p[1]].kind == kind
             ]
             if kind_pairs:
-                probability, _ = _score(self._scorer(kind), kind_pairs, by_key)
+                probability, _, _ = _score(self._scorer(kind), kind_pairs, by_key)
                 threshold = self.config.thresholds.contradiction
                 out.extend(
                     p
@@ -283,6 +286,14 @@ class IdentityResolver:
             }
             for p in pairs
         ]
+
+    def clear(self) -> None:
+        """Forget every resolution result (people's verdicts included); evidence stays."""
+        for statement in ("resolve/clear_pairs", "resolve/clear_identity"):
+            while self.store.run(statement, {"limit": 50_000})[0]["deleted"]:
+                pass
+        self._scorers.clear()
+        self._caps.clear()
 
     def pending(self, limit: int = 100_000) -> list[str]:
         return [row["key"] for row in self.store.run("resolve/pending", {"limit": limit})]
@@ -333,9 +344,11 @@ class IdentityResolver:
         for start in range(0, len(pairs), step):
             chunk = pairs[start : start + step]
             self.progress(f"{kind} scoring", start, len(pairs))
-            probability, weight = _score(scorer, chunk, by_key)
-            for (a, b), p, w in zip(chunk, probability.tolist(), weight.tolist(), strict=True):
-                if p >= thresholds.accept:
+            probability, weight, vetoed = _score(scorer, chunk, by_key, self.config.veto)
+            for (a, b), p, w, no in zip(
+                chunk, probability.tolist(), weight.tolist(), vetoed.tolist(), strict=True
+            ):
+                if p >= thresholds.accept and not no:
                     out[(a, b)] = _Verdict("accepted", p, w, MODEL_ACTOR)
                 elif p >= thresholds.review:
                     out[(a, b)] = _Verdict("review", p, w, MODEL_ACTOR)
@@ -402,7 +415,7 @@ class IdentityResolver:
             ]
             if not pairs:
                 continue
-            probability, _ = _score(self._scorer(kind), pairs, by_key)
+            probability, _, _ = _score(self._scorer(kind), pairs, by_key)
             for pair, p in zip(pairs, probability.tolist(), strict=True):
                 if p < self.config.thresholds.contradiction and pair not in protected:
                     contradiction.setdefault(pair, p)

@@ -32,6 +32,29 @@ def work_domains(emails: list[str]) -> list[str]:
     return sorted({e.rsplit("@", 1)[1] for e in emails if "@" in e} - FREE_MAIL_DOMAINS)
 
 
+# Shared mailboxes: their user part names a role, not a person.
+ROLE_MAILBOXES = frozenset(
+    "info sales admin contact office hello support accounts accounting billing mail "
+    "enquiries inquiries reception service customerservice team hr jobs careers orders "
+    "bookings reservations marketing noreply no-reply webmaster".split()
+)
+
+
+def usernames(values: Values) -> list[str]:
+    """User names a person picked, tagged by origin: "h:" handle, "e:" email user part;
+    letters and digits only, so "tamara.mullings.13" meets "tamaramullings13"."""
+    out: set[str] = set()
+    for tag, field in (("h", "handle"), ("e", "email")):
+        for value in values.get(field) or []:
+            user = value.split(":", 1)[1] if tag == "h" else value.split("@", 1)[0]
+            if tag == "e" and user in ROLE_MAILBOXES:
+                continue
+            user = "".join(ch for ch in user.lower() if ch.isalnum())
+            if len(user) >= 4:
+                out.add(f"{tag}:{user}")
+    return sorted(out)
+
+
 @dataclass(slots=True)
 class ResolutionRecord:
     key: str
@@ -61,6 +84,7 @@ class ResolutionRecord:
         }
         for name, column in IDENTIFIER_COLUMNS:
             values[name] = sorted({str(v) for v in row.get(column) or [] if v})
+        values["username"] = usernames(values)
         if kind == "business":
             # A business's web domains include the domains of its own and its staff's work
             # email: a company named only in a contact's row is still found by its domain.

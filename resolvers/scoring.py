@@ -55,17 +55,26 @@ class Scorer:
         model = FellegiSunter.fit(
             spec, table, pairs[:, 0], pairs[:, 1], max_em_pairs=config.train_pairs
         )
-        return cls(without_matches_in_u(model))
+        return cls(model)
 
     def score(
-        self, values: Sequence[Values], left: npt.NDArray[np.int64], right: npt.NDArray[np.int64]
-    ) -> tuple[FloatArray, FloatArray]:
-        """Match probability and weight of the pairs (values[left[p]], values[right[p]])."""
+        self,
+        values: Sequence[Values],
+        left: npt.NDArray[np.int64],
+        right: npt.NDArray[np.int64],
+        veto: Sequence[str] = (),
+    ) -> tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]:
+        """Match probability and weight of the pairs (values[left[p]], values[right[p]]),
+        and whether a `veto` comparison plainly disagrees ("else") on the pair."""
         if len(left) == 0:
-            return np.empty(0), np.empty(0)
+            return np.empty(0), np.empty(0), np.zeros(0, dtype=np.bool_)
         table = RecordTable.from_records(values, self.spec.fields)
-        _, weights, probabilities = self.model.score_pairs(table, left, right)
-        return probabilities, weights
+        vectors, weights, probabilities = self.model.score_pairs(table, left, right)
+        vetoed = np.zeros(len(left), dtype=np.bool_)
+        for column, comparison in enumerate(self.spec.comparisons):
+            if comparison.name in veto:
+                vetoed |= vectors.levels[:, column] == len(comparison.levels)
+        return probabilities, weights, vetoed
 
     def explain(self, a: Values, b: Values) -> Explanation:
         return self.model.explain(a, b)
@@ -76,25 +85,6 @@ class Scorer:
     @classmethod
     def from_json(cls, text: str) -> Scorer:
         return cls(load_model(text))
-
-
-def without_matches_in_u(model: FellegiSunter) -> FellegiSunter:
-    """Take the matches out of u.
-
-    u comes from random record pairs, and a share λ (the prior) of those are matches:
-    u_random = λ·m + (1 - λ)·u. In big data λ is negligible; in a small business's data
-    (a thousand records, three per customer) it is not, and an exact company name, which
-    no two different businesses share, would keep half its weight. Solving for u fixes
-    that; a floor of one pair in all keeps every level possible.
-    """
-    prior = model.prior
-    total = model.stats.total_pairs if model.stats else 1_000_000
-    floor = 1.0 / max(total, 1)
-    corrected = []
-    for m, u in zip(model.m, model.u, strict=True):
-        clean = np.maximum((u - prior * m) / (1.0 - prior), floor)
-        corrected.append(clean / clean.sum())
-    return FellegiSunter(model.spec, model.m, corrected, prior, model.term_frequencies, model.stats)
 
 
 def explanation_json(explanation: Explanation) -> str:

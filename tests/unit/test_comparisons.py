@@ -233,7 +233,7 @@ def test_unless_present_defers_to_the_split_name() -> None:
 
 
 def test_person_spec_vector() -> None:
-    a = {
+    a: Record = {
         "given_name": "Robert",
         "family_name": "Campbell",
         "dob": "1980-03-04",
@@ -242,7 +242,7 @@ def test_person_spec_vector() -> None:
         "city": "Kingston",
         "parish": "Kingston",
     }
-    b = {
+    b: Record = {
         "given_name": "Bob",
         "family_name": "Cambell",
         "dob": "1980-04-03",
@@ -279,15 +279,15 @@ def test_business_spec_reads_the_business_fields() -> None:
         "website",
         "handle",
     }
-    a = {"name_folded": "island grill ltd", "website": ["islandgrill.com"]}
-    b = {"name_folded": "ltd island grill", "website": ["islandgrill.com"]}
+    a: Record = {"name_folded": "island grill ltd", "website": ["islandgrill.com"]}
+    b: Record = {"name_folded": "ltd island grill", "website": ["islandgrill.com"]}
     vectors, _ = BUSINESS_SPEC.compare_records([(a, b)])
     assert vectors.levels[0, BUSINESS_SPEC.names.index("name")] == 1  # token set
     assert vectors.levels[0, BUSINESS_SPEC.names.index("website")] == 0
 
 
 def test_table_compare_over_index_arrays() -> None:
-    records = [
+    records: list[Record] = [
         {"given_name": "Ann"},
         {"given_name": "Anne"},
         {"given_name": None},
@@ -305,8 +305,18 @@ def test_table_compare_over_index_arrays() -> None:
 
 
 def test_from_columns_accepts_nan_and_numbers() -> None:
-    table = RecordTable.from_columns({"x": ["a", float("nan"), 7, ("b", "c")]})
-    assert [table.values("x", i) for i in range(4)] == [["a"], [], ["7"], ["b", "c"]]
+    pandas = pytest.importorskip("pandas")
+    cells = ["a", float("nan"), 7, ("b", "c"), pandas.NA, np.int64(3), None]
+    table = RecordTable.from_columns({"x": cells})
+    assert [table.values("x", i) for i in range(len(cells))] == [
+        ["a"],
+        [],
+        ["7"],
+        ["b", "c"],
+        [],
+        ["3"],
+        [],
+    ]
 
 
 def test_term_frequencies_of_exact_matches() -> None:
@@ -327,9 +337,7 @@ def test_term_frequency_of_a_list_is_the_rarest_shared_value() -> None:
     table = RecordTable.from_columns(
         {"email": [["common@x.com", "rare@y.com"], ["common@x.com", "rare@y.com"], "common@x.com"]}
     )
-    spec = ComparisonSpec(
-        "t", (Comparison("email", ("email",), (Exact(),), term_frequency=True),)
-    )
+    spec = ComparisonSpec("t", (Comparison("email", ("email",), (Exact(),), term_frequency=True),))
     vectors = spec.compare(table, [0, 0], [1, 2])
     assert vectors.tf["email"].tolist() == pytest.approx([0.4, 0.6])
 

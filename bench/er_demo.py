@@ -1,0 +1,169 @@
+"""Identity resolution on the demo data: full-run time, peak memory, F1, incremental latency.
+
+Used by `bench/er.py` (which prints the figures); runnable on its own:
+
+    .venv/bin/python bench/er_demo.py --people 100000
+
+The demo data and its ingested graph are cached under bench/out/ (ingesting a million
+records takes a while); every run clears the identity layer and resolves from scratch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import psutil
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from c360.settings import Settings
+from c360.wiring import open_graph
+from graph.store import GraphStore
+from ingest.demo_data import generate
+from ingest.pipeline import ingest_file
+from ingest.quarantine import Quarantine
+from resolvers.evaluation import evaluate
+from resolvers.identity import IdentityResolver, now_ms
+from resolvers.records import ResolutionRecord
+
+OUT = Path(__file__).resolve().parent / "out"
+
+
+class PeakRss(threading.Thread):
+    """Peak resident memory of this process and of the graph server, every 0.2 s."""
+
+    def __init__(self) -> None:
+        super().__init__(daemon=True)
+        self.me = psutil.Process()
+        self.server = next(p for p in self.me.children(recursive=True) if "redis" in p.name())
+        self.peak_self = self.peak_server = 0
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        while not self.done.is_set():
+            self.peak_self = max(self.peak_self, self.me.memory_info().rss)
+            self.peak_server = max(self.peak_server, self.server.memory_info().rss)
+            self.done.wait(0.2)
+
+
+def _truth(folder: Path) -> dict[str, str]:
+    truth = {}
+    with (folder / "truth.jsonl").open("rb") as lines:
+        for line in lines:
+            entry = json.loads(line)
+            if entry.get("type") == "record" and not entry.get("bad"):
+                truth[entry["key"]] = entry["entity"]
+    return truth
+
+
+def _assignments(store: GraphStore) -> dict[str, str]:
+    out: dict[str, str] = {}
+    after = ""
+    while rows := store.run("resolve/assignments", {"after": after, "limit": 100_000}):
+        out.update((r["key"], r["customer"]) for r in rows)
+        after = rows[-1]["key"]
+    return out
+
+
+def _copy_row(record: ResolutionRecord, key: str) -> dict[str, Any]:
+    """A new source's row for a person already in the graph: same name and identifiers."""
+    v = record.values
+    props = {"key": key, "source": "bench", "source_id": key.split(":", 1)[1], "kind": record.kind,
+             "hash": key, "ingested_at": now_ms(), "name": record.name}  # fmt: skip
+    for field in ("name_folded", "given_name", "family_name", "dob", "parish", "city"):
+        if v.get(field):
+            props[field] = v[field]
+
+    def listed(name: str) -> list[str]:
+        value = v.get(name)
+        return list(value) if isinstance(value, list) else []
+
+    return {
+        "props": props, "emails": listed("email"), "phones": listed("phone"),
+        "addresses": [{"key": a} for a in listed("address")],
+        "handles": [{"key": h, "platform": h.split(":")[0], "value": h.split(":", 1)[1]}
+                    for h in listed("handle")],
+        "websites": listed("website"), "works_at": [],
+    }  # fmt: skip
+
+
+def run(people: int, attach_samples: int = 200) -> dict[str, Any]:
+    data = OUT / f"demo-{people}"
+    if not (data / "manifest.json").exists():
+        print(f"generating demo data for {people:,} people -> {data}", flush=True)
+        generate(data, people)
+    settings = Settings(home=OUT / f"er-home-{people}", graph_uri=None, graph_name="bench")
+    with open_graph(settings) as store:
+        records = store.run_cypher("MATCH (r:Record) RETURN count(r) AS n")[0]["n"]
+        if not records:
+            manifest = json.loads((data / "manifest.json").read_text())
+            quarantine = Quarantine(settings.quarantine_dir)
+            t0 = time.perf_counter()
+            for entry in manifest["files"]:
+                summary = ingest_file(data / entry["file"], entry["profile"], store, quarantine)
+                print(f"  ingested {entry['file']}: {summary.rows:,} rows", flush=True)
+            print(f"  ingest {time.perf_counter() - t0:,.0f} s", flush=True)
+        resolver = IdentityResolver(store)
+        resolver.clear()
+        sampler = PeakRss()
+        sampler.start()
+        started = time.perf_counter()
+        report = resolver.resolve_full(retrain=True)
+        seconds = time.perf_counter() - started
+        sampler.done.set()
+        sampler.join()
+        assignments = _assignments(store)
+        quality = evaluate(assignments, _truth(data))
+        print(f"  full resolution of {report.records:,} records: {seconds:,.1f} s, "
+              f"{report.candidate_pairs:,} candidate pairs, peak RSS {sampler.peak_self / 2**20:,.0f} MB "
+              f"+ server {sampler.peak_server / 2**20:,.0f} MB; pairwise F1 {quality['pairwise']['f1']}",
+              flush=True)  # fmt: skip
+
+        # Single arriving records: a new source sees a known person again.
+        rng = random.Random(3)
+        persons = [
+            k for k, c in assignments.items() if k.startswith(("crm:", "qbo:")) and ":org:" not in k
+        ]
+        latencies = []
+        attached = 0
+        for n, key in enumerate(rng.sample(persons, min(attach_samples, len(persons)))):
+            (record,) = resolver.load_records([key])
+            new_key = f"bench:{people}-{n}"
+            store.run("ingest/create_records", {"rows": [_copy_row(record, new_key)]})
+            t0 = time.perf_counter()
+            resolver.resolve_records([new_key])
+            latencies.append((time.perf_counter() - t0) * 1000)
+            now = resolver.load_records([new_key])[0]
+            attached += now.customer == assignments[key]
+        p50, p99 = np.percentile(latencies, [50, 99]) if latencies else (0.0, 0.0)
+        print(f"  incremental attach of {len(latencies)} single records: p50 {p50:.1f} ms, "
+              f"p99 {p99:.1f} ms; {attached} attached to the original's customer", flush=True)  # fmt: skip
+        return {
+            "people": people, "records": report.records, "candidate_pairs": report.candidate_pairs,
+            "seconds": round(seconds, 1), "peak_rss_mb": round(sampler.peak_self / 2**20),
+            "server_peak_rss_mb": round(sampler.peak_server / 2**20),
+            "f1": quality["pairwise"]["f1"], "precision": quality["pairwise"]["precision"],
+            "recall": quality["pairwise"]["recall"], "cluster_f1": quality["cluster"]["f1"],
+            "attach_p50_ms": round(float(p50), 1), "attach_p99_ms": round(float(p99), 1),
+            "attached": attached, "attach_samples": len(latencies),
+        }  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--people", type=int, action="append")
+    args = parser.parse_args()
+    results = {f"demo_{p}": {"c360": run(p)} for p in args.people or [100_000]}
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()
