@@ -332,8 +332,8 @@ def _evaluate(store: Any, truth_path: Path) -> dict[str, Any]:
 def _print_resolution(report: Any) -> None:
     console.print(
         f"[bold green]resolved:[/] {report.records:,} records ({report.mode}), "
-        f"{report.candidate_pairs:,} candidate pairs, {report.accepted:,} accepted, "
-        f"{report.review:,} for review; customers created {report.created:,}, attached "
+        f"{report.candidate_pairs:,} candidate pairs, {report.accepted:,} linked surely, "
+        f"{report.probable:,} linked probably (to confirm), {report.review:,} possible (to review); customers created {report.created:,}, attached "
         f"{report.attached:,}, merged {report.merged:,}, split {report.split:,}, unchanged "
         f"{report.unchanged:,} ({report.seconds:,.1f} s)"
     )
@@ -469,10 +469,11 @@ def review_list(
             print(json.dumps(row, default=str))
         return
     table = Table(title="review queue")
-    for column in ("record a", "name a", "record b", "name b", "probability"):
+    for column in ("record a", "name a", "record b", "name b", "probability", "now"):
         table.add_column(column)
     for r in rows:
-        table.add_row(r["a"], str(r["a_name"]), r["b"], str(r["b_name"]), f"{r['score']:.3f}")
+        now = "linked" if r["linked"] else "apart"
+        table.add_row(r["a"], str(r["a_name"]), r["b"], str(r["b_name"]), f"{r['score']:.3f}", now)
     console.print(table)
 
 

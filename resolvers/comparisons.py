@@ -668,6 +668,10 @@ class Swapped(Level):
         return f"swapped with {self.other}{how}"
 
 
+def _digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
 @dataclass(frozen=True)
 class Crossed(Level):
     """Values tagged by where they come from ("h:" a social handle, "e:" an email's
@@ -694,9 +698,17 @@ class Crossed(Level):
         if self.threshold >= 1.0:
             hit[todo] = body_a == body_b
         else:
+            # Letters may differ a little ("jodiannw" / "jodiannwilliams"); the number a
+            # person added to make the name theirs may not (133 is not 708).
+            same_digits = np.asarray(
+                [_digits(x) == _digits(y) for x, y in zip(body_a, body_b, strict=True)],
+                dtype=np.bool_,
+            )
             scorer = JaroWinklerDistance.normalized_similarity
-            similarity = cpdist(body_a, body_b, scorer=scorer, score_cutoff=self.threshold, workers=-1)
-            hit[todo] = similarity >= self.threshold
+            similarity = cpdist(
+                body_a, body_b, scorer=scorer, score_cutoff=self.threshold, workers=-1
+            )
+            hit[todo] = same_digits & (similarity >= self.threshold)
         return hit
 
     @property

@@ -13,12 +13,19 @@ from pydantic import BaseModel, Field
 
 
 class Thresholds(BaseModel):
-    """Match probabilities (0..1) that route a scored pair."""
+    """Match probabilities (0..1) that route a scored pair.
 
-    # At or above: the pair is a match, linked without a human.
+    >= accept          linked ("accepted"): the model is sure
+    >= link            linked ("probable"): more likely the same than not, so the
+                       customer view shows them together; a steward is asked to confirm
+    >= review          not linked ("review"): a steward is asked whether they are the same
+    below              nothing is kept
+    The benchmarks score at `link`: it is where the service puts records together.
+    """
+
     accept: float = 0.95
-    # At or above (and below `accept`): the pair waits in the review queue.
-    review: float = 0.5
+    link: float = 0.5
+    review: float = 0.2
     # Below: two records of one cluster contradict each other so strongly that the
     # cluster must have been chained together through a weak link, and is split there.
     contradiction: float = 0.001

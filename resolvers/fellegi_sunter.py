@@ -425,6 +425,26 @@ def random_pairs(
     )
 
 
+def random_pairs_within(
+    count: int, rng: np.random.Generator, groups: IntArray
+) -> tuple[IntArray, IntArray]:
+    """`count` pairs of distinct records drawn uniformly from inside one group each."""
+    order = np.argsort(groups, kind="stable")
+    sizes = np.bincount(groups)
+    starts = np.cumsum(sizes) - sizes
+    eligible = order[sizes[groups[order]] >= 2]
+    if len(eligible) == 0:
+        raise ValueError("random pairs within a source need a source with two records")
+    a = eligible[rng.integers(0, len(eligible), count)]
+    size = sizes[groups[a]]
+    own = np.empty(len(order), dtype=np.int64)
+    own[order] = np.arange(len(order)) - starts[groups[order]]  # rank of each record in its group
+    offset = rng.integers(0, size - 1)
+    offset += offset >= own[a]
+    b = order[starts[groups[a]] + offset]
+    return a.astype(np.int64), b.astype(np.int64)
+
+
 def estimate_u(
     spec: ComparisonSpec,
     table: RecordTable,
@@ -432,6 +452,7 @@ def estimate_u(
     pairs: int = 1_000_000,
     seed: int = 0,
     sources: IntArray | None = None,
+    within: IntArray | None = None,
     chunk: int = 100_000,
     min_count: int = 100,
     rare: float = 1e-4,
@@ -443,12 +464,19 @@ def estimate_u(
     then large whatever its exact u, like Splink's `min_count_per_level`). Nulls are
     left out; a level never seen counts once, rare rather than impossible. Without any
     pair to draw (one record), u is uniform.
+
+    `within` (a group per record, e.g. its source) draws the pairs inside one group:
+    a source seldom holds one customer twice, so its pairs are non-matches, where in a
+    small business's data a good share of all pairs are matches and would count into u.
     """
     if total_pairs(len(table), sources) == 0:
         # One record (or one source): no pair to learn from, every level equally likely.
         return [np.full(c.n_levels, 1.0 / c.n_levels) for c in spec.comparisons], 0
     rng = np.random.default_rng(seed)
-    a, b = random_pairs(len(table), pairs, rng, sources)
+    if within is not None and int(np.bincount(within).max(initial=0)) >= 2:
+        a, b = random_pairs_within(pairs, rng, within)
+    else:
+        a, b = random_pairs(len(table), pairs, rng, sources)
     u, most = [], 0
     for comparison in spec.comparisons:
         counts = np.zeros(comparison.n_levels, dtype=np.float64)
@@ -504,6 +532,7 @@ class FellegiSunter(_LinearScorer):
         right: npt.ArrayLike,
         *,
         sources: npt.ArrayLike | None = None,
+        u_within: npt.ArrayLike | None = None,
         vectors: ComparisonVectors | None = None,
         u_pairs: int = 1_000_000,
         max_em_pairs: int | None = None,
@@ -514,7 +543,8 @@ class FellegiSunter(_LinearScorer):
         """Train on `table` and its candidate pairs (left[p], right[p]), without labels.
 
         `sources` (one label per record) makes it a link between sources: random pairs
-        and the prior then count cross-source pairs only. `vectors`, when the caller
+        and the prior then count cross-source pairs only. `u_within` (one label per
+        record) draws the u pairs inside one label each (see `estimate_u`). `vectors`, when the caller
         already has the candidates' vectors, saves computing them again. EM uses at
         most `max_em_pairs` candidates (a random sample beyond).
         """
@@ -526,7 +556,10 @@ class FellegiSunter(_LinearScorer):
             raise ValueError("training needs candidate pairs")
         source_codes = _source_codes(sources, len(table))
         total = max(total_pairs(len(table), source_codes), 1)
-        u, sampled = estimate_u(spec, table, pairs=u_pairs, seed=seed, sources=source_codes)
+        u, sampled = estimate_u(
+            spec, table, pairs=u_pairs, seed=seed, sources=source_codes,
+            within=_source_codes(u_within, len(table)),
+        )  # fmt: skip
         chosen = np.arange(len(left_a))
         if max_em_pairs is not None and len(left_a) > max_em_pairs:
             chosen = np.sort(rng.choice(len(left_a), max_em_pairs, replace=False))

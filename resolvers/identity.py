@@ -73,6 +73,15 @@ def _score(
     return scorer.score([by_key[k].values for k in keys], left, right, veto)
 
 
+def _count(report: ResolveReport, verdicts: dict[Pair, _Verdict]) -> None:
+    statuses = Counter(v.status for v in verdicts.values() if v.by == MODEL_ACTOR)
+    report.accepted, report.probable, report.review = (
+        statuses["accepted"],
+        statuses["probable"],
+        statuses["review"],
+    )
+
+
 class NotTrained(RuntimeError):
     """Incremental resolution needs the model a full run trains."""
 
@@ -83,6 +92,7 @@ class ResolveReport:
     records: int = 0
     candidate_pairs: int = 0
     accepted: int = 0
+    probable: int = 0
     review: int = 0
     clusters: int = 0
     created: int = 0
@@ -113,10 +123,15 @@ class ResolveReport:
 
 @dataclass
 class _Verdict:
-    status: str  # accepted | review | rejected | unsure
+    status: str  # accepted | probable | review | rejected | unsure
     score: float
     weight: float
     by: str
+    linked: bool  # a SAME_AS link that clustering follows
+
+    @property
+    def steward_says_same(self) -> bool:
+        return self.by != MODEL_ACTOR and self.status == "accepted"
 
 
 class IdentityResolver:
@@ -147,8 +162,7 @@ class IdentityResolver:
         self._apply_steward(verdicts, self._steward_verdicts())
         previous = self._model_pairs()
         self._write_verdicts(verdicts, previous, [p for p in previous if p not in verdicts], by_key)
-        report.accepted = sum(v.status == "accepted" for v in verdicts.values())
-        report.review = sum(v.status == "review" for v in verdicts.values())
+        _count(report, verdicts)
         self.progress("clustering", 0, 1)
         component_of = self.store.linked_components("Record", "key", "SAME_AS")
         clusters_by_id: dict[int, list[str]] = defaultdict(list)
@@ -157,11 +171,9 @@ class IdentityResolver:
                 clusters_by_id[number].append(key)
         clusters = [sorted(c) for c in clusters_by_id.values()]
         clusters += [[r.key] for r in records if r.key not in component_of]
-        links = [(a, b, v.score) for (a, b), v in verdicts.items() if v.status == "accepted"]
+        links = [(a, b, v.score) for (a, b), v in verdicts.items() if v.linked]
         rejected = {p for p, v in verdicts.items() if v.status == "rejected"}
-        protected = {
-            p for p, v in verdicts.items() if v.status == "accepted" and v.by != MODEL_ACTOR
-        }
+        protected = {p for p, v in verdicts.items() if v.steward_says_same}
         final, splits = self._guard_all(clusters, links, rejected, protected, by_key)
         report.splits = [s.reason() for s in splits]
         self._reconcile(
@@ -204,11 +216,7 @@ class IdentityResolver:
                 for r in self._load_keys(sorted({k for p in pairs for k in p} - by_key.keys()))
             }
         )
-        # The whole of every Customer touched, so its cluster is recomputed as a whole.
-        customers = sorted({r.customer for r in by_key.values() if r.customer})
-        for row in self.store.run("resolve/records_of_customers", {"ids": customers}):
-            record = ResolutionRecord.from_row(row)
-            by_key.setdefault(record.key, record)
+        self._widen(by_key)
         existing = self._pairs_among(sorted(by_key))
         report.candidate_pairs = len(pairs)
         verdicts: dict[Pair, _Verdict] = {}
@@ -231,13 +239,10 @@ class IdentityResolver:
         for p in stale:
             existing.pop(p)
         existing.update(verdicts)
-        report.accepted = sum(v.status == "accepted" for v in verdicts.values())
-        report.review = sum(v.status == "review" for v in verdicts.values())
-        links = [(a, b, v.score) for (a, b), v in existing.items() if v.status == "accepted"]
+        _count(report, verdicts)
+        links = [(a, b, v.score) for (a, b), v in existing.items() if v.linked]
         rejected = {p for p, v in existing.items() if v.status == "rejected"}
-        protected = {
-            p for p, v in existing.items() if v.status == "accepted" and v.by != MODEL_ACTOR
-        }
+        protected = {p for p, v in existing.items() if v.steward_says_same}
         clusters = components(by_key, links)
         final, splits = self._guard_all(clusters, links, rejected, protected, by_key)
         report.splits = [s.reason() for s in splits]
@@ -254,6 +259,21 @@ class IdentityResolver:
         )
         report.seconds = round(time.perf_counter() - started, 3)
         return report
+
+    def _widen(self, by_key: dict[str, ResolutionRecord]) -> None:
+        """Add the whole of every Customer touched and every record linked to one, until
+        nothing is added: the records' linked components, exactly as a full run sees them."""
+        seen: set[str] = set()
+        while True:
+            customers = sorted({r.customer for r in by_key.values() if r.customer} - seen)
+            seen.update(customers)
+            for row in self.store.run("resolve/records_of_customers", {"ids": customers}):
+                record = ResolutionRecord.from_row(row)
+                by_key.setdefault(record.key, record)
+            rows = self.store.run("resolve/linked_neighbours", {"keys": sorted(by_key)})
+            by_key.update({r.key: r for r in self._load_keys([row["key"] for row in rows])})
+            if not rows and not {r.customer for r in by_key.values() if r.customer} - seen:
+                return
 
     def contradicting(
         self, pairs: Sequence[Pair], by_key: dict[str, ResolutionRecord]
@@ -282,6 +302,7 @@ class IdentityResolver:
             {
                 "pair": list(p),
                 "status": existing[p].status if p in existing else None,
+                "linked": existing[p].linked if p in existing else False,
                 "by": existing[p].by if p in existing else None,
             }
             for p in pairs
@@ -322,7 +343,9 @@ class IdentityResolver:
         stored = None if retrain else self._stored(kind)
         if stored is None:
             self.progress(f"{kind} training", 0, 1)
-            scorer = Scorer.train(kind, [r.values for r in group], index_pairs, self.config)
+            scorer = Scorer.train(
+                kind, [r.values for r in group], index_pairs, self.config, [r.source for r in group]
+            )
             caps = hubs.caps(self.config.hubs.block_limit)
             self._save(kind, scorer, caps)
             report.trained.append(kind)
@@ -349,9 +372,11 @@ class IdentityResolver:
                 chunk, probability.tolist(), weight.tolist(), vetoed.tolist(), strict=True
             ):
                 if p >= thresholds.accept and not no:
-                    out[(a, b)] = _Verdict("accepted", p, w, MODEL_ACTOR)
+                    out[(a, b)] = _Verdict("accepted", p, w, MODEL_ACTOR, linked=True)
+                elif p >= thresholds.link and not no:
+                    out[(a, b)] = _Verdict("probable", p, w, MODEL_ACTOR, linked=True)
                 elif p >= thresholds.review:
-                    out[(a, b)] = _Verdict("review", p, w, MODEL_ACTOR)
+                    out[(a, b)] = _Verdict("review", p, w, MODEL_ACTOR, linked=False)
         self.progress(f"{kind} scoring", len(pairs), len(pairs))
         return out
 
@@ -666,7 +691,11 @@ class IdentityResolver:
         rows = self.store.run("resolve/pairs_among", {"keys": list(keys)})
         return {
             ordered(r["a"], r["b"]): _Verdict(
-                r["status"], float(r["score"] or 0.0), float(r["weight"] or 0.0), r["by"]
+                r["status"],
+                float(r["score"] or 0.0),
+                float(r["weight"] or 0.0),
+                r["by"],
+                bool(r["linked"]),
             )
             for r in rows
         }
@@ -675,7 +704,11 @@ class IdentityResolver:
         rows = self.store.run("resolve/steward_pairs")
         return {
             ordered(r["a"], r["b"]): _Verdict(
-                r["status"], float(r["score"] or 0.0), float(r["weight"] or 0.0), r["by"]
+                r["status"],
+                float(r["score"] or 0.0),
+                float(r["weight"] or 0.0),
+                r["by"],
+                bool(r["linked"]),
             )
             for r in rows
         }
@@ -702,7 +735,7 @@ class IdentityResolver:
             if v.by != MODEL_ACTOR or previous_model.get((a, b)) == v.status:
                 continue
             explanation = None
-            if v.status == "review":
+            if v.status in ("probable", "review"):
                 kind = by_key[a].kind
                 explanation = explanation_json(
                     self._scorer(kind).explain(by_key[a].values, by_key[b].values)
@@ -712,6 +745,7 @@ class IdentityResolver:
                     "a": a,
                     "b": b,
                     "status": v.status,
+                    "linked": v.linked,
                     "score": v.score,
                     "weight": v.weight,
                     "by": MODEL_ACTOR,

@@ -44,7 +44,7 @@ benedict: ben benny bennett
 benjamin: ben benny benjy benji
 bernard: bernie barney
 bertram: bert bertie
-beverly: bev
+beverly: bev beverley bevy
 bradley: brad
 brandon: bran
 bridget: biddy bridie bridgette brigitte
@@ -137,7 +137,7 @@ julia: julie jules
 julian: jules
 katherine: kate katie kathy kay kit kitty catherine kathryn
 kenneth: ken kenny
-kimberly: kim kimmy
+kimberly: kim kimmy kimberley
 lawrence: larry laurie lance lawrie laurence
 leonard: leo len lenny leon
 leslie: les
@@ -232,6 +232,13 @@ william: will bill billy willy willie liam
 winifred: winnie freda
 yvonne: vonnie
 zachary: zach zack zac
+donovan: don donnie
+ricardo: ricky rick ricki
+natalie: nat nattie talia
+natasha: tasha nat tash
+rochelle: shelly shelley chelle
+tamara: tammy tam mara
+tamika: tammy mika
 """
 
 

@@ -24,7 +24,31 @@ IDENTIFIER_COLUMNS: tuple[tuple[str, str], ...] = (
 
 # Mail providers anyone can sign up with: their domain says nothing about an employer.
 FREE_MAIL_DOMAINS = frozenset(
-    ["gmail.com", "googlemail.com", "yahoo.com", "yahoo.co.uk", "ymail.com", "hotmail.com", "hotmail.co.uk", "outlook.com", "live.com", "msn.com", "icloud.com", "me.com", "mac.com", "aol.com", "protonmail.com", "proton.me", "mail.com", "gmx.com", "zoho.com", "yandex.com", "cwjamaica.com", "flowja.com", "digicelgroup.com"]
+    [
+        "gmail.com",
+        "googlemail.com",
+        "yahoo.com",
+        "yahoo.co.uk",
+        "ymail.com",
+        "hotmail.com",
+        "hotmail.co.uk",
+        "outlook.com",
+        "live.com",
+        "msn.com",
+        "icloud.com",
+        "me.com",
+        "mac.com",
+        "aol.com",
+        "protonmail.com",
+        "proton.me",
+        "mail.com",
+        "gmx.com",
+        "zoho.com",
+        "yandex.com",
+        "cwjamaica.com",
+        "flowja.com",
+        "digicelgroup.com",
+    ]
 )
 
 
@@ -34,9 +58,35 @@ def work_domains(emails: list[str]) -> list[str]:
 
 # Shared mailboxes: their user part names a role, not a person.
 ROLE_MAILBOXES = frozenset(
-    "info sales admin contact office hello support accounts accounting billing mail "
-    "enquiries inquiries reception service customerservice team hr jobs careers orders "
-    "bookings reservations marketing noreply no-reply webmaster".split()
+    [
+        "info",
+        "sales",
+        "admin",
+        "contact",
+        "office",
+        "hello",
+        "support",
+        "accounts",
+        "accounting",
+        "billing",
+        "mail",
+        "enquiries",
+        "inquiries",
+        "reception",
+        "service",
+        "customerservice",
+        "team",
+        "hr",
+        "jobs",
+        "careers",
+        "orders",
+        "bookings",
+        "reservations",
+        "marketing",
+        "noreply",
+        "no-reply",
+        "webmaster",
+    ]
 )
 
 
@@ -44,8 +94,8 @@ def usernames(values: Values) -> list[str]:
     """User names a person picked, tagged by origin: "h:" handle, "e:" email user part;
     letters and digits only, so "tamara.mullings.13" meets "tamaramullings13"."""
     out: set[str] = set()
-    for tag, field in (("h", "handle"), ("e", "email")):
-        for value in values.get(field) or []:
+    for tag, source_field in (("h", "handle"), ("e", "email")):
+        for value in values.get(source_field) or []:
             user = value.split(":", 1)[1] if tag == "h" else value.split("@", 1)[0]
             if tag == "e" and user in ROLE_MAILBOXES:
                 continue

@@ -42,7 +42,10 @@ class Stewardship:
             )
         pair = ordered(a, b)
         before = self.resolver.pairs_state([pair])
-        self._set_pairs([pair], status, actor)
+        # "Not sure" leaves the pair as linked or unlinked as it was; it only leaves the queue.
+        self._set_pairs(
+            [pair], status, actor, linked=before[0]["linked"] if status == "unsure" else None
+        )
         self._decide(
             f"pair_{status}",
             actor,
@@ -75,6 +78,9 @@ class Stewardship:
         if not moving or not staying:
             raise StewardError("a split needs records on both sides")
         self._pin_apart(moving, staying, actor)
+        if len(staying) > 1:
+            # The rest stays one customer, even where the moved records were its only glue.
+            self._pin_together(staying[:1], staying[1:], actor)
         return self.resolver.resolve_records(members, actor=actor, reason=reason, leaving=moving)
 
     def undo(self, decision_id: str, actor: str, reason: str) -> ResolveReport:
@@ -96,7 +102,7 @@ class Stewardship:
                 if entry["status"] is None:
                     self.store.run("resolve/remove_pairs", {"rows": [{"a": a, "b": b}]})
                 else:
-                    self._set_pairs([(a, b)], entry["status"], entry["by"])
+                    self._set_pairs([(a, b)], entry["status"], entry["by"], linked=entry["linked"])
             keys = sorted({k for p in pairs for k in p})
         elif action in ("merge", "split"):
             assignments: dict[str, str | None] = before.get("assignments", {})
@@ -157,9 +163,12 @@ class Stewardship:
             )
         return sorted(r["key"] for r in rows[0]["records"])
 
-    def _set_pairs(self, pairs: list[Pair], status: str, actor: str) -> None:
+    def _set_pairs(
+        self, pairs: list[Pair], status: str, actor: str, linked: bool | None = None
+    ) -> None:
         # A person's "same" is the strongest link there is, their "not the same" the weakest.
         score = 1.0 if status == "accepted" else 0.0
+        linked = status == "accepted" if linked is None else linked
         at = now_ms()
         self.store.write_batches(
             "resolve/set_pairs",
@@ -171,6 +180,7 @@ class Stewardship:
                     "score": score,
                     "weight": None,
                     "by": actor,
+                    "linked": linked,
                     "at": at,
                     "explanation": None,
                 }
@@ -180,16 +190,26 @@ class Stewardship:
         )
 
     def _pin_together(self, left: list[str], right: list[str], actor: str) -> None:
-        """One accepted link across, and every contradiction across overruled."""
+        """One accepted link across, and every "not the same" across overruled: the
+        model's contradictions and any earlier person's rejection."""
         by_key = {r.key: r for r in self.resolver.load_records([*left, *right])}
         cross = [ordered(a, b) for a in left for b in right]
-        pinned = {ordered(left[0], right[0]), *self.resolver.contradicting(cross, by_key)}
+        rejected = {
+            ordered(*e["pair"])
+            for e in self.resolver.pairs_state(cross)
+            if e["status"] == "rejected"
+        }
+        pinned = {
+            ordered(left[0], right[0]),
+            *rejected,
+            *self.resolver.contradicting(cross, by_key),
+        }
         self._set_pairs(sorted(pinned), "accepted", actor)
 
     def _pin_apart(self, left: list[str], right: list[str], actor: str) -> None:
         """Every accepted link across rejected, and one rejected pair that keeps them apart."""
         state = self.resolver.pairs_state([ordered(a, b) for a in left for b in right])
-        across = {ordered(*e["pair"]) for e in state if e["status"] == "accepted"}
+        across = {ordered(*e["pair"]) for e in state if e["linked"]}
         across.add(ordered(left[0], right[0]))
         self._set_pairs(sorted(across), "rejected", actor)
 

@@ -42,9 +42,11 @@ class Scorer:
         values: Sequence[Values],
         pairs: npt.NDArray[np.int64],
         config: ResolverConfig,
+        sources: Sequence[str] | None = None,
         labelled: LabelledPairs | None = None,
     ) -> Scorer:
-        """Train on the records of one kind and their candidate pairs (rows of `pairs`)."""
+        """Train on the records of one kind and their candidate pairs (rows of `pairs`);
+        `sources` (each record's) let u come from pairs inside one source."""
         spec = SPECS[kind]
         table = RecordTable.from_records(values, spec.fields)
         if len(pairs) == 0:
@@ -53,7 +55,7 @@ class Scorer:
         if labelled is not None:
             return cls(train(spec, table, pairs[:, 0], pairs[:, 1], labelled=labelled))
         model = FellegiSunter.fit(
-            spec, table, pairs[:, 0], pairs[:, 1], max_em_pairs=config.train_pairs
+            spec, table, pairs[:, 0], pairs[:, 1], u_within=sources, max_em_pairs=config.train_pairs
         )
         return cls(model)
 

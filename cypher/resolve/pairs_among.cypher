@@ -3,4 +3,4 @@
 UNWIND $keys AS k
 MATCH (a:Record {key: k})-[s:SAME_AS|MAYBE_SAME_AS]->(b:Record)
 WHERE b.key IN $keys
-RETURN a.key AS a, b.key AS b, s.status AS status, s.score AS score, s.weight AS weight, s.by AS by
+RETURN a.key AS a, b.key AS b, s.status AS status, s.score AS score, s.weight AS weight, s.by AS by, type(s) = 'SAME_AS' AS linked

@@ -265,12 +265,14 @@ def test_person_spec_vector() -> None:
         "website": NULL_LEVEL,
         "company": NULL_LEVEL,
         "handle": NULL_LEVEL,
+        "username": NULL_LEVEL,
     }
 
 
 def test_business_spec_reads_the_business_fields() -> None:
     assert set(BUSINESS_SPEC.fields) == {
         "name_folded",
+        "company_key",
         "email",
         "phone",
         "address",
@@ -282,8 +284,12 @@ def test_business_spec_reads_the_business_fields() -> None:
     a: Record = {"name_folded": "island grill ltd", "website": ["islandgrill.com"]}
     b: Record = {"name_folded": "ltd island grill", "website": ["islandgrill.com"]}
     vectors, _ = BUSINESS_SPEC.compare_records([(a, b)])
-    assert vectors.levels[0, BUSINESS_SPEC.names.index("name")] == 1  # token set
+    assert vectors.levels[0, BUSINESS_SPEC.names.index("name")] == 2  # token set
     assert vectors.levels[0, BUSINESS_SPEC.names.index("website")] == 0
+    keyed: Record = {"name_folded": "island grill company limited", "company_key": "island grill"}
+    same_key: Record = {"name_folded": "island grill ltd", "company_key": "island grill"}
+    vectors, _ = BUSINESS_SPEC.compare_records([(keyed, same_key)])
+    assert vectors.levels[0, BUSINESS_SPEC.names.index("name")] == 0  # the company key
 
 
 def test_table_compare_over_index_arrays() -> None:
@@ -375,3 +381,21 @@ def test_spec_refuses_duplicate_names() -> None:
     comparison = Comparison("g", ("given_name",), (Exact(),))
     with pytest.raises(ValueError, match="duplicate"):
         ComparisonSpec("t", (comparison, comparison))
+
+
+def test_crossed_user_names_match_handles_to_email_users_only() -> None:
+    from resolvers.records import usernames
+
+    instagram = {"handle": ["instagram:tamara.mullings.13"]}
+    crm = {"email": ["TamaraMullings13@gmail.com", "info@shop.jm"]}
+    other_crm = {"email": ["tamaramullings13@yahoo.com"]}
+    near = {"email": ["tamaramulling13@gmail.com"]}
+    wrong_number = {"email": ["tamaramullings31@gmail.com"]}
+    records = [{"username": usernames(r)} for r in (instagram, crm, other_crm, near, wrong_number)]
+    assert records[1]["username"] == ["e:tamaramullings13"]  # role mailboxes are not user names
+    spec = ComparisonSpec("u", (PERSON_SPEC.comparisons[PERSON_SPEC.names.index("username")],))
+    table = RecordTable.from_records(records, spec.fields)
+    levels = spec.vectors(table, [0, 1, 0, 0], [1, 2, 3, 4])[:, 0].tolist()
+    # handle = email user: exact; two emails: not this comparison's business; a letter
+    # dropped: close; another number: no match.
+    assert levels == [0, 2, 1, 3]
