@@ -99,16 +99,30 @@ def ingest(
         str, typer.Option("--source", "-s", help="Source profile, e.g. crm-contacts.")
     ],
     as_json: Annotated[bool, typer.Option("--json", help="Print the summary as JSON.")] = False,
+    resolve: Annotated[
+        bool,
+        typer.Option(help="Resolve the new and changed records to customers right away."),
+    ] = True,
 ) -> None:
     """Ingest one file with a source profile."""
     from ingest.profiles import PROFILES
+    from resolvers.identity import NotTrained
 
     if source not in PROFILES:
         raise _fail(f"unknown source profile {source!r}; known: {', '.join(sorted(PROFILES))}")
     settings = _settings()
+    report = None
     try:
         with open_graph(settings) as store, _progress() as progress:
             summaries = _run_ingest(store, settings, [(path, source)], progress)
+            if resolve:
+                resolver = _resolver(store, progress)
+                try:
+                    report = resolver.resolve_records(resolver.pending())
+                except NotTrained:
+                    err.print(
+                        "not resolved yet: run `c360 resolve --full` once to train the match model"
+                    )
     except SourceFileError as exc:
         raise _fail(str(exc)) from None
     except GraphStoreError as exc:
@@ -118,6 +132,8 @@ def ingest(
     else:
         console.print(_summary_table(summaries))
         _print_reasons(summaries)
+        if report is not None:
+            _print_resolution(report)
 
 
 def _print_reasons(summaries: list[IngestSummary]) -> None:

@@ -104,6 +104,9 @@ class ResolverConfig(BaseModel):
     hubs: Hubs = Field(default_factory=Hubs)
     # Clusters up to this size get every pair inside scored by the chaining guard.
     guard_max_cluster: int = 60
+    # With this many steward verdicts of each kind (same / not the same), `--retrain`
+    # fits a supervised model on them instead of the unsupervised one.
+    min_labels: int = 50
     # EM trains on at most this many candidate pairs (a random sample beyond).
     train_pairs: int = 500_000
     page_size: int = 5_000

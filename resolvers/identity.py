@@ -34,6 +34,7 @@ from graph.store import GraphStore
 from resolvers.blocking import HubReport, block_keys, candidate_pairs, group_records, hub_limits
 from resolvers.clustering import Link, Split, components, guard
 from resolvers.config import DEFAULT_CONFIG, ResolverConfig
+from resolvers.fellegi_sunter import LabelledPairs
 from resolvers.golden import golden_fields
 from resolvers.records import ResolutionRecord
 from resolvers.scoring import Scorer, explanation_json
@@ -344,8 +345,9 @@ class IdentityResolver:
         if stored is None:
             self.progress(f"{kind} training", 0, 1)
             scorer = Scorer.train(
-                kind, [r.values for r in group], index_pairs, self.config, [r.source for r in group]
-            )
+                kind, [r.values for r in group], index_pairs, self.config,
+                [r.source for r in group], self._labels(group),
+            )  # fmt: skip
             caps = hubs.caps(self.config.hubs.block_limit)
             self._save(kind, scorer, caps)
             report.trained.append(kind)
@@ -379,6 +381,22 @@ class IdentityResolver:
                     out[(a, b)] = _Verdict("review", p, w, MODEL_ACTOR, linked=False)
         self.progress(f"{kind} scoring", len(pairs), len(pairs))
         return out
+
+    def _labels(self, group: list[ResolutionRecord]) -> LabelledPairs | None:
+        """People's verdicts on pairs of these records, as training labels."""
+        index = {r.key: i for i, r in enumerate(group)}
+        labelled = [
+            (index[a], index[b], v.status == "accepted")
+            for (a, b), v in self._steward_verdicts().items()
+            if a in index and b in index and v.status in ("accepted", "rejected")
+        ]
+        if not labelled:
+            return None
+        left, right, same = zip(*labelled, strict=True)
+        return LabelledPairs(
+            np.asarray(left, dtype=np.int64), np.asarray(right, dtype=np.int64),
+            np.asarray(same, dtype=np.bool_),
+        )  # fmt: skip
 
     def _scorer(self, kind: str) -> Scorer:
         if kind not in self._scorers:
@@ -444,11 +462,11 @@ class IdentityResolver:
             for pair, p in zip(pairs, probability.tolist(), strict=True):
                 if p < self.config.thresholds.contradiction and pair not in protected:
                     contradiction.setdefault(pair, p)
-        suspicious = {
-            cluster_of[a]
-            for a, b in contradiction
-            if a in cluster_of and cluster_of.get(b) == cluster_of[a]
-        }
+        # Contradictions per cluster, so each cluster looks only at its own.
+        against: dict[int, list[Link]] = defaultdict(list)
+        for (a, b), p in contradiction.items():
+            if a in cluster_of and cluster_of.get(b) == cluster_of[a]:
+                against[cluster_of[a]].append((a, b, p))
         links_of: dict[int, list[Link]] = defaultdict(list)
         for a, b, score in links:
             if a in cluster_of and cluster_of[a] == cluster_of.get(b):
@@ -456,17 +474,13 @@ class IdentityResolver:
         final: list[list[str]] = []
         splits: list[Split] = []
         for i, cluster in enumerate(clusters):
-            if i not in suspicious:
+            if i not in against:
                 final.append(cluster)
                 continue
 
-            def contradictions(members: Sequence[str]) -> list[Link]:
+            def contradictions(members: Sequence[str], mine: list[Link] = against[i]) -> list[Link]:
                 inside_set = set(members)
-                return [
-                    (a, b, p)
-                    for (a, b), p in contradiction.items()
-                    if a in inside_set and b in inside_set
-                ]
+                return [(a, b, p) for a, b, p in mine if a in inside_set and b in inside_set]
 
             parts, found = guard(cluster, links_of[i], contradictions)
             final.extend(parts)

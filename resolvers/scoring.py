@@ -52,8 +52,18 @@ class Scorer:
         if len(pairs) == 0:
             # Nothing to learn from (a handful of records): match nothing but exact twins.
             pairs = np.asarray([[i, i] for i in range(min(len(values), 1))], dtype=np.int64)
-        if labelled is not None:
-            return cls(train(spec, table, pairs[:, 0], pairs[:, 1], labelled=labelled))
+        if labelled is not None and _enough(labelled, config.min_labels):
+            # Stewards have said "same" and "not the same" often enough: learn from them.
+            return cls(
+                train(
+                    spec,
+                    table,
+                    pairs[:, 0],
+                    pairs[:, 1],
+                    labelled=labelled,
+                    min_labels=config.min_labels,
+                )
+            )
         model = FellegiSunter.fit(
             spec, table, pairs[:, 0], pairs[:, 1], u_within=sources, max_em_pairs=config.train_pairs
         )
@@ -87,6 +97,11 @@ class Scorer:
     @classmethod
     def from_json(cls, text: str) -> Scorer:
         return cls(load_model(text))
+
+
+def _enough(labelled: LabelledPairs, min_labels: int) -> bool:
+    matches = int(np.count_nonzero(labelled.is_match))
+    return min(matches, len(labelled.is_match) - matches) >= min_labels
 
 
 def explanation_json(explanation: Explanation) -> str:
