@@ -40,10 +40,12 @@ OUT = Path(__file__).resolve().parent / "out"
 class PeakRss(threading.Thread):
     """Peak resident memory of this process and of the graph server, every 0.2 s."""
 
-    def __init__(self) -> None:
+    def __init__(self, home: Path) -> None:
         super().__init__(daemon=True)
         self.me = psutil.Process()
-        self.server = next(p for p in self.me.children(recursive=True) if "redis" in p.name())
+        # The server may be one an earlier run left for this home: find it by its pid file.
+        info = json.loads((home / "falkordb" / "server.json").read_text())
+        self.server = psutil.Process(int(info["pid"]))
         self.peak_self = self.peak_server = 0
         self.done = threading.Event()
 
@@ -113,7 +115,7 @@ def run(people: int, attach_samples: int = 200) -> dict[str, Any]:
             print(f"  ingest {time.perf_counter() - t0:,.0f} s", flush=True)
         resolver = IdentityResolver(store)
         resolver.clear()
-        sampler = PeakRss()
+        sampler = PeakRss(settings.home_dir)
         sampler.start()
         started = time.perf_counter()
         report = resolver.resolve_full(retrain=True)

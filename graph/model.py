@@ -12,15 +12,14 @@ Evidence layer (this is what ingest writes):
 Identity layer (this is what `resolvers` writes; the evidence above is never rewritten):
 
     (:Record)-[:RESOLVES_TO {confidence, rule, at}]->(:Customer {id, kind, status, ...golden})
-    (:Record)-[:SAME_AS {score, weight, status: 'accepted', by, at}]->(:Record)
-    (:Record)-[:MAYBE_SAME_AS {score, weight, status: review|rejected|unsure, by, at,
-                               explanation}]->(:Record)
+    (:Record)-[:SAME_AS {score, weight, status: accepted|probable|unsure, by, at}]->(:Record)
+    (:Record)-[:MAYBE_SAME_AS {score, weight, status: review|rejected|unsure, by, at}]->(:Record)
     (:Record)-[:BLOCKED_BY]->(:BlockKey {key})      candidate keys beyond shared identifiers
     (:Decision {id, action, actor, at, reason, ...})-[:ABOUT]->(:Customer)
     (:MatchModel {kind, params_json, trained_at})          the trained scoring model per record kind
 
-Accepted links and the other scored pairs have different types so that connected
-components (`algo.WCC`) can run over accepted links alone.
+Linked pairs and the other scored pairs have different types so that connected
+components (`algo.WCC`) can run over links alone.
 """
 
 from __future__ import annotations

@@ -34,10 +34,10 @@ from graph.store import GraphStore
 from resolvers.blocking import HubReport, block_keys, candidate_pairs, group_records, hub_limits
 from resolvers.clustering import Link, Split, components, guard
 from resolvers.config import DEFAULT_CONFIG, ResolverConfig
-from resolvers.fellegi_sunter import LabelledPairs
+from resolvers.fellegi_sunter import Explanation, LabelledPairs
 from resolvers.golden import golden_fields
 from resolvers.records import ResolutionRecord
-from resolvers.scoring import Scorer, explanation_json
+from resolvers.scoring import Scorer
 
 log = logging.getLogger(__name__)
 
@@ -325,6 +325,9 @@ class IdentityResolver:
 
     def load_records(self, keys: Sequence[str]) -> list[ResolutionRecord]:
         return self._load_keys(keys)
+
+    def explain(self, a: ResolutionRecord, b: ResolutionRecord) -> Explanation:
+        return self._scorer(a.kind).explain(a.values, b.values)
 
     # -- scoring -------------------------------------------------------------------------
     def _score_kind(
@@ -748,12 +751,8 @@ class IdentityResolver:
         for (a, b), v in verdicts.items():
             if v.by != MODEL_ACTOR or previous_model.get((a, b)) == v.status:
                 continue
-            explanation = None
-            if v.status in ("probable", "review"):
-                kind = by_key[a].kind
-                explanation = explanation_json(
-                    self._scorer(kind).explain(by_key[a].values, by_key[b].values)
-                )
+            # Explanations are computed when someone asks (review queue, explain), not
+            # stored: tens of thousands of them would cost more than the scoring.
             rows.append(
                 {
                     "a": a,
@@ -764,7 +763,6 @@ class IdentityResolver:
                     "weight": v.weight,
                     "by": MODEL_ACTOR,
                     "at": at,
-                    "explanation": explanation,
                 }
             )
         gone = [{"a": a, "b": b} for (a, b) in gone_pairs]

@@ -14,6 +14,7 @@ from typing import Any
 
 from resolvers.identity import IdentityResolver, Pair, ResolveReport, new_id, now_ms, ordered
 from resolvers.records import ResolutionRecord
+from resolvers.scoring import explanation_json
 
 STATUSES = ("accepted", "rejected", "unsure")
 
@@ -29,7 +30,18 @@ class Stewardship:
 
     # -- the queue -----------------------------------------------------------------------
     def queue(self, skip: int = 0, limit: int = 20) -> list[dict[str, Any]]:
-        return self.store.run("resolve/review_queue", {"skip": skip, "limit": limit})
+        """Pairs waiting for a verdict, likeliest first, each with its explanation."""
+        rows = self.store.run("resolve/review_queue", {"skip": skip, "limit": limit})
+        records = {
+            r.key: r
+            for r in self.resolver.load_records(
+                sorted({k for row in rows for k in (row["a"], row["b"])})
+            )
+        }
+        for row in rows:
+            explanation = self.resolver.explain(records[row["a"]], records[row["b"]])
+            row["explanation"] = explanation_json(explanation)
+        return rows
 
     def verdict(self, a: str, b: str, status: str, actor: str, reason: str) -> ResolveReport:
         """accept / reject / "not sure" for one pair; the records are re-resolved."""
@@ -182,7 +194,6 @@ class Stewardship:
                     "by": actor,
                     "linked": linked,
                     "at": at,
-                    "explanation": None,
                 }
                 for a, b in pairs
             ],

@@ -4,7 +4,6 @@ MATCH (a:Record)-[s:SAME_AS|MAYBE_SAME_AS]->(b:Record)
 WHERE s.status IN ['probable', 'review']
 RETURN a.key AS a, a.name AS a_name, b.key AS b, b.name AS b_name, s.score AS score,
   s.weight AS weight, s.status AS status, type(s) = 'SAME_AS' AS linked,
-  s.explanation AS explanation,
   [(a)-[:RESOLVES_TO]->(ca:Customer) | ca.id] AS a_customers,
   [(b)-[:RESOLVES_TO]->(cb:Customer) | cb.id] AS b_customers
 ORDER BY s.score DESC, a.key, b.key
