@@ -264,17 +264,21 @@ class IdentityResolver:
     def _widen(self, by_key: dict[str, ResolutionRecord]) -> None:
         """Add the whole of every Customer touched and every record linked to one, until
         nothing is added: the records' linked components, exactly as a full run sees them."""
-        seen: set[str] = set()
-        while True:
-            customers = sorted({r.customer for r in by_key.values() if r.customer} - seen)
-            seen.update(customers)
+        seen_customers: set[str] = set()
+        frontier = set(by_key)
+        while frontier:
+            before = set(by_key)
+            touched = {c for k in frontier if (c := by_key[k].customer)}
+            customers = sorted(touched - seen_customers)
+            seen_customers.update(customers)
             for row in self.store.run("resolve/records_of_customers", {"ids": customers}):
-                record = ResolutionRecord.from_row(row)
-                by_key.setdefault(record.key, record)
-            rows = self.store.run("resolve/linked_neighbours", {"keys": sorted(by_key)})
-            by_key.update({r.key: r for r in self._load_keys([row["key"] for row in rows])})
-            if not rows and not {r.customer for r in by_key.values() if r.customer} - seen:
-                return
+                by_key.setdefault(row["key"], ResolutionRecord.from_row(row))
+            asked = sorted(frontier | (set(by_key) - before))
+            linked = {
+                row["key"] for row in self.store.run("resolve/linked_neighbours", {"keys": asked})
+            }
+            by_key.update({r.key: r for r in self._load_keys(sorted(linked - by_key.keys()))})
+            frontier = set(by_key) - before
 
     def contradicting(
         self, pairs: Sequence[Pair], by_key: dict[str, ResolutionRecord]
@@ -448,9 +452,21 @@ class IdentityResolver:
         pairs (a person said "the same") never do."""
         cluster_of = {k: i for i, c in enumerate(clusters) for k in c}
         inside: dict[int, list[Pair]] = defaultdict(list)
+        neighbours: dict[str, set[str]] = defaultdict(set)
+        for a, b, _ in links:
+            neighbours[a].add(b)
+            neighbours[b].add(a)
         for i, cluster in enumerate(clusters):
             if 3 <= len(cluster) <= self.config.guard_max_cluster:
                 inside[i] = [ordered(a, b) for n, a in enumerate(cluster) for b in cluster[n + 1 :]]
+            elif len(cluster) > self.config.guard_max_cluster:
+                # Too big to score every pair: score the records two links apart, where
+                # a chain joins two people through a third record that matches both.
+                inside[i] = sorted({
+                    ordered(a, c)
+                    for b in cluster for a in neighbours[b] for c in neighbours[b]
+                    if a < c and c not in neighbours[a]
+                })  # fmt: skip
         contradiction: dict[Pair, float] = {p: 0.0 for p in rejected}
         for kind in KINDS:
             pairs = [
