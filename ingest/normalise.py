@@ -1054,6 +1054,7 @@ def handle(platform: str, raw: str | None) -> str | None:
 # --------------------------------------------------------------------------------------
 
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ]\d{1,2}:\d{2}.*)?$")
+_ISO_STAMP = re.compile(r"(\d{4}-\d{1,2}-\d{1,2})[T ]\d{1,2}:\d{2}")  # matches _ISO_DATE
 _YMD_SLASH = re.compile(r"^(\d{4})[/.](\d{1,2})[/.](\d{1,2})$")
 _DMY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
 _COMPACT = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
@@ -1112,7 +1113,9 @@ def iso_date(raw: str | None) -> str | None:
     text = _clean(raw)
     if text is None:
         return None
-    value, ok = _date_cached(text)
+    # An ISO timestamp reads as its date part alone: look that up, not the unique stamp.
+    stamp = _ISO_STAMP.match(text)
+    value, ok = _date_cached(stamp.group(1) if stamp else text)
     if not ok:
         raise _fail(raw, value)
     return value

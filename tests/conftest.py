@@ -38,7 +38,9 @@ def falkordb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server
 @pytest.fixture
 def falkordb_store(falkordb_server: ServerInfo, catalogue: Catalogue) -> Iterator[FalkorDBStore]:
     """A FalkorDBStore on a graph of its own (schema applied), deleted afterwards."""
-    store = FalkorDBStore(catalogue, port=falkordb_server.port, graph_name=f"t_{uuid.uuid4().hex[:12]}")
+    store = FalkorDBStore(
+        catalogue, port=falkordb_server.port, graph_name=f"t_{uuid.uuid4().hex[:12]}"
+    )
     store.ensure_schema()
     yield store
     store.clear()

@@ -17,10 +17,11 @@ Helpers
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any, ClassVar, TypeVar
+from functools import lru_cache
+from types import TracebackType
+from typing import Any, ClassVar, TypeVar, get_args
 
 from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
 
@@ -36,6 +37,9 @@ from ingest.model import (
 from ingest.normalise import InvalidValue
 
 MAX_FIELD_CHARS = 1000
+# Entries of each memoised helper below. Exports repeat names, companies, towns and
+# addresses row after row; the helpers are pure, so a repeat costs a look-up.
+MEMO_SIZE = 1 << 14
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -96,29 +100,47 @@ class RowModel(BaseModel):
     tabular: ClassVar[bool] = False
     # field -> other keys it is read from, first non-blank wins.
     aliases: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    # Set for each subclass: the fields without a default, and the optional fields that
+    # default to None (for which a blank value and no value come to the same).
+    required_fields: ClassVar[frozenset[str]] = frozenset()
+    none_default_fields: ClassVar[frozenset[str]] = frozenset()
+
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        super().__pydantic_init_subclass__(**kwargs)
+        fields = cls.model_fields
+        cls.required_fields = frozenset(n for n, f in fields.items() if f.is_required())
+        cls.none_default_fields = frozenset(
+            name
+            for name, field in fields.items()
+            if not field.is_required()
+            and field.default is None
+            and type(None) in get_args(field.annotation)
+        )
 
     @model_validator(mode="before")
     @classmethod
     def _prepare_keys(cls, data: Any) -> Any:
         if not isinstance(data, Mapping):
             return data
-        prepared: dict[str, Any]
-        if cls.tabular:
-            prepared = {}
-            for key, value in data.items():
-                if key is None:  # csv.DictReader's bucket for surplus cells
-                    continue
-                name = snake(str(key))
-                if name not in prepared or _blank(prepared[name]):
-                    prepared[name] = value
-        else:
-            prepared = dict(data)
-        for name, alternatives in cls.aliases.items():
-            if _blank(prepared.get(name)):
-                for alternative in alternatives:
-                    if not _blank(prepared.get(alternative)):
-                        prepared[name] = prepared[alternative]
-                        break
+        prepared = _snake_keys(data) if cls.tabular else dict(data)
+        if cls.aliases:
+            for name, alternatives in _alias_plan(cls, tuple(prepared)):
+                if _blank(prepared.get(name)):
+                    for alternative in alternatives:
+                        if not _blank(prepared.get(alternative)):
+                            prepared[name] = prepared[alternative]
+                            break
+        # A blank field that defaults to None reads as that default when left out, which
+        # spares its validators (much of the cost of a row): they would only make it None.
+        optional = cls.none_default_fields
+        blank = [
+            k
+            for k, v in prepared.items()
+            if (v is None or (isinstance(v, str) and not v.strip())) and k in optional
+        ]
+        for key in blank:
+            del prepared[key]
         return prepared
 
     @field_validator("*", mode="before")
@@ -135,11 +157,50 @@ class RowModel(BaseModel):
                         continue
                 cleaned.append(item)
             value = cleaned
-        if value is None and info.field_name is not None:
-            field = cls.model_fields.get(info.field_name)
-            if field is not None and field.is_required():
-                raise ValueError("is required but empty")
+        if value is None and info.field_name in cls.required_fields:
+            raise ValueError("is required but empty")
         return value
+
+
+def _snake_keys(data: Mapping[Any, Any]) -> dict[str, Any]:
+    """`data` with its keys in lower_snake_case; of two keys that become one name, the
+    first non-blank value wins. csv.DictReader's None key (surplus cells) is dropped."""
+    keys = tuple(data)
+    names = _snake_names(keys)
+    if names is not None:
+        return dict(zip(names, data.values(), strict=True))
+    prepared: dict[str, Any] = {}
+    for key, value in data.items():
+        if key is None:
+            continue
+        name = snake(str(key))
+        if name not in prepared or _blank(prepared[name]):
+            prepared[name] = value
+    return prepared
+
+
+@lru_cache(maxsize=256)
+def _snake_names(keys: tuple[Any, ...]) -> tuple[str, ...] | None:
+    """The snake_case names of a row's keys, the same for every row of a file; None when
+    two keys collide or one is None, which needs the row's values to settle."""
+    if None in keys:
+        return None
+    names = tuple(snake(str(key)) for key in keys)
+    return names if len(set(names)) == len(names) else None
+
+
+@lru_cache(maxsize=1024)
+def _alias_plan(
+    model: type[RowModel], keys: tuple[str, ...]
+) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The aliases of `model` that can apply to a row with these keys: a field none of
+    whose other names is there (or set from an alias) keeps what the row gave it."""
+    present = set(keys) | set(model.aliases)
+    return tuple(
+        (name, alternatives)
+        for name, alternatives in model.aliases.items()
+        if not present.isdisjoint(alternatives)
+    )
 
 
 def _clean_str(value: str) -> str | None:
@@ -155,13 +216,24 @@ def _blank(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-@contextmanager
-def field_errors(field: str) -> Iterator[None]:
-    """Re-raise a normaliser's `InvalidValue` with the field's name in front."""
-    try:
-        yield
-    except InvalidValue as exc:
-        raise InvalidValue(f"{field}: {exc}") from exc
+class field_errors:  # a context manager, named like contextlib.suppress
+    """Re-raise a normaliser's `InvalidValue` with the field's name in front.
+
+    A class rather than a @contextmanager generator: it wraps several calls per row."""
+
+    __slots__ = ("field",)
+
+    def __init__(self, field: str) -> None:
+        self.field = field
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if isinstance(exc, InvalidValue):
+            raise InvalidValue(f"{self.field}: {exc}") from exc
 
 
 def uniq(values: Iterable[str | None]) -> list[str]:
@@ -266,6 +338,19 @@ def address(
     """
     if not line1:
         return None
+    return _address(field, line1, line2, city, parish_raw, postal, country)
+
+
+@lru_cache(maxsize=MEMO_SIZE)
+def _address(
+    field: str,
+    line1: str,
+    line2: str | None,
+    city: str | None,
+    parish_raw: str | None,
+    postal: str | None,
+    country: str | None,
+) -> AddressEvidence | None:
     with field_errors(field):
         return normalise.address(
             line1=line1,
@@ -287,16 +372,26 @@ def place_fields(
     if place is None:
         if not (city or parish_raw):
             return {}
-        with field_errors(field):
-            place = normalise.address(city=city, parish_raw=parish_raw)
-        if place is None:
-            return {}
+        return dict(_town_fields(field, city, parish_raw))
+    return _place_fields(place)
+
+
+@lru_cache(maxsize=MEMO_SIZE)
+def _town_fields(field: str, city: str | None, parish_raw: str | None) -> dict[str, PropertyValue]:
+    """`place_fields` without an address (cached: callers get a copy)."""
+    with field_errors(field):
+        place = normalise.address(city=city, parish_raw=parish_raw)
+    return {} if place is None else _place_fields(place)
+
+
+def _place_fields(place: AddressEvidence) -> dict[str, PropertyValue]:
     town = place.city
     if town is not None and place.parish is not None and _only_names_parish(town, place.parish):
         town = None
     return {"city": town, "parish": place.parish, "postal_zone": place.postal_zone}
 
 
+@lru_cache(maxsize=MEMO_SIZE)
 def _only_names_parish(town: str, parish_name: str) -> bool:
     """True for a "town" that is the parish itself, misspelt ("St Cathrine")."""
     folded = normalise.fold(town)
@@ -314,6 +409,14 @@ def person_fields(
     """name, name_folded, given_name, family_name (and title) of a person; {} if no name."""
     if not (full or given or family):
         return {}
+    return dict(_person_fields(field, full, given, family))
+
+
+@lru_cache(maxsize=MEMO_SIZE)
+def _person_fields(
+    field: str, full: str | None, given: str | None, family: str | None
+) -> dict[str, PropertyValue]:
+    """`person_fields` (cached: callers get a copy)."""
     with field_errors(field):
         name = normalise.person_name(full=full, given=given, family=family)
     if name is None:
@@ -328,6 +431,7 @@ def person_fields(
     return out
 
 
+@lru_cache(maxsize=MEMO_SIZE)
 def company(field: str, raw: str | None) -> normalise.CompanyName | None:
     if not raw:
         return None
@@ -357,19 +461,22 @@ def org_record(source: str, name: normalise.CompanyName) -> EvidenceRecord:
     the key: "BLUE MOUNTAIN COFFEE CO. LTD" and "Blue Mountain Coffee Limited" both give
     "Blue Mountain Coffee"), so every row naming the company yields the identical record
     and its content hash does not flap between spellings."""
-    display = normalise.company_name(name.key)
-    shown = display.display if display is not None else name.key
+    shown, folded = _org_name(name.key)
     return EvidenceRecord(
         source=source,
         source_id=org_source_id(name),
         kind=RecordKind.BUSINESS,
-        fields={
-            "name": shown,
-            "name_folded": normalise.fold(shown),
-            "company_key": name.key,
-        },
+        fields={"name": shown, "name_folded": folded, "company_key": name.key},
         derived=True,
     )
+
+
+@lru_cache(maxsize=MEMO_SIZE)
+def _org_name(key: str) -> tuple[str, str]:
+    """Display name and its folded form of the business with this company key."""
+    display = normalise.company_name(key)
+    shown = display.display if display is not None else key
+    return shown, normalise.fold(shown)
 
 
 def drop_empty(fields: Mapping[str, PropertyValue]) -> dict[str, PropertyValue]:

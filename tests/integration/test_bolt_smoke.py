@@ -24,8 +24,12 @@ pytestmark = pytest.mark.bolt
 
 
 @pytest.fixture(scope="module")
-def bolt_store(tmp_path_factory: pytest.TempPathFactory, catalogue: Catalogue) -> Iterator[Neo4jStore]:
-    server = EmbeddedFalkorDB(Path(tmp_path_factory.mktemp("bolt-home")), bolt_port=free_port(below=32768))
+def bolt_store(
+    tmp_path_factory: pytest.TempPathFactory, catalogue: Catalogue
+) -> Iterator[Neo4jStore]:
+    server = EmbeddedFalkorDB(
+        Path(tmp_path_factory.mktemp("bolt-home")), bolt_port=free_port(below=32768)
+    )
     server.start()
     assert server.bolt_port is not None
     store = Neo4jStore(catalogue, uri=f"bolt://127.0.0.1:{server.bolt_port}", auth=None,

@@ -19,14 +19,45 @@ from tests.conftest import neo4j_uri
 
 SEED = [
     # The records the examples refer to, so reads return rows and links find their ends.
-    ("ingest/create_records", {"rows": [
-        {"props": {"key": "crm:EX1", "source": "crm", "source_id": "EX1", "kind": "person",
-                   "hash": "h0", "ingested_at": 1}, "emails": [], "phones": [], "addresses": [],
-         "handles": [], "websites": [], "works_at": []},
-        {"props": {"key": "crm:org:example", "source": "crm", "source_id": "org:example",
-                   "kind": "business", "hash": "h0", "ingested_at": 1}, "emails": [], "phones": [],
-         "addresses": [], "handles": [], "websites": [], "works_at": []},
-    ]}),
+    (
+        "ingest/create_records",
+        {
+            "rows": [
+                {
+                    "props": {
+                        "key": "crm:EX1",
+                        "source": "crm",
+                        "source_id": "EX1",
+                        "kind": "person",
+                        "hash": "h0",
+                        "ingested_at": 1,
+                    },
+                    "emails": [],
+                    "phones": [],
+                    "addresses": [],
+                    "handles": [],
+                    "websites": [],
+                    "works_at": [],
+                },
+                {
+                    "props": {
+                        "key": "crm:org:example",
+                        "source": "crm",
+                        "source_id": "org:example",
+                        "kind": "business",
+                        "hash": "h0",
+                        "ingested_at": 1,
+                    },
+                    "emails": [],
+                    "phones": [],
+                    "addresses": [],
+                    "handles": [],
+                    "websites": [],
+                    "works_at": [],
+                },
+            ]
+        },
+    ),
 ]
 
 

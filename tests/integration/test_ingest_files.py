@@ -8,10 +8,11 @@ quarantine entries (file, line, profile, reason) and what the graph now holds.
 from __future__ import annotations
 
 import csv
+import gc
 import json
 import multiprocessing
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,11 +25,12 @@ from graph.falkordb_store import FalkorDBStore
 from ingest import pipeline
 from ingest.pipeline import IngestSummary, ingest_file, replay
 from ingest.quarantine import Quarantine, QuarantineEntry
-from ingest.readers import SourceFileError
+from ingest.readers import RawRow, SourceFileError
 
 pytestmark = pytest.mark.falkordb
 
 SOURCES = REPO_ROOT / "tests" / "fixtures" / "sources"
+THRESHOLDS = gc.get_threshold()  # an ingest tunes the cyclic GC while it runs, then restores it
 
 CRM_HEADER = [
     "Contact ID",
@@ -1056,3 +1058,57 @@ def test_large_file_through_worker_processes(
     assert sample is not None
     assert sample["emails"] == ["person4321@example.com"]
     assert sample["phones"] == ["+18763004321"]
+
+
+def crm_rows(n: int, fail_at: int | None = None) -> Iterator[RawRow]:
+    """n raw CRM rows as the CSV reader gives them; a SourceFileError at row `fail_at`."""
+    for i in range(n):
+        if i == fail_at:
+            raise SourceFileError(Path("big.csv"), "the disk went away")
+        yield RawRow(i + 2, {"contact_id": f"C-{i:05d}", "first_name": "Ann", "last_name": "Lee"})
+
+
+def test_reader_error_midway_stops_the_run_and_its_workers(
+    falkordb_store: FalkorDBStore, quarantine: Quarantine
+) -> None:
+    with pytest.raises(SourceFileError, match="the disk went away"):
+        pipeline.ingest_rows(crm_rows(20_000, fail_at=6_500), "crm-contacts", falkordb_store,
+                             quarantine, origin="big.csv", workers=2)  # fmt: skip
+    assert multiprocessing.active_children() == []
+    assert gc.get_threshold() == THRESHOLDS and gc.isenabled()
+
+
+def test_worker_error_is_raised_by_the_run(
+    falkordb_store: FalkorDBStore, quarantine: Quarantine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = pipeline.prepare_row
+
+    def buggy(profile: Any, data: dict[str, Any], *args: Any) -> Any:
+        if data["contact_id"] == "C-04321":
+            raise RuntimeError("a bug in a profile")
+        return real(profile, data, *args)
+
+    monkeypatch.setattr(pipeline, "prepare_row", buggy)  # the forked workers inherit it
+    with pytest.raises(RuntimeError, match="a bug in a profile"):
+        pipeline.ingest_rows(crm_rows(8_000), "crm-contacts", falkordb_store, quarantine,
+                             origin="big.csv", workers=2)  # fmt: skip
+    assert multiprocessing.active_children() == []
+
+
+def test_json_rows_through_the_workers_keep_their_order(
+    tmp_path: Path, falkordb_store: FalkorDBStore, quarantine: Quarantine
+) -> None:
+    customers = [
+        {"Id": str(i), "GivenName": "Ann", "PrimaryEmailAddr": {"Address": f"ann{i}@example.com"}}
+        if i % 997
+        else "not a row"
+        for i in range(1, 7_001)
+    ]
+    path = tmp_path / "customers.json"
+    path.write_text(json.dumps({"QueryResponse": {"Customer": customers}}), encoding="utf-8")
+    summary = ingest_file(path, "qbo-customers", falkordb_store, quarantine, workers=2)
+    bad = [i for i in range(1, 7_001) if i % 997 == 0]
+    assert_counts(summary, rows=7_000, new=7_000 - len(bad), quarantined=len(bad))
+    assert sorted(e.line for e in entries_for(quarantine, path)) == bad
+    assert record(falkordb_store, "qbo:4321")["emails"] == ["ann4321@example.com"]  # type: ignore[index]
+    assert gc.get_threshold() == THRESHOLDS and gc.isenabled()

@@ -16,7 +16,9 @@ def test_parameters_ignore_strings_and_comments() -> None:
 
 
 def test_header_comments_become_metadata() -> None:
-    s = parse_statement("area/x", '// doc: does x\n// writes: true\n// example: {"a": 1}\nRETURN $a')
+    s = parse_statement(
+        "area/x", '// doc: does x\n// writes: true\n// example: {"a": 1}\nRETURN $a'
+    )
     assert (s.doc, s.writes, s.example, s.text) == ("does x", True, {"a": 1}, "RETURN $a")
 
 

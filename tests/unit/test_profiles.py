@@ -191,6 +191,32 @@ def test_a_field_of_exactly_the_limit_is_fine() -> None:
     assert person["fields"]["job_title"] == "x" * 1000
 
 
+def test_blank_optional_fields_read_as_missing_but_typed_defaults_still_check() -> None:
+    crm = get_profile("crm-contacts")
+    blank = {"contact_id": "C1", "first_name": "Bob", "email": "  ", "company": "", "city": " "}
+    assert items(crm, blank) == items(crm, {"contact_id": "C1", "first_name": "Bob"})
+    # A blank required field is still named as such ...
+    exc = failure(crm, {"contact_id": " ", "first_name": "Bob"})
+    assert_names_field(exc, ValidationError, "contact_id")
+    assert "is required but empty" in str(exc)
+    # ... and a blank value for a field whose default is not None is still validated.
+    exc = failure(get_profile("instagram"), {"username": "bob", "is_business_account": ""})
+    assert_names_field(exc, ValidationError, "is_business_account")
+
+
+def test_tabular_keys_are_renormalised_whatever_the_caller_gives() -> None:
+    crm = get_profile("crm-contacts")
+    expected = items(crm, {"contact_id": "C1", "first_name": "Bob", "phone": "876-555-0101"})
+    # Raw headers, csv.DictReader's None key for surplus cells, and two headers that
+    # become one name (the first non-blank value wins), in either order.
+    assert items(crm, {"Contact ID": "C1", "First Name": "Bob", "Phone": "876-555-0101",
+                       None: ["surplus"]}) == expected  # fmt: skip
+    assert items(crm, {"contact_id": "C1", "first_name": "Bob", "Phone #": "",
+                       "phone_no": "876-555-0101"}) == expected  # fmt: skip
+    assert items(crm, {"contact_id": "C1", "First-Name": "", "first_name": "Bob",
+                       "phone": "876-555-0101"}) == expected  # fmt: skip
+
+
 # --------------------------------------------------------------------------------------
 # crm-contacts
 # --------------------------------------------------------------------------------------
