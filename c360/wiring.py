@@ -10,7 +10,6 @@ from c360.settings import Settings
 from graph.catalogue import Catalogue
 from graph.embedded import EmbeddedFalkorDB
 from graph.falkordb_store import FalkorDBStore
-from graph.neo4j_store import Neo4jStore
 from graph.store import GraphStore
 
 
@@ -32,6 +31,10 @@ def open_graph(settings: Settings, *, schema: bool = True) -> Iterator[GraphStor
     elif uri.startswith(
         ("bolt://", "neo4j://", "bolt+s://", "neo4j+s://", "bolt+ssc://", "neo4j+ssc://")
     ):
+        # Imported here: the driver pulls in pandas and pyarrow (~120 MB per process,
+        # counted again in every ingest worker) that the embedded default never needs.
+        from graph.neo4j_store import Neo4jStore
+
         auth = (settings.neo4j_user, settings.neo4j_password) if settings.neo4j_password else None
         store = Neo4jStore(
             catalogue, uri=uri, auth=auth, database=settings.neo4j_database,

@@ -71,7 +71,8 @@ class EmbeddedFalkorDB:
         bolt_port: int | None = None,
         startup_timeout_s: float = 30.0,
     ) -> None:
-        self.dir = home / "falkordb"
+        # Absolute: redis-server resolves a relative --dir against its own working directory.
+        self.dir = (home / "falkordb").resolve()
         self.fsync = fsync
         self.bolt_port = bolt_port
         self.startup_timeout_s = startup_timeout_s
