@@ -205,9 +205,8 @@ class IdentityResolver:
         for kind in {r.kind for r in arriving}:
             self._scorer(kind)  # fail early, before writing anything, if never trained
         self._write_blocks(arriving, [block_keys(r) for r in arriving])
-        caps = self._caps.get("person") or {}
         candidate_rows = self.store.run(
-            "resolve/candidates", {"keys": keys, "caps": self._merged_caps(caps)}
+            "resolve/candidates", {"keys": keys, "caps": self._merged_caps()}
         )
         pairs = sorted({ordered(row["key"], row["candidate"]) for row in candidate_rows})
         by_key = {r.key: r for r in arriving}
@@ -429,7 +428,7 @@ class IdentityResolver:
             "resolve/save_model", {"kind": kind, "params_json": body, "trained_at": now_ms()}
         )
 
-    def _merged_caps(self, caps: dict[str, int]) -> dict[str, int]:
+    def _merged_caps(self) -> dict[str, int]:
         """One set of hub limits for the candidates query: the stricter of the kinds'."""
         merged: dict[str, int] = {}
         for kind_caps in self._caps.values():
