@@ -407,6 +407,13 @@ def explain(
         except NotTrained as exc:
             raise _fail(str(exc)) from None
     console.print(str(explanation))
+    vetoes = [c.comparison for c in explanation.contributions
+              if c.comparison in resolver.config.veto and c.label == "else"]  # fmt: skip
+    if vetoes:
+        console.print(
+            f"never linked without a person: {', '.join(vetoes)} plainly differ (see `veto` in "
+            "resolvers/config.py); the pair waits in the review queue"
+        )
 
 
 @app.command()

@@ -344,3 +344,41 @@ def test_in_database_components_match_the_networkx_fallback(
         return {frozenset(g) for g in out.values()}
 
     assert groups(in_db) == groups(portable)
+
+
+def test_the_command_line_resolves_explains_and_shows_customers(
+    resolved: IdentityResolver, falkordb_store: FalkorDBStore, falkordb_server: Any,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:  # fmt: skip
+    from typer.testing import CliRunner
+
+    from c360.cli import app
+
+    monkeypatch.setenv("C360_GRAPH_URI", f"redis://127.0.0.1:{falkordb_server.port}")
+    monkeypatch.setenv("C360_GRAPH_NAME", falkordb_store.graph_name)
+    monkeypatch.setenv("C360_HOME", str(tmp_path))
+    runner = CliRunner()
+
+    result = runner.invoke(app, ["resolve", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output.strip().splitlines()[-1])
+    assert report["mode"] == "incremental" and report["records"] == 0  # nothing pending
+
+    result = runner.invoke(app, ["review", "list", "--json", "--limit", "1"])
+    assert result.exit_code == 0, result.output
+    pair = json.loads(result.output.strip().splitlines()[0])
+    result = runner.invoke(app, ["explain", pair["a"], pair["b"]])
+    assert result.exit_code == 0, result.output
+    assert "match weight" in result.output and "given_name" in result.output
+
+    customer = _assignments(falkordb_store)[pair["a"]]
+    result = runner.invoke(app, ["customer", customer, "--json"])
+    assert result.exit_code == 0, result.output
+    shown = json.loads(result.output)
+    assert shown["customer"]["id"] == customer
+    assert pair["a"] in {r["key"] for r in shown["records"]}
+
+    result = runner.invoke(app, ["explain", pair["a"], "crm:does-not-exist"])
+    assert result.exit_code == 2 and "no record crm:does-not-exist" in result.output
+    result = runner.invoke(app, ["undo", "D-nope"])
+    assert result.exit_code == 2 and "no decision D-nope" in result.output
