@@ -270,8 +270,9 @@ class IdentityResolver:
             touched = {c for k in frontier if (c := by_key[k].customer)}
             customers = sorted(touched - seen_customers)
             seen_customers.update(customers)
-            for row in self.store.run("resolve/records_of_customers", {"ids": customers}):
-                by_key.setdefault(row["key"], ResolutionRecord.from_row(row))
+            if customers:
+                for row in self.store.run("resolve/records_of_customers", {"ids": customers}):
+                    by_key.setdefault(row["key"], ResolutionRecord.from_row(row))
             asked = sorted(frontier | (set(by_key) - before))
             linked = {
                 row["key"] for row in self.store.run("resolve/linked_neighbours", {"keys": asked})
@@ -527,7 +528,9 @@ class IdentityResolver:
         old_ids = sorted({r.customer for r in by_key.values() if r.customer})
         meta = {
             row["customer"]["id"]: row["customer"]
-            for row in self.store.run("resolve/customers_by_ids", {"ids": old_ids})
+            for row in (
+                self.store.run("resolve/customers_by_ids", {"ids": old_ids}) if old_ids else []
+            )
         }
         old_members: dict[str, set[str]] = defaultdict(set)
         for r in by_key.values():
@@ -720,7 +723,12 @@ class IdentityResolver:
             r.blocks = sorted(set(r.blocks) | set(keys))
 
     def _pairs_among(self, keys: Sequence[str]) -> dict[Pair, _Verdict]:
-        rows = self.store.run("resolve/pairs_among", {"keys": list(keys)})
+        asked = set(keys)
+        rows = [
+            row
+            for row in self.store.run("resolve/pairs_among", {"keys": list(keys)})
+            if row["b"] in asked
+        ]
         return {
             ordered(r["a"], r["b"]): _Verdict(
                 r["status"],
