@@ -106,12 +106,19 @@ def hub_limits(
         by_kind[kind].append((len(members), _name_agreement(records, members, rng), value))
     for kind in IDENTIFIER_KINDS:
         stats = sorted(by_kind.get(kind, []))
+        by_size: dict[int, list[float]] = defaultdict(list)
+        for size, agreement, _ in stats:
+            by_size[size].append(agreement)
+        # From the largest size down, the agreement over all groups at least this big;
+        # the limit sits just below the smallest size from which it stays under the bar.
         limit = hubs.max_group
-        # Walk sizes from large to small, keeping the running agreement of groups >= s.
-        agree_sum = 0.0
-        for count, (size, agreement, _) in enumerate(reversed(stats), start=1):
-            agree_sum += agreement
-            if size >= hubs.min_limit and agree_sum / count < hubs.agreement:
+        agree_sum, seen = 0.0, 0
+        for size in sorted(by_size, reverse=True):
+            agree_sum += sum(by_size[size])
+            seen += len(by_size[size])
+            if agree_sum / seen >= hubs.agreement:
+                break
+            if size >= hubs.min_limit:
                 limit = min(limit, size - 1)
         report.limits[kind] = max(limit, hubs.min_limit - 1)
         hub_groups = [(size, value) for size, _, value in stats if size > report.limits[kind]]
