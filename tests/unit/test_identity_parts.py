@@ -125,3 +125,11 @@ def test_evaluation_counts_pairs_and_exact_clusters() -> None:
     assert result["pairwise"] == {"precision": 0.5, "recall": 0.33333, "f1": 0.4}
     assert result["records"] == 5 and result["entities"] == 3 and result["clusters"] == 3
     assert result["cluster"]["precision"] == round(1 / 3, 5)  # only {e} is exact
+
+
+def test_minted_ids_are_unique_and_time_ordered_even_within_a_millisecond() -> None:
+    from resolvers.identity import new_id
+
+    ids = [new_id("D") for _ in range(50_000)]
+    assert len(set(ids)) == len(ids)
+    assert ids == sorted(ids)
