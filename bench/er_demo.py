@@ -26,8 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from c360.settings import Settings
 from c360.wiring import open_graph
-from graph.store import GraphStore
-from ingest.demo_data import generate
+from ingest.demo_data import generate, read_truth
 from ingest.pipeline import ingest_file
 from ingest.quarantine import Quarantine
 from resolvers.evaluation import evaluate
@@ -54,25 +53,6 @@ class PeakRss(threading.Thread):
             self.peak_self = max(self.peak_self, self.me.memory_info().rss)
             self.peak_server = max(self.peak_server, self.server.memory_info().rss)
             self.done.wait(0.2)
-
-
-def _truth(folder: Path) -> dict[str, str]:
-    truth = {}
-    with (folder / "truth.jsonl").open("rb") as lines:
-        for line in lines:
-            entry = json.loads(line)
-            if entry.get("type") == "record" and not entry.get("bad"):
-                truth[entry["key"]] = entry["entity"]
-    return truth
-
-
-def _assignments(store: GraphStore) -> dict[str, str]:
-    out: dict[str, str] = {}
-    after = ""
-    while rows := store.run("resolve/assignments", {"after": after, "limit": 100_000}):
-        out.update((r["key"], r["customer"]) for r in rows)
-        after = rows[-1]["key"]
-    return out
 
 
 def _copy_row(record: ResolutionRecord, key: str) -> dict[str, Any]:
@@ -124,8 +104,8 @@ def run(people: int, attach_samples: int = 200) -> dict[str, Any]:
         seconds = time.perf_counter() - started
         sampler.done.set()
         sampler.join()
-        assignments = _assignments(store)
-        quality = evaluate(assignments, _truth(data))
+        assignments = resolver.assignments()
+        quality = evaluate(assignments, read_truth(data / "truth.jsonl"))
         print(f"  full resolution of {report.records:,} records: {seconds:,.1f} s, "
               f"{report.candidate_pairs:,} candidate pairs, peak RSS {sampler.peak_self / 2**20:,.0f} MB "
               f"+ server {sampler.peak_server / 2**20:,.0f} MB; pairwise F1 {quality['pairwise']['f1']}",

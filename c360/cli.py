@@ -329,20 +329,10 @@ def _resolve(store: Any, *, full: bool, retrain: bool, progress: Progress | None
 
 
 def _evaluate(store: Any, truth_path: Path) -> dict[str, Any]:
+    from ingest.demo_data import read_truth
     from resolvers.evaluation import evaluate
 
-    truth = {}
-    with truth_path.open("rb") as lines:
-        for line in lines:
-            entry = json.loads(line)
-            if entry.get("type") == "record" and not entry.get("bad"):
-                truth[entry["key"]] = entry["entity"]
-    predicted: dict[str, str] = {}
-    after = ""
-    while rows := store.run("resolve/assignments", {"after": after, "limit": 50_000}):
-        predicted.update((r["key"], r["customer"]) for r in rows)
-        after = rows[-1]["key"]
-    return evaluate(predicted, truth)
+    return evaluate(_resolver(store).assignments(), read_truth(truth_path))
 
 
 def _print_resolution(report: Any) -> None:

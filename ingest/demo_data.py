@@ -2347,3 +2347,15 @@ def read_manifest(out_dir: Path) -> dict[str, Any]:
 
 
 __all__ = ["FILES", "DemoSummary", "generate", "read_manifest"]
+
+
+def read_truth(path: Path) -> dict[str, str]:
+    """The answer key of a data set: record key -> true entity, planted bad rows left out
+    (they are quarantined, never in the graph)."""
+    truth: dict[str, str] = {}
+    with path.open("rb") as lines:
+        for line in lines:
+            entry = orjson.loads(line)
+            if entry.get("type") == "record" and not entry.get("bad"):
+                truth[entry["key"]] = entry["entity"]
+    return truth

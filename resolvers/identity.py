@@ -89,6 +89,20 @@ def _count(report: ResolveReport, verdicts: dict[Pair, _Verdict]) -> None:
     )
 
 
+def _verdicts_of(rows: Iterable[dict[str, Any]]) -> dict[Pair, _Verdict]:
+    """Pair verdicts as the `resolve/pairs_among` and `resolve/steward_pairs` rows give them."""
+    return {
+        ordered(r["a"], r["b"]): _Verdict(
+            r["status"],
+            float(r["score"] or 0.0),
+            float(r["weight"] or 0.0),
+            r["by"],
+            bool(r["linked"]),
+        )
+        for r in rows
+    }
+
+
 class NotTrained(RuntimeError):
     """Incremental resolution needs the model a full run trains."""
 
@@ -335,6 +349,15 @@ class IdentityResolver:
 
     def load_records(self, keys: Sequence[str]) -> list[ResolutionRecord]:
         return self._load_keys(keys)
+
+    def assignments(self, page: int = 100_000) -> dict[str, str]:
+        """Which Customer every Record resolves to (record key -> customer id)."""
+        out: dict[str, str] = {}
+        after = ""
+        while rows := self.store.run("resolve/assignments", {"after": after, "limit": page}):
+            out.update((r["key"], r["customer"]) for r in rows)
+            after = rows[-1]["key"]
+        return out
 
     def explain(self, a: ResolutionRecord, b: ResolutionRecord) -> Explanation:
         return self._scorer(a.kind).explain(a.values, b.values)
@@ -735,29 +758,10 @@ class IdentityResolver:
             for row in self.store.run("resolve/pairs_among", {"keys": list(keys)})
             if row["b"] in asked
         ]
-        return {
-            ordered(r["a"], r["b"]): _Verdict(
-                r["status"],
-                float(r["score"] or 0.0),
-                float(r["weight"] or 0.0),
-                r["by"],
-                bool(r["linked"]),
-            )
-            for r in rows
-        }
+        return _verdicts_of(rows)
 
     def _steward_verdicts(self) -> dict[Pair, _Verdict]:
-        rows = self.store.run("resolve/steward_pairs")
-        return {
-            ordered(r["a"], r["b"]): _Verdict(
-                r["status"],
-                float(r["score"] or 0.0),
-                float(r["weight"] or 0.0),
-                r["by"],
-                bool(r["linked"]),
-            )
-            for r in rows
-        }
+        return _verdicts_of(self.store.run("resolve/steward_pairs"))
 
     def _model_pairs(self) -> dict[Pair, str]:
         return {ordered(r["a"], r["b"]): r["status"] for r in self.store.run("resolve/model_pairs")}

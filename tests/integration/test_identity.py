@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from graph.falkordb_store import FalkorDBStore
-from ingest.demo_data import generate
+from ingest.demo_data import generate, read_truth
 from ingest.pipeline import ingest_file
 from ingest.quarantine import Quarantine
 from resolvers.evaluation import evaluate
@@ -35,15 +35,6 @@ def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
-def _truth(folder: Path) -> dict[str, str]:
-    truth = {}
-    for line in (folder / "truth.jsonl").read_text().splitlines():
-        entry = json.loads(line)
-        if entry.get("type") == "record" and not entry.get("bad"):
-            truth[entry["key"]] = entry["entity"]
-    return truth
-
-
 @pytest.fixture
 def resolved(
     demo_folder: Path, falkordb_store: FalkorDBStore, quarantine: Quarantine
@@ -57,15 +48,7 @@ def resolved(
 
 
 def _assignments(store: FalkorDBStore) -> dict[str, str]:
-    rows = store.run("resolve/assignments", {"after": "", "limit": 1_000_000})
-    return {r["key"]: r["customer"] for r in rows}
-
-
-def _partition(assignments: dict[str, str]) -> set[frozenset[str]]:
-    groups: dict[str, set[str]] = {}
-    for key, customer in assignments.items():
-        groups.setdefault(customer, set()).add(key)
-    return {frozenset(g) for g in groups.values()}
+    return IdentityResolver(store).assignments()
 
 
 def _customer(store: FalkorDBStore, customer_id: str) -> dict[str, Any]:
@@ -96,7 +79,7 @@ def test_every_record_resolves_to_one_active_customer_and_matches_the_truth(
     )
     assert len(links) == records  # exactly one link each
     assert Counter(link["status"] for link in links) == {"active": records}
-    quality = evaluate(_assignments(falkordb_store), _truth(demo_folder))
+    quality = evaluate(_assignments(falkordb_store), read_truth(demo_folder / "truth.jsonl"))
     assert quality["pairwise"]["precision"] >= 0.95
     assert quality["pairwise"]["f1"] >= 0.6
     # Every customer was made by a decision that says why.
