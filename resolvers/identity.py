@@ -384,16 +384,15 @@ class IdentityResolver:
                 kind, [r.values for r in group], index_pairs, self.config,
                 [r.source for r in group], self._labels(group),
             )  # fmt: skip
-            caps = hubs.caps(self.config.hubs.block_limit)
-            self._save(kind, scorer, caps)
+            trained_at = now_ms()
             report.trained.append(kind)
         else:
-            scorer, caps = stored
-            self._scorers[kind] = scorer
-        self._caps[kind] = hubs.caps(self.config.hubs.block_limit)
-        pairs = [(group[i].key, group[j].key) for i, j in index_pairs.tolist()]
-        by_key = {r.key: r for r in group}
-        return self._verdicts(kind, [ordered(a, b) for a, b in pairs], by_key)
+            scorer, _, trained_at = stored
+        # The hub limits learnt in this run are stored with the model, so that records
+        # arriving later, in any process, find their candidates under the same limits.
+        self._save(kind, scorer, hubs.caps(self.config.hubs.block_limit), trained_at)
+        pairs = [ordered(group[i].key, group[j].key) for i, j in index_pairs.tolist()]
+        return self._verdicts(kind, pairs, {r.key: r for r in group})
 
     def _verdicts(
         self, kind: str, pairs: Sequence[Pair], by_key: dict[str, ResolutionRecord]
@@ -441,21 +440,24 @@ class IdentityResolver:
                 raise NotTrained(
                     f"no trained match model for {kind} records yet: run `c360 resolve --full` first"
                 )
-            self._scorers[kind], self._caps[kind] = stored
+            self._scorers[kind], self._caps[kind], _ = stored
         return self._scorers[kind]
 
-    def _stored(self, kind: str) -> tuple[Scorer, dict[str, int]] | None:
+    def _stored(self, kind: str) -> tuple[Scorer, dict[str, int], int] | None:
+        """The stored model of a kind: scorer, hub limits, when it was trained."""
         rows = self.store.run("resolve/load_model", {"kind": kind})
         if not rows or not rows[0]["params_json"]:
             return None
         data = json.loads(rows[0]["params_json"])
-        return Scorer.from_json(data["scorer"]), {k: int(v) for k, v in data["caps"].items()}
+        caps = {k: int(v) for k, v in data["caps"].items()}
+        return Scorer.from_json(data["scorer"]), caps, int(rows[0]["trained_at"] or 0)
 
-    def _save(self, kind: str, scorer: Scorer, caps: dict[str, int]) -> None:
+    def _save(self, kind: str, scorer: Scorer, caps: dict[str, int], trained_at: int) -> None:
         self._scorers[kind] = scorer
+        self._caps[kind] = caps
         body = json.dumps({"scorer": scorer.to_json(), "caps": caps})
         self.store.run(
-            "resolve/save_model", {"kind": kind, "params_json": body, "trained_at": now_ms()}
+            "resolve/save_model", {"kind": kind, "params_json": body, "trained_at": trained_at}
         )
 
     def _merged_caps(self) -> dict[str, int]:

@@ -169,11 +169,16 @@ def test_a_hub_phone_does_not_glue_strangers_together(
          "Company": "Switchboard Holdings", "Created Date": "2024-05-01"}
         for i, (g, n) in enumerate(zip(given, names, strict=True))
     ])  # fmt: skip
-    report = resolved.resolve_full(retrain=True)
+    report = resolved.resolve_full()
     after = _assignments(falkordb_store)
     assert len({after[k] for k in keys}) == len(keys)
     assert report.hubs["person"].limits["phone"] < len(keys)
     assert report.hubs["person"].largest["phone"] == ("person|+18769260000", len(keys))
+    # The run (which did not retrain) stored its limits with the model, for later arrivals.
+    stored = json.loads(
+        falkordb_store.run("resolve/load_model", {"kind": "person"})[0]["params_json"]
+    )
+    assert stored["caps"] == report.hubs["person"].caps(resolved.config.hubs.block_limit)
 
 
 def _two_customers(store: FalkorDBStore) -> tuple[str, str]:
