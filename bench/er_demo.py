@@ -14,7 +14,6 @@ import argparse
 import json
 import random
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench.ingest import MemorySampler
 from c360.settings import Settings
 from c360.wiring import open_graph
 from ingest.demo_data import generate, read_truth
@@ -36,23 +36,10 @@ from resolvers.records import ResolutionRecord
 OUT = Path(__file__).resolve().parent / "out"
 
 
-class PeakRss(threading.Thread):
-    """Peak resident memory of this process and of the graph server, every 0.2 s."""
-
-    def __init__(self, home: Path) -> None:
-        super().__init__(daemon=True)
-        self.me = psutil.Process()
-        # The server may be one an earlier run left for this home: find it by its pid file.
-        info = json.loads((home / "falkordb" / "server.json").read_text())
-        self.server = psutil.Process(int(info["pid"]))
-        self.peak_self = self.peak_server = 0
-        self.done = threading.Event()
-
-    def run(self) -> None:
-        while not self.done.is_set():
-            self.peak_self = max(self.peak_self, self.me.memory_info().rss)
-            self.peak_server = max(self.peak_server, self.server.memory_info().rss)
-            self.done.wait(0.2)
+def _graph_server(home: Path) -> psutil.Process:
+    """The embedded server of this home, which an earlier run may have left: by its pid file."""
+    info = json.loads((home / "falkordb" / "server.json").read_text())
+    return psutil.Process(int(info["pid"]))
 
 
 def _copy_row(record: ResolutionRecord, key: str) -> dict[str, Any]:
@@ -97,17 +84,17 @@ def run(people: int, attach_samples: int = 200) -> dict[str, Any]:
         store.run_cypher("MATCH (r:Record {source: 'bench'}) DETACH DELETE r", read_only=False)
         resolver = IdentityResolver(store)
         resolver.clear()
-        sampler = PeakRss(settings.home_dir)
+        sampler = MemorySampler(_graph_server(settings.home_dir))
         sampler.start()
         started = time.perf_counter()
         report = resolver.resolve_full(retrain=True)
         seconds = time.perf_counter() - started
-        sampler.done.set()
+        sampler.stop_event.set()
         sampler.join()
         assignments = resolver.assignments()
         quality = evaluate(assignments, read_truth(data / "truth.jsonl"))
         print(f"  full resolution of {report.records:,} records: {seconds:,.1f} s, "
-              f"{report.candidate_pairs:,} candidate pairs, peak RSS {sampler.peak_self / 2**20:,.0f} MB "
+              f"{report.candidate_pairs:,} candidate pairs, peak RSS {sampler.peak_ingest / 2**20:,.0f} MB "
               f"+ server {sampler.peak_server / 2**20:,.0f} MB; pairwise F1 {quality['pairwise']['f1']}",
               flush=True)  # fmt: skip
 
@@ -132,7 +119,7 @@ def run(people: int, attach_samples: int = 200) -> dict[str, Any]:
               f"p99 {p99:.1f} ms; {attached} attached to the original's customer", flush=True)  # fmt: skip
         return {
             "people": people, "records": report.records, "candidate_pairs": report.candidate_pairs,
-            "seconds": round(seconds, 1), "peak_rss_mb": round(sampler.peak_self / 2**20),
+            "seconds": round(seconds, 1), "peak_rss_mb": round(sampler.peak_ingest / 2**20),
             "server_peak_rss_mb": round(sampler.peak_server / 2**20),
             "f1": quality["pairwise"]["f1"], "precision": quality["pairwise"]["precision"],
             "recall": quality["pairwise"]["recall"], "cluster_f1": quality["cluster"]["f1"],
