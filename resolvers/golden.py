@@ -12,16 +12,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from resolvers.config import Rule, Survivorship
-from resolvers.records import ResolutionRecord
+from resolvers.records import IDENTIFIER_COLUMNS, ResolutionRecord
 
-# Identifier fields whose every distinct value the golden record also lists.
-LIST_FIELDS = {
-    "email": "emails",
-    "phone": "phones",
-    "address": "addresses",
-    "website": "websites",
-    "handle": "handles",
-}
+# Identifier fields whose every distinct value the golden record also lists, under the
+# plural the record view uses ("email" -> "emails").
+LIST_FIELDS = dict(IDENTIFIER_COLUMNS)
 
 
 def golden_fields(records: Sequence[ResolutionRecord], rules: Survivorship) -> dict[str, Any]:
