@@ -197,7 +197,7 @@ class Stewardship:
                 }
                 for a, b in pairs
             ],
-            2000,
+            self.resolver.config.write_batch,
         )
 
     def _pin_together(self, left: list[str], right: list[str], actor: str) -> None:
@@ -232,7 +232,7 @@ class Stewardship:
             if c
         ]
         self.store.run("resolve/reactivate", {"ids": sorted({r["customer"] for r in rows})})
-        self.store.write_batches("resolve/assign", rows, 2000)
+        self.store.write_batches("resolve/assign", rows, self.resolver.config.write_batch)
 
     def _decide(
         self,
