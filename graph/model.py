@@ -42,6 +42,9 @@ class Label(StrEnum):
     DECISION = "Decision"
     BLOCK_KEY = "BlockKey"
     MATCH_MODEL = "MatchModel"
+    ALERT = "Alert"
+    ALERT_RULE = "AlertRule"
+    WEBHOOK = "Webhook"
 
 
 class Rel(StrEnum):
@@ -74,12 +77,16 @@ NODE_KEYS: dict[Label, str] = {
     Label.DECISION: "id",
     Label.BLOCK_KEY: "key",
     Label.MATCH_MODEL: "kind",
+    Label.ALERT: "id",
+    Label.ALERT_RULE: "id",
+    Label.WEBHOOK: "id",
 }
 
 # Further properties that are looked up often enough to deserve an index.
 SECONDARY_INDEXES: dict[Label, tuple[str, ...]] = {
     Label.RECORD: ("source", "kind", "name_folded", "company_key"),
-    Label.CUSTOMER: ("status",),
+    Label.CUSTOMER: ("status", "owner", "parish"),
+    Label.ALERT: ("rep", "status"),
 }
 
 

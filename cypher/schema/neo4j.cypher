@@ -16,3 +16,10 @@ CREATE CONSTRAINT decision_id IF NOT EXISTS FOR (n:Decision) REQUIRE n.id IS UNI
 CREATE CONSTRAINT block_key IF NOT EXISTS FOR (n:BlockKey) REQUIRE n.key IS UNIQUE;
 CREATE CONSTRAINT match_model_kind IF NOT EXISTS FOR (n:MatchModel) REQUIRE n.kind IS UNIQUE;
 CREATE INDEX customer_status IF NOT EXISTS FOR (n:Customer) ON (n.status);
+CREATE INDEX customer_owner IF NOT EXISTS FOR (n:Customer) ON (n.owner);
+CREATE INDEX customer_parish IF NOT EXISTS FOR (n:Customer) ON (n.parish);
+CREATE CONSTRAINT alert_id IF NOT EXISTS FOR (n:Alert) REQUIRE n.id IS UNIQUE;
+CREATE INDEX alert_rep IF NOT EXISTS FOR (n:Alert) ON (n.rep);
+CREATE INDEX alert_status IF NOT EXISTS FOR (n:Alert) ON (n.status);
+CREATE CONSTRAINT alert_rule_id IF NOT EXISTS FOR (n:AlertRule) REQUIRE n.id IS UNIQUE;
+CREATE CONSTRAINT webhook_id IF NOT EXISTS FOR (n:Webhook) REQUIRE n.id IS UNIQUE;
