@@ -61,6 +61,9 @@ class Survivorship(BaseModel):
         "company_key": Rule.TRUST,
         "website": Rule.FREQUENT,
         "handle": Rule.FREQUENT,
+        # The sales rep who owns the account (not a completeness field: it says nothing
+        # about what we know of the customer).
+        "owner": Rule.TRUST,
     }
     # The fields profile completeness counts, per kind of customer.
     completeness_fields: dict[str, list[str]] = {

@@ -11,12 +11,18 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
+from resolvers.comparisons import fold
 from resolvers.config import Rule, Survivorship
 from resolvers.records import IDENTIFIER_COLUMNS, ResolutionRecord
 
 # Identifier fields whose every distinct value the golden record also lists, under the
 # plural the record view uses ("email" -> "emails").
 LIST_FIELDS = dict(IDENTIFIER_COLUMNS)
+
+# What `search_text` joins, in this order: every distinct value of each field over the
+# cluster's records ("phone" adds each number's last 7 digits: the local number people
+# type).
+SEARCH_FIELDS = ("name", "given_name", "family_name", "email", "phone", "company_key", "city")
 
 
 def golden_fields(records: Sequence[ResolutionRecord], rules: Survivorship) -> dict[str, Any]:
@@ -37,10 +43,28 @@ def golden_fields(records: Sequence[ResolutionRecord], rules: Survivorship) -> d
     out["completeness"] = (
         round(sum(1 for f in wanted if out.get(f)) / len(wanted), 3) if wanted else 0.0
     )
+    search = search_text(records)
+    if search:
+        out["search_text"] = search
     out["record_count"] = len(records)
     out["sources"] = sorted({r.source for r in records})
     out["kind"] = kind
     return out
+
+
+def search_text(records: Sequence[ResolutionRecord]) -> str:
+    """One lower-case, accent-folded string of the cluster's names, given and family
+    names, emails, phone numbers (E.164 and the last 7 digits), company keys and cities,
+    each distinct value once: what a full-text index over customers reads."""
+    parts: dict[str, None] = {}
+    for field in SEARCH_FIELDS:
+        for value in sorted({v for record in records for v in _values(record, field)}):
+            parts.setdefault(fold(value))
+            if field == "phone":
+                digits = "".join(ch for ch in value if ch.isdigit())
+                if len(digits) > 7:
+                    parts.setdefault(digits[-7:])
+    return " ".join(p for p in parts if p)
 
 
 def _majority_kind(records: Sequence[ResolutionRecord]) -> str:
@@ -51,6 +75,8 @@ def _majority_kind(records: Sequence[ResolutionRecord]) -> str:
 def _values(record: ResolutionRecord, field: str) -> list[str]:
     if field == "name":
         return [record.name] if record.name else []
+    if field == "owner":
+        return [record.owner] if record.owner else []
     if field in ("given_name", "family_name"):
         # Stored lower-cased for comparison; the golden record shows them capitalised.
         value = record.values.get(field)

@@ -115,6 +115,9 @@ class ResolutionRecord:
     name: str | None
     values: Values
     blocks: list[str] = field(default_factory=list)  # BlockKeys it is linked to already
+    # The sales rep who owns the account: CRM contacts store it as `owner`, the sheets
+    # lead list as `rep`.
+    owner: str | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> ResolutionRecord:
@@ -154,6 +157,7 @@ class ResolutionRecord:
             name=row.get("name"),
             values=values,
             blocks=sorted(row.get("blocks") or []),
+            owner=_text(row.get("owner")) or _text(row.get("rep")),
         )
 
     def identifiers(self) -> list[tuple[str, str]]:
@@ -164,6 +168,11 @@ class ResolutionRecord:
             assert isinstance(values, list)
             out.extend((name, v) for v in values)
         return out
+
+
+def _text(value: Any) -> str | None:
+    text = " ".join(str(value).split()) if value is not None else ""
+    return text or None
 
 
 def _lower(value: Any) -> str | None:

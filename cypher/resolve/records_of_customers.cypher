@@ -5,7 +5,7 @@ MATCH (r:Record)-[:RESOLVES_TO]->(:Customer {id: id})
 RETURN r.key AS key, r.kind AS kind, r.source AS source, r.ingested_at AS ingested_at,
   r.name AS name, r.name_folded AS name_folded, r.given_name AS given_name,
   r.family_name AS family_name, r.dob AS dob, r.parish AS parish, r.city AS city,
-  r.company AS company, r.company_key AS company_key,
+  r.company AS company, r.company_key AS company_key, r.owner AS owner, r.rep AS rep,
   [(r)-[:HAS_EMAIL]->(e:Email) | e.value] AS emails,
   [(r)-[:HAS_PHONE]->(p:Phone) | p.e164] AS phones,
   [(r)-[:LOCATED_AT]->(a:Address) | a.key] AS addresses,

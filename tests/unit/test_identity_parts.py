@@ -93,11 +93,13 @@ def test_survivorship_rules() -> None:
     rules = Survivorship()
     records = [
         record("crm:1", source="crm", at=10, name="Bob Campbell", given_name="Bob", family_name="Campbell",
-               dob="1980-02-03", emails=["bob@x.com"], addresses=["old|kingston"], phones=["+18765550001"]),
+               dob="1980-02-03", emails=["bob@x.com"], addresses=["old|kingston"], phones=["+18765550001"],
+               owner="Andre Brown"),
         record("qbo:1", source="qbo", at=5, name="Robert Campbell", given_name="Robert", family_name="Campbel",
                dob="1980-02-03", emails=["bob@x.com", "rc@work.jm"], addresses=["new|kingston"]),
         record("instagram:1", source="instagram", at=20, name="R Campbell", dob="1980-03-02",
                addresses=["newest|kingston"]),
+        record("sheets:1", source="sheets", at=30, name="Bob Campbell", rep="Keisha  Grant"),
     ]  # fmt: skip
     golden = golden_fields(records, rules)
     assert golden["name"] == "Robert Campbell"  # longest
@@ -107,9 +109,38 @@ def test_survivorship_rules() -> None:
     assert golden["email"] == "bob@x.com"
     assert golden["address"] == "newest|kingston"  # most recent
     assert golden["emails"] == ["bob@x.com", "rc@work.jm"]
-    assert golden["record_count"] == 3 and golden["sources"] == ["crm", "instagram", "qbo"]
+    assert golden["record_count"] == 4
+    assert golden["sources"] == ["crm", "instagram", "qbo", "sheets"]
     assert 0 < golden["completeness"] < 1
     assert rules.rules["address"] is Rule.RECENT
+    # The account owner: CRM's `owner` outranks the sheets lead list's `rep` (trust order).
+    assert golden["owner"] == "Andre Brown"
+    assert "owner" not in rules.completeness_fields["person"]
+
+
+def test_owner_comes_from_crm_owner_or_sheets_rep() -> None:
+    assert record("crm:1", owner=" Andre  Brown ").owner == "Andre Brown"
+    assert record("sheets:1", source="sheets", rep="Keisha Grant").owner == "Keisha Grant"
+    assert record("qbo:1", source="qbo").owner is None
+    lead = record("sheets:2", source="sheets", rep="Keisha Grant")
+    assert golden_fields([lead], Survivorship())["owner"] == "Keisha Grant"
+
+
+def test_search_text_folds_names_and_lists_every_way_to_find_the_customer() -> None:
+    records = [
+        record("crm:1", name="José Müller", given_name="José", family_name="Müller",
+               emails=["Jose.Muller@Example.com"], phones=["+18765550001"], city="Kingston",
+               employers=["acme trading"]),
+        record("sheets:1", source="sheets", name="Joe Muller", phones=["+18765550001"]),
+    ]  # fmt: skip
+    text = golden_fields(records, Survivorship())["search_text"]
+    assert text == text.lower() and "é" not in text and "ü" not in text
+    words = text.split()
+    for expected in ("jose", "muller", "joe", "jose.muller@example.com", "+18765550001",
+                     "5550001", "acme", "trading", "kingston"):  # fmt: skip
+        assert expected in words, expected
+    assert words.count("5550001") == 1  # each distinct value once
+    assert "search_text" not in golden_fields([record("x:1")], Survivorship())
 
 
 def test_golden_record_of_an_empty_record() -> None:
