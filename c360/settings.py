@@ -41,11 +41,43 @@ class Settings(BaseSettings):
         "second of writes on a hard kill; always loses none and is slower.",
     )
     cypher_dir: Path = REPO_ROOT / "cypher"
+    # --- the API (c360 serve) -----------------------------------------------------------
+    redis_url: str | None = Field(
+        default=None,
+        description="Cache/PubSub (subscription fan-out, rate limits, audit, webhook "
+        "deliveries). Empty: the embedded FalkorDB process, which is a Redis server too.",
+    )
+    api_host: str = "127.0.0.1"
+    api_port: int = Field(default=8360, ge=0, le=65535)
+    api_workers: int = Field(default=1, ge=1, le=64)
+    jwt_secret: str | None = Field(
+        default=None,
+        description="HS256 secret for bearer tokens. Empty and no JWKS URL: a random "
+        "secret kept in <home>/jwt_secret, shared by `c360 serve` and `c360 token`.",
+    )
+    jwks_url: str | None = Field(
+        default=None, description="Production: verify RS256/ES256 tokens with this JWKS."
+    )
+    jwt_audience: str = "c360"
+    rate_per_minute: int = Field(default=6_000, ge=1, description="Requests per client.")
+    max_page_size: int = Field(default=100, ge=1, le=1_000)
+    max_query_depth: int = Field(default=10, ge=2)
+    max_query_cost: int = Field(default=5_000, ge=10)
+    request_timeout_s: float = Field(default=15.0, gt=0)
+    api_query_timeout_ms: int = Field(
+        default=5_000, ge=0, description="Graph query timeout for API reads and writes."
+    )
+    cypher_max_rows: int = Field(default=1_000, ge=1, description="Row cap of POST /cypher.")
+    cypher_timeout_ms: int = Field(default=5_000, ge=1)
     log_level: str = "INFO"
 
     @property
     def home_dir(self) -> Path:
         return self.home.expanduser()
+
+    @property
+    def jwt_secret_file(self) -> Path:
+        return self.home_dir / "jwt_secret"
 
     @property
     def quarantine_dir(self) -> Path:

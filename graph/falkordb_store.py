@@ -21,7 +21,12 @@ from graph.store import CatalogueStore, Row, check_identifier
 
 log = logging.getLogger(__name__)
 
-_CREATE_INDEX = re.compile(r"CREATE\s+INDEX\s+FOR\s+\((\w+):(\w+)\)\s+ON\s+\((\w+)\.(\w+)\)", re.I)
+_CREATE_INDEX = re.compile(
+    r"CREATE\s+INDEX\s+FOR\s+\((\w+):(?P<label>\w+)\)\s+ON\s+\((\w+)\.(?P<prop>\w+)\)", re.I
+)
+_CREATE_FULLTEXT = re.compile(
+    r"db\.idx\.fulltext\.createNodeIndex\(\s*\{\s*label:\s*'(?P<label>\w+)'.*?'(?P<prop>\w+)'\s*\)", re.I | re.S
+)
 
 
 def to_python(value: Any) -> Any:
@@ -92,11 +97,25 @@ class FalkorDBStore(CatalogueStore):
     def ensure_schema(self) -> None:
         existing = self._existing_indexes()
         for ddl in split_statements(self.catalogue.schema_file("falkordb").read_text()):
-            match = _CREATE_INDEX.search(ddl)
-            if match and (match.group(2), match.group(4)) in existing:
+            match = _CREATE_INDEX.search(ddl) or _CREATE_FULLTEXT.search(ddl)
+            if match and (match.group("label"), match.group("prop")) in existing:
                 continue  # FalkorDB's CREATE INDEX is not idempotent
             self.run_cypher(ddl, read_only=False)
         self._ensure_unique_constraints()
+
+    def _fulltext_call(self, label: str) -> str:
+        return (
+            f"CALL db.idx.fulltext.queryNodes('{label}', $q) YIELD node, score "
+            "RETURN node, score ORDER BY score DESC LIMIT $limit"
+        )
+
+    def _fulltext_query(self, words: list[str]) -> str:
+        # RediSearch: %w% matches within one edit; w* is a prefix (as the user types).
+        terms = [f"%{w}%" if len(w) >= 4 and not w.isdigit() else w for w in words[:-1]]
+        last = words[-1]
+        terms.append(f"({last}*|%{last}%)" if len(last) >= 4 and not last.isdigit() else
+                     f"{last}*" if len(last) >= 2 else last)  # fmt: skip
+        return " ".join(terms)
 
     def clear(self) -> None:
         try:

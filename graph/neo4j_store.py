@@ -52,6 +52,21 @@ class Neo4jStore(CatalogueStore):
         for ddl in split_statements(self.catalogue.schema_file("neo4j").read_text()):
             self.run_cypher(ddl, read_only=False)  # IF NOT EXISTS makes each idempotent
 
+    def _fulltext_call(self, label: str) -> str:
+        # One full-text index per label, named "<label>_search" in cypher/schema/neo4j.cypher.
+        return (
+            f"CALL db.index.fulltext.queryNodes('{label.lower()}_search', $q) YIELD node, score "
+            "RETURN node, score ORDER BY score DESC LIMIT $limit"
+        )
+
+    def _fulltext_query(self, words: list[str]) -> str:
+        # Lucene: w~1 matches within one edit; w* is a prefix (as the user types).
+        terms = [f"{w}~1" if len(w) >= 4 and not w.isdigit() else w for w in words[:-1]]
+        last = words[-1]
+        terms.append(f"({last}* OR {last}~1)" if len(last) >= 4 and not last.isdigit() else
+                     f"{last}*" if len(last) >= 2 else last)  # fmt: skip
+        return " AND ".join(terms)
+
     def clear(self) -> None:
         self.run_cypher(
             "MATCH (n) CALL { WITH n DETACH DELETE n } IN TRANSACTIONS OF 10000 ROWS",

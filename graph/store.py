@@ -48,6 +48,12 @@ class GraphStore(Protocol):
         node `key` -> component number, for every node that has at least one such edge."""
         ...
 
+    def search_nodes(self, label: str, text: str, limit: int) -> list[tuple[Row, float]]:
+        """Typo-tolerant full-text search over the `search_text` property of `label`
+        nodes (best first): each word of `text` matches within one edit, and the last
+        word also as a prefix. Backend-specific query syntax lives in the adapter."""
+        ...
+
     def ensure_schema(self) -> None:
         """Create indexes and uniqueness constraints; safe to call again."""
         ...
@@ -57,6 +63,17 @@ class GraphStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+
+# Characters both full-text engines split words on (RediSearch's separators, which
+# Lucene's standard analyser also breaks at), so a query word is an indexed word.
+_SEPARATORS = re.compile(r"[\s,.<>{}\[\]\"':;!@#$%^&*()\-+=~|/\\?`]+")
+
+
+def search_words(text: str, max_words: int = 8) -> list[str]:
+    """The words of a search text, lower-cased; punctuation of either query language
+    cannot get through, so user input never becomes query syntax."""
+    return [w for w in _SEPARATORS.split(text.lower()) if w][:max_words]
 
 
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -125,6 +142,23 @@ class CatalogueStore(ABC):
             for number, nodes in enumerate(nx.connected_components(graph))
             for node in nodes
         }
+
+    def search_nodes(self, label: str, text: str, limit: int) -> list[tuple[Row, float]]:
+        check_identifier(label)
+        words = search_words(text)
+        if not words:
+            return []
+        rows = self._execute(
+            "full-text search", self._fulltext_call(label), {"q": self._fulltext_query(words),
+            "limit": limit}, read_only=True,
+        )  # fmt: skip
+        return [(row["node"], float(row["score"])) for row in rows]
+
+    def _fulltext_call(self, label: str) -> str:
+        raise NotImplementedError(f"{type(self).__name__} has no full-text search")
+
+    def _fulltext_query(self, words: list[str]) -> str:
+        raise NotImplementedError(f"{type(self).__name__} has no full-text search")
 
     @abstractmethod
     def _execute(

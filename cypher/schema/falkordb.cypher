@@ -25,3 +25,4 @@ CREATE INDEX FOR (n:Alert) ON (n.rep);
 CREATE INDEX FOR (n:Alert) ON (n.status);
 CREATE INDEX FOR (n:AlertRule) ON (n.id);
 CREATE INDEX FOR (n:Webhook) ON (n.id);
+CALL db.idx.fulltext.createNodeIndex({label: 'Customer', stopwords: []}, 'search_text');

@@ -1,0 +1,200 @@
+"""What the API reads and writes, over the `GraphStore` port; no GraphQL and no HTTP here.
+
+Every read takes a batch of customer ids, so the GraphQL layer's DataLoaders turn a page
+of customers into one store round trip per kind of field, whatever the page size. The
+store is synchronous; the GraphQL layer calls these methods in worker threads.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from graph.store import GraphStore, Row
+
+# How far a merged id is followed to the customer that survives (merges chain rarely).
+MAX_MERGE_HOPS = 8
+
+
+class NotFound(LookupError):
+    pass
+
+
+class BadInput(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Visibility:
+    """Which customers a caller may see: all, or a rep's own accounts and parishes."""
+
+    all: bool
+    me: str = ""
+    parishes: tuple[str, ...] = ()
+
+    def params(self) -> dict[str, Any]:
+        return {"all": self.all, "me": self.me, "parishes": list(self.parishes)}
+
+    def allows(self, customer: Row) -> bool:
+        return (
+            self.all
+            or (bool(self.me) and customer.get("owner") == self.me)
+            or customer.get("parish") in self.parishes
+        )
+
+
+@dataclass(frozen=True)
+class CustomerFilter:
+    kind: str | None = None
+    parish: str | None = None
+    owner: str | None = None
+
+    def params(self) -> dict[str, Any]:
+        return {"kind": self.kind, "parish": self.parish, "owner": self.owner}
+
+
+def encode_cursor(customer_id: str) -> str:
+    return base64.urlsafe_b64encode(f"c:{customer_id}".encode()).decode()
+
+
+def decode_cursor(cursor: str | None) -> str:
+    if not cursor:
+        return ""
+    try:
+        text = base64.urlsafe_b64decode(cursor.encode()).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise BadInput(f"after: {cursor!r} is not a cursor this API gave out") from None
+    if not text.startswith("c:"):
+        raise BadInput(f"after: {cursor!r} is not a cursor this API gave out")
+    return text[2:]
+
+
+def _present(items: list[Row]) -> list[Row]:
+    """Drop the all-null maps an OPTIONAL MATCH leaves behind on FalkorDB."""
+    return [
+        item
+        for item in items
+        if item and (item.get("id") or (item.get("other") or {}).get("id") or item.get("type"))
+    ]
+
+
+class CustomerService:
+    def __init__(self, store: GraphStore) -> None:
+        self.store = store
+
+    # -- customers ---------------------------------------------------------------------
+    def by_ids(self, ids: Sequence[str]) -> dict[str, Row]:
+        """Customers by id; a merged id answers with the customer it was merged into."""
+        found: dict[str, Row] = {}
+        wanted = {i: i for i in ids}  # asked id -> id to look up now
+        for _ in range(MAX_MERGE_HOPS):
+            if not wanted:
+                break
+            rows = self.store.run("views/customers_by_ids", {"ids": sorted(set(wanted.values()))})
+            by_id = {row["customer"]["id"]: row["customer"] for row in rows}
+            following: dict[str, str] = {}
+            for asked, current in wanted.items():
+                customer = by_id.get(current)
+                if customer is None:
+                    continue
+                if customer.get("status") == "merged" and customer.get("merged_into"):
+                    following[asked] = customer["merged_into"]
+                else:
+                    found[asked] = customer
+            wanted = following
+        return found
+
+    def page(
+        self, where: CustomerFilter, visibility: Visibility, first: int, after: str | None
+    ) -> tuple[list[Row], bool]:
+        """One page after the cursor, and whether there is a next one."""
+        rows = self.store.run(
+            "views/customers_page",
+            {**where.params(), **visibility.params(), "after": decode_cursor(after),
+             "first": first + 1},
+        )  # fmt: skip
+        customers = [row["customer"] for row in rows]
+        return customers[:first], len(customers) > first
+
+    def count(self, where: CustomerFilter, visibility: Visibility) -> int:
+        rows = self.store.run("views/customers_count", {**where.params(), **visibility.params()})
+        return int(rows[0]["total"]) if rows else 0
+
+    def search(self, text: str, visibility: Visibility, first: int) -> list[tuple[Row, float]]:
+        # Over-fetch: merged customers and other reps' accounts are filtered out here.
+        hits = self.store.search_nodes("Customer", text, first * 4)
+        return [
+            (node, score)
+            for node, score in hits
+            if node.get("status") == "active" and visibility.allows(node)
+        ][:first]
+
+    def path(self, source: str, target: str) -> Row | None:
+        rows = self.store.run("views/path", {"from": source, "to": target})
+        return rows[0] if rows else None
+
+    # -- the parts of a 360 view, batched by customer id -------------------------------
+    def records(self, ids: Sequence[str]) -> dict[str, list[Row]]:
+        out: dict[str, list[Row]] = {i: [] for i in ids}
+        for row in self.store.run("views/customer_records", {"ids": list(ids)}):
+            out[row["id"]].append(row)
+        return out
+
+    def interactions(self, ids: Sequence[str], limit: int) -> dict[str, Row]:
+        return self._items("views/customer_interactions", ids, limit)
+
+    def transactions(self, ids: Sequence[str], limit: int) -> dict[str, Row]:
+        return self._items("views/customer_transactions", ids, limit)
+
+    def decisions(self, ids: Sequence[str], limit: int) -> dict[str, list[Row]]:
+        rows = self.store.run("views/customer_decisions", {"ids": list(ids), "limit": limit})
+        out: dict[str, list[Row]] = {i: [] for i in ids}
+        for row in rows:
+            out[row["id"]] = row["items"]
+        return out
+
+    def alerts(self, ids: Sequence[str]) -> dict[str, list[Row]]:
+        out: dict[str, list[Row]] = {i: [] for i in ids}
+        for row in self.store.run("views/customer_alerts", {"ids": list(ids)}):
+            out[row["id"]] = row["items"]
+        return out
+
+    def relations(self, ids: Sequence[str]) -> dict[str, Row]:
+        empty: Row = {"employers": [], "staff": [], "outgoing": [], "incoming": []}
+        out: dict[str, Row] = {i: empty for i in ids}
+        for row in self.store.run("views/customer_relations", {"ids": list(ids)}):
+            out[row["id"]] = {key: _present(row[key]) for key in empty}
+        return out
+
+    def _items(self, name: str, ids: Sequence[str], limit: int) -> dict[str, Row]:
+        out: dict[str, Row] = {i: {"items": [], "total": 0} for i in ids}
+        for row in self.store.run(name, {"ids": list(ids), "limit": limit}):
+            out[row["id"]] = {"items": row["items"], "total": row["total"]}
+        return out
+
+
+class GraphWrites:
+    """Customer-facing writes (interactions, and later edits) in one place: they go to
+    the graph until the system-of-record port exists, and then through it instead."""
+
+    def __init__(self, store: GraphStore) -> None:
+        self.store = store
+
+    def record_interaction(self, customer_id: str, fields: Row, key: str | None = None) -> Row:
+        """Attach an interaction to the customer's first record (so it follows the
+        record through later merges and splits). `key` makes a retry idempotent."""
+        interaction_key = f"api:{key or uuid.uuid4().hex}"
+        props = {k: v for k, v in fields.items() if v is not None}
+        rows = self.store.run(
+            "edits/record_interaction",
+            {"customer": customer_id, "key": interaction_key,
+             "props": {**props, "source": "api", "source_id": interaction_key[4:],
+                       "kind": "interaction"}},
+        )  # fmt: skip
+        if not rows:
+            raise NotFound(f"customer {customer_id} has no records to attach an interaction to")
+        return dict(rows[0]["interaction"])
