@@ -84,7 +84,7 @@ class HubReport:
     skipped_blocks: int = 0
 
     def caps(self, block_limit: int) -> dict[str, int]:
-        """The `$caps` parameter of `resolve/candidates`."""
+        """The `$caps` parameter of `resolve/attach_candidates`."""
         return {
             **{k: self.limits.get(k, block_limit) for k in IDENTIFIER_KINDS},
             "block": block_limit,

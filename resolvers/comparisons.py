@@ -298,20 +298,33 @@ class Level(ABC):
         return data
 
 
+# Below this many value pairs `cpdist` runs on the calling thread: starting its thread
+# pool costs milliseconds, more than a few thousand comparisons (an arriving record's
+# candidates) take.
+PARALLEL_FROM = 20_000
+
+
+def _cpdist(
+    a: ObjectArray, b: ObjectArray, scorer: Callable[..., float], cutoff: float
+) -> npt.NDArray[Any]:
+    workers = -1 if len(a) >= PARALLEL_FROM else 1
+    result: npt.NDArray[Any] = cpdist(a, b, scorer=scorer, score_cutoff=cutoff, workers=workers)
+    return result
+
+
 def _similarity(
     pairs: ValuePairs,
     scorer: Callable[..., float],
     cutoff: float,
     strings: ObjectArray | None = None,
 ) -> npt.NDArray[Any]:
-    """`scorer` of each value pair (element-wise, all cores); `strings` default to folded."""
+    """`scorer` of each value pair (element-wise; all cores for many); `strings` default
+    to folded."""
     if strings is None:
         strings = pairs.table.folded(pairs.field)
     if len(pairs.a) == 0:
         return np.zeros(0)
-    return cpdist(
-        strings[pairs.a], strings[pairs.b], scorer=scorer, score_cutoff=cutoff, workers=-1
-    )
+    return _cpdist(strings[pairs.a], strings[pairs.b], scorer, cutoff)
 
 
 @dataclass(frozen=True)
@@ -656,9 +669,9 @@ class Swapped(Level):
         if len(todo):
             scorer = JaroWinklerDistance.normalized_similarity
             cut = self.threshold
-            one = cpdist(a_own[todo], b_other[todo], scorer=scorer, score_cutoff=cut, workers=-1)
+            one = _cpdist(a_own[todo], b_other[todo], scorer, cut)
             todo = todo[one >= cut]
-            two = cpdist(b_own[todo], a_other[todo], scorer=scorer, score_cutoff=cut, workers=-1)
+            two = _cpdist(b_own[todo], a_other[todo], scorer, cut)
             hit[todo] = two >= cut
         return hit
 
@@ -705,9 +718,7 @@ class Crossed(Level):
                 dtype=np.bool_,
             )
             scorer = JaroWinklerDistance.normalized_similarity
-            similarity = cpdist(
-                body_a, body_b, scorer=scorer, score_cutoff=self.threshold, workers=-1
-            )
+            similarity = _cpdist(body_a, body_b, scorer, self.threshold)
             hit[todo] = same_digits & (similarity >= self.threshold)
         return hit
 

@@ -155,6 +155,57 @@ class _Verdict:
         return self.by != MODEL_ACTOR and self.status == "accepted"
 
 
+@dataclass
+class _Writes:
+    """What reconciling clusters with Customers writes."""
+
+    customers: list[dict[str, Any]]
+    assignments: list[dict[str, Any]]
+    decisions: list[dict[str, Any]]
+
+
+class _View:
+    """What incremental resolution has read of the graph: records (as
+    `resolve/attach_records` returns them), the verdicts on pairs touching them, the
+    keys each is linked to, the stored state of their Customers."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, ResolutionRecord] = {}
+        self.pairs: dict[Pair, _Verdict] = {}
+        self.linked: dict[str, set[str]] = defaultdict(set)
+        self.customers: dict[str, dict[str, Any]] = {}
+        self.members: dict[str, set[str]] = defaultdict(set)
+
+    def add(self, rows: Iterable[dict[str, Any]]) -> list[ResolutionRecord]:
+        """Take these rows in; the records they hold, in order, once each."""
+        out: dict[str, ResolutionRecord] = {}
+        for row in rows:
+            key = str(row["key"])
+            if key in out:
+                continue
+            record = self.records.get(key) or ResolutionRecord.from_row(row)
+            self.records[key] = out[key] = record
+            for c in row.get("customer_meta") or []:
+                if c and c.get("id"):
+                    self.customers[str(c["id"])] = dict(c)
+            if record.customer:
+                self.members[record.customer].add(key)
+            for p in row.get("pairs") or []:
+                other = str(p["other"])
+                verdict = _Verdict(
+                    p["status"],
+                    float(p["score"] or 0.0),
+                    float(p["weight"] or 0.0),
+                    p["by"],
+                    bool(p["linked"]),
+                )
+                self.pairs[ordered(key, other)] = verdict
+                if verdict.linked:
+                    self.linked[key].add(other)
+                    self.linked[other].add(key)
+        return list(out.values())
+
+
 class IdentityResolver:
     def __init__(
         self,
@@ -214,51 +265,63 @@ class IdentityResolver:
         """Resolve arriving or changed Records against what is already resolved.
 
         `leaving`: records a person is moving out of their Customer; on a tie they are
-        the part that gets the new id."""
+        the part that gets the new id.
+
+        A handful of round trips, whatever the number of candidates: the arriving
+        records; their new blocking keys written and their candidates read in one
+        statement; the linked components the outcome touches (usually one statement);
+        everything written in one statement. Candidates the arriving records are not
+        linked to keep their clusters, so neither they nor their Customers are read."""
         started = time.perf_counter()
         report = ResolveReport(mode="incremental")
         keys = sorted(set(keys))
-        arriving = self._load_keys(keys)
+        view = _View()
+        arriving = view.add(self.store.run("resolve/attach_records", {"keys": keys}))
         report.records = len(arriving)
         if not arriving:
             return report
         for kind in {r.kind for r in arriving}:
             self._scorer(kind)  # fail early, before writing anything, if never trained
-        self._write_blocks(arriving, [block_keys(r) for r in arriving])
-        candidate_rows = self.store.run(
-            "resolve/candidates", {"keys": keys, "caps": self._merged_caps()}
-        )
-        pairs = sorted({ordered(row["key"], row["candidate"]) for row in candidate_rows})
-        by_key = {r.key: r for r in arriving}
-        by_key.update(
+        blocks = [block_keys(r) for r in arriving]
+        rows = self.store.run(
+            "resolve/attach_candidates",
             {
-                r.key: r
-                for r in self._load_keys(sorted({k for p in pairs for k in p} - by_key.keys()))
-            }
+                "rows": [
+                    {"key": r.key, "blocks": [b for b in bs if b not in r.blocks]}
+                    for r, bs in zip(arriving, blocks, strict=True)
+                ],
+                "caps": self._merged_caps(),
+            },
         )
-        self._widen(by_key)
-        existing = self._pairs_among(sorted(by_key))
+        for r, bs in zip(arriving, blocks, strict=True):
+            r.blocks = sorted(set(r.blocks) | set(bs))
+        view.add(rows)
+        pairs = sorted({ordered(row["arriving"], row["key"]) for row in rows})
+        arriving_keys = set(keys)
+        # Every verdict that touches an arriving record, whatever the other end.
+        touching = {p: v for p, v in view.pairs.items() if arriving_keys.intersection(p)}
         report.candidate_pairs = len(pairs)
         verdicts: dict[Pair, _Verdict] = {}
-        scorable = [p for p in pairs if p not in existing or existing[p].by == MODEL_ACTOR]
+        scorable = [p for p in pairs if p not in touching or touching[p].by == MODEL_ACTOR]
         for kind in KINDS:
-            kind_pairs = [p for p in scorable if by_key[p[0]].kind == kind]
+            kind_pairs = [p for p in scorable if view.records[p[0]].kind == kind]
             if kind_pairs:
-                verdicts.update(self._verdicts(kind, kind_pairs, by_key))
+                verdicts.update(self._verdicts(kind, kind_pairs, view.records))
         # Model verdicts on arriving records that no longer hold are dropped.
-        arriving_keys = set(keys)
-        stale = {
-            p: v
-            for p, v in existing.items()
-            if v.by == MODEL_ACTOR
-            and p not in verdicts
-            and (p[0] in arriving_keys or p[1] in arriving_keys)
-        }
-        model_before = {p: v.status for p, v in existing.items() if v.by == MODEL_ACTOR}
-        self._write_verdicts(verdicts, model_before, list(stale), by_key)
+        stale = [p for p, v in touching.items() if v.by == MODEL_ACTOR and p not in verdicts]
+        after = {p: v for p, v in touching.items() if p not in verdicts and p not in stale}
+        after.update(verdicts)
+        # The clusters that can change: those of the arriving records, of the records
+        # they are linked to now, and of those they were linked to.
+        seeds = set(arriving_keys)
+        for p, v in [*after.items(), *((p, touching[p]) for p in stale)]:
+            if v.linked:
+                seeds.update(p)
+        by_key = self._widen(view, seeds)
+        existing = {p: v for p, v in view.pairs.items() if p[0] in by_key and p[1] in by_key}
         for p in stale:
-            existing.pop(p)
-        existing.update(verdicts)
+            existing.pop(p, None)
+        existing.update((p, v) for p, v in verdicts.items() if p[0] in by_key and p[1] in by_key)
         _count(report, verdicts)
         links = [(a, b, v.score) for (a, b), v in existing.items() if v.linked]
         rejected = {p for p, v in existing.items() if v.status == "rejected"}
@@ -266,7 +329,8 @@ class IdentityResolver:
         clusters = components(by_key, links)
         final, splits = self._guard_all(clusters, links, rejected, protected, by_key)
         report.splits = [s.reason() for s in splits]
-        self._reconcile(
+        model_before = {p: v.status for p, v in touching.items() if v.by == MODEL_ACTOR}
+        writes = self._reconcile(
             final,
             links,
             by_key,
@@ -276,29 +340,37 @@ class IdentityResolver:
             report=report,
             reason=reason,
             leaving=set(leaving),
+            meta=view.customers,
+            write=False,
         )
+        self._write_incremental(self._pair_rows(verdicts, model_before), stale, writes)
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 
-    def _widen(self, by_key: dict[str, ResolutionRecord]) -> None:
-        """Add the whole of every Customer touched and every record linked to one, until
-        nothing is added: the records' linked components, exactly as a full run sees them."""
+    def _widen(self, view: _View, seeds: set[str]) -> dict[str, ResolutionRecord]:
+        """The seeds, the whole of every Customer they touch and every record linked to
+        one, until nothing is added: their linked components, exactly as a full run
+        sees them. Records the view holds already are not read again."""
+        out: dict[str, ResolutionRecord] = {}
         seen_customers: set[str] = set()
-        frontier = set(by_key)
+        frontier = set(seeds)
         while frontier:
-            before = set(by_key)
-            touched = {c for k in frontier if (c := by_key[k].customer)}
-            customers = sorted(touched - seen_customers)
-            seen_customers.update(customers)
-            if customers:
-                for row in self.store.run("resolve/records_of_customers", {"ids": customers}):
-                    by_key.setdefault(row["key"], ResolutionRecord.from_row(row))
-            asked = sorted(frontier | (set(by_key) - before))
-            linked = {
-                row["key"] for row in self.store.run("resolve/linked_neighbours", {"keys": asked})
-            }
-            by_key.update({r.key: r for r in self._load_keys(sorted(linked - by_key.keys()))})
-            frontier = set(by_key) - before
+            for key in frontier:
+                out[key] = view.records[key]
+            customers = {c for k in frontier if (c := out[k].customer)} - seen_customers
+            linked = {o for k in frontier for o in view.linked.get(k, ())} - out.keys()
+            seen_customers |= customers
+            wanted = {k for k in linked if k not in view.records}
+            if customers or wanted:
+                view.add(
+                    self.store.run(
+                        "resolve/component_records",
+                        {"ids": sorted(customers), "keys": sorted(wanted)},
+                    )
+                )
+            found = linked | {k for c in customers for k in view.members.get(c, ())}
+            frontier = {k for k in found if k in view.records} - out.keys()
+        return out
 
     def contradicting(
         self, pairs: Sequence[Pair], by_key: dict[str, ResolutionRecord]
@@ -550,19 +622,25 @@ class IdentityResolver:
         report: ResolveReport,
         reason: str | None = None,
         leaving: set[str] | None = None,
-    ) -> None:
+        meta: dict[str, dict[str, Any]] | None = None,
+        write: bool = True,
+    ) -> _Writes:
+        """Customers, assignments and decisions for these clusters; written unless
+        `write` is False. `meta`: the stored state of the Customers involved, where the
+        caller has read it already."""
         at = now_ms()
         self._link_scores = defaultdict(list)
         for a, b, score in links:
             self._link_scores[a].append((b, score))
             self._link_scores[b].append((a, score))
         old_ids = sorted({r.customer for r in by_key.values() if r.customer})
-        meta = {
-            row["customer"]["id"]: row["customer"]
-            for row in (
-                self.store.run("resolve/customers_by_ids", {"ids": old_ids}) if old_ids else []
-            )
-        }
+        if meta is None:
+            meta = {
+                row["customer"]["id"]: row["customer"]
+                for row in (
+                    self.store.run("resolve/customers_by_ids", {"ids": old_ids}) if old_ids else []
+                )
+            }
         old_members: dict[str, set[str]] = defaultdict(set)
         for r in by_key.values():
             if r.customer:
@@ -694,11 +772,40 @@ class IdentityResolver:
                     "customers": [cid, *absorbed],
                 }
             )
-        batch = self.config.write_batch
-        self.store.write_batches("resolve/upsert_customers", customers, batch)
-        self.store.write_batches("resolve/assign", assignments, batch)
-        self.store.write_batches("resolve/write_decisions", decisions, batch)
         report.customers = len(customers)
+        writes = _Writes(customers, assignments, decisions)
+        if write:
+            self._write_customers(writes)
+        return writes
+
+    def _write_customers(self, writes: _Writes) -> None:
+        batch = self.config.write_batch
+        self.store.write_batches("resolve/upsert_customers", writes.customers, batch)
+        self.store.write_batches("resolve/assign", writes.assignments, batch)
+        self.store.write_batches("resolve/write_decisions", writes.decisions, batch)
+
+    def _write_incremental(
+        self, pair_rows: list[dict[str, Any]], gone: Sequence[Pair], writes: _Writes
+    ) -> None:
+        """All an incremental run writes, in one statement when it fits in one batch."""
+        gone_rows = [{"a": a, "b": b} for a, b in gone]
+        size = len(pair_rows) + len(gone_rows) + len(writes.customers)
+        size += len(writes.assignments) + len(writes.decisions)
+        if size > self.config.write_batch:
+            batch = self.config.write_batch
+            self.store.write_batches("resolve/remove_pairs", gone_rows, batch)
+            self.store.write_batches("resolve/set_pairs", pair_rows, batch)
+            self._write_customers(writes)
+        elif size:
+            self.store.run(
+                "resolve/apply_incremental",
+                {
+                    "pairs": [*gone_rows, *pair_rows],
+                    "customers": writes.customers,
+                    "assignments": writes.assignments,
+                    "decisions": writes.decisions,
+                },
+            )
 
     # accepted-link scores of the run, per record, filled by _reconcile
     _link_scores: dict[str, list[tuple[str, float]]]
@@ -781,26 +888,31 @@ class IdentityResolver:
         by_key: dict[str, ResolutionRecord],
     ) -> None:
         """Write model verdicts that are new or changed; forget those that no longer hold."""
-        at = now_ms()
-        rows: list[dict[str, Any]] = []
-        for (a, b), v in verdicts.items():
-            if v.by != MODEL_ACTOR or previous_model.get((a, b)) == v.status:
-                continue
-            # Explanations are computed when someone asks (review queue, explain), not
-            # stored: tens of thousands of them would cost more than the scoring.
-            rows.append(
-                {
-                    "a": a,
-                    "b": b,
-                    "status": v.status,
-                    "linked": v.linked,
-                    "score": v.score,
-                    "weight": v.weight,
-                    "by": MODEL_ACTOR,
-                    "at": at,
-                }
-            )
+        rows = self._pair_rows(verdicts, previous_model)
         gone = [{"a": a, "b": b} for (a, b) in gone_pairs]
         self.progress("writing links", 0, len(rows) + len(gone))
         self.store.write_batches("resolve/remove_pairs", gone, self.config.write_batch)
         self.store.write_batches("resolve/set_pairs", rows, self.config.write_batch)
+
+    @staticmethod
+    def _pair_rows(
+        verdicts: dict[Pair, _Verdict], previous_model: dict[Pair, str]
+    ) -> list[dict[str, Any]]:
+        """Rows of `resolve/set_pairs` for the model verdicts that are new or changed."""
+        at = now_ms()
+        # Explanations are computed when someone asks (review queue, explain), not
+        # stored: tens of thousands of them would cost more than the scoring.
+        return [
+            {
+                "a": a,
+                "b": b,
+                "status": v.status,
+                "linked": v.linked,
+                "score": v.score,
+                "weight": v.weight,
+                "by": MODEL_ACTOR,
+                "at": at,
+            }
+            for (a, b), v in verdicts.items()
+            if v.by == MODEL_ACTOR and previous_model.get((a, b)) != v.status
+        ]

@@ -1,7 +1,7 @@
-// doc: Every Record that resolves to one of these Customers, with what resolution compares.
-// example: {"ids": ["C0000000000000"]}
-UNWIND $ids AS id
-MATCH (r:Record)-[:RESOLVES_TO]->(:Customer {id: id})
+// doc: The Records with these keys, as incremental resolution reads them: everything resolution compares, their current Customer (with the state a merge or split keeps), and every verdict on a pair that touches them.
+// example: {"keys": ["crm:EX1", "crm:org:example"]}
+UNWIND $keys AS k
+MATCH (r:Record {key: k})
 RETURN r.key AS key, r.kind AS kind, r.source AS source, r.ingested_at AS ingested_at,
   r.name AS name, r.name_folded AS name_folded, r.given_name AS given_name,
   r.family_name AS family_name, r.dob AS dob, r.parish AS parish, r.city AS city,
@@ -14,4 +14,6 @@ RETURN r.key AS key, r.kind AS kind, r.source AS source, r.ingested_at AS ingest
   [(r)-[:WORKS_AT]->(b:Record) | b.company_key] AS employers,
   [(r)<-[:WORKS_AT]-(:Record)-[:HAS_EMAIL]->(se:Email) | se.value] AS staff_emails,
   [(r)-[:RESOLVES_TO]->(c:Customer) | c.id] AS customers,
-  [(r)-[:BLOCKED_BY]->(bk:BlockKey) | bk.key] AS blocks
+  [(r)-[:BLOCKED_BY]->(bk:BlockKey) | bk.key] AS blocks,
+  [(r)-[:RESOLVES_TO]->(cm:Customer) | cm {.id, .kind, .status, .merged_into, .created_at, .name}] AS customer_meta,
+  [(r)-[ps:SAME_AS|MAYBE_SAME_AS]-(po:Record) | {other: po.key, status: ps.status, score: ps.score, weight: ps.weight, by: ps.by, linked: type(ps) = 'SAME_AS'}] AS pairs
