@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graph.store import GraphStore, Row
+from ingest.quarantine import Quarantine
 
 # How far a merged id is followed to the customer that survives (merges chain rarely).
 MAX_MERGE_HOPS = 8
@@ -177,12 +178,72 @@ class CustomerService:
         return out
 
 
-class GraphWrites:
-    """Customer-facing writes (interactions, and later edits) in one place: they go to
-    the graph until the system-of-record port exists, and then through it instead."""
+# The fields a person may correct, as the api-edits profile names them.
+EDITABLE = ("first_name", "last_name", "name", "email", "phone", "street_address", "city",
+            "parish", "date_of_birth", "company", "website", "owner")  # fmt: skip
+# Where each comes from on a stored api record, to carry earlier corrections forward.
+_STORED = {"first_name": "given_name", "last_name": "family_name", "date_of_birth": "dob",
+           "street_address": "line1"}  # fmt: skip
 
-    def __init__(self, store: GraphStore) -> None:
+
+class GraphWrites:
+    """Customer-facing writes (interactions, corrections) in one place: they go to the
+    graph until the system-of-record port exists, and then through it instead."""
+
+    def __init__(self, store: GraphStore, quarantine: Quarantine) -> None:
         self.store = store
+        self.quarantine = quarantine
+
+    def edit_customer(self, customer: Row, changes: Row, actor: str) -> str:
+        """A person's correction becomes the customer's "api:<id>" record (normalised by
+        the api-edits profile, quarantined with a reason if it cannot be), pinned to the
+        customer by the editor, and the golden record is rebuilt: corrections win
+        survivorship. Returns the record key."""
+        from ingest.pipeline import ingest_rows
+        from ingest.profiles import get_profile
+        from ingest.readers import RawRow
+        from resolvers.identity import IdentityResolver
+        from resolvers.review import StewardError, Stewardship
+
+        key = f"api:{customer['id']}"
+        row = {**self._earlier_edit(key), **{k: v for k, v in changes.items() if v is not None}}
+        row.update(customer_id=customer["id"], kind=customer.get("kind", "person"), edited_by=actor)
+        profile = get_profile("api-edits")
+        try:  # refuse with the reason before anything is written
+            profile.to_items(profile.parse(row))
+        except ValueError as exc:
+            raise BadInput(f"customer {customer['id']}: {exc}") from None
+        summary = ingest_rows([RawRow(line=1, data=row)], profile.name, self.store,
+                              self.quarantine, origin=f"api:{actor}", workers=0)  # fmt: skip
+        if summary.quarantined:  # the same checks passed above: only a store problem lands here
+            raise BadInput(
+                f"customer {customer['id']}: the edit was quarantined ({dict(summary.reasons)})"
+            )
+        try:
+            Stewardship(IdentityResolver(self.store)).attach(
+                key, customer["id"], actor, "customer edited"
+            )
+        except StewardError as exc:
+            raise NotFound(str(exc)) from None
+        return key
+
+    def _earlier_edit(self, key: str) -> Row:
+        rows = self.store.run("views/record", {"key": key})
+        if not rows:
+            return {}
+        record = rows[0]["record"]
+        earlier: Row = {}
+        for field in EDITABLE:
+            value = record.get(_STORED.get(field, field))
+            if value:
+                earlier[field] = value
+        if rows[0]["emails"]:
+            earlier["email"] = rows[0]["emails"][0]
+        if rows[0]["phones"]:
+            earlier["phone"] = rows[0]["phones"][0]
+        if rows[0]["addresses"]:  # an address key starts with its street line
+            earlier["street_address"] = rows[0]["addresses"][0].split("|")[0]
+        return earlier
 
     def record_interaction(self, customer_id: str, fields: Row, key: str | None = None) -> Row:
         """Attach an interaction to the customer's first record (so it follows the

@@ -257,8 +257,12 @@ def demo(
     data: Annotated[
         Path | None, typer.Option("--data", help="Data folder (default <home>/demo).")
     ] = None,
+    serve_api: Annotated[
+        bool, typer.Option("--serve/--no-serve", help="Serve the API afterwards (Ctrl-C stops).")
+    ] = True,
 ) -> None:
-    """Generate demo data if there is none, ingest every source, and print a summary."""
+    """Generate demo data if there is none, ingest and resolve every source, print a
+    summary, then serve the API on it."""
     from ingest.demo_data import generate
 
     settings = _settings()
@@ -298,6 +302,8 @@ def demo(
         f"{totals.get('Address', 0):,} addresses, {totals.get('Interaction', 0):,} interactions, "
         f"{totals.get('Transaction', 0):,} transactions"
     )
+    if serve_api:
+        serve()
 
 
 # -- identity resolution ------------------------------------------------------------------
@@ -537,6 +543,60 @@ def split(
 def undo(decision_id: str, actor: Actor = "steward", reason: Reason = "undo") -> None:
     """Undo a merge, split or pair verdict (see `c360 customer ID` for decision ids)."""
     _steward_op(lambda s: s.undo(decision_id, actor, reason))
+
+
+# -- the API ------------------------------------------------------------------------------
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Default C360_API_HOST.")] = None,
+    port: Annotated[int | None, typer.Option(help="Default C360_API_PORT.")] = None,
+    workers: Annotated[int | None, typer.Option(help="Default C360_API_WORKERS.")] = None,
+) -> None:
+    """Serve the GraphQL API (GraphiQL at /graphql), REST health, metrics and Cypher."""
+    from c360.serving import serve as run_server
+
+    settings = _settings()
+    changes = {k: v for k, v in (("api_host", host), ("api_port", port), ("api_workers", workers))
+               if v is not None}  # fmt: skip
+    settings = settings.model_copy(update=changes)
+
+    def ready(url: str) -> None:
+        console.print(f"[bold green]serving[/] GraphiQL at {url} (Ctrl-C stops)")
+        console.print("a token for it: c360 token --role manager --sub me --scope pii")
+
+    run_server(settings, on_ready=ready)
+
+
+@app.command()
+def token(
+    role: Annotated[
+        list[str],
+        typer.Option(
+            "--role", help="rep, manager, steward, analyst, integrator, admin; repeat for several."
+        ),
+    ],
+    sub: Annotated[str, typer.Option("--sub", help="Who the token is for (a rep's name or id).")],
+    scope: Annotated[
+        list[str] | None, typer.Option("--scope", help="e.g. pii; repeat for several.")
+    ] = None,
+    territory: Annotated[
+        list[str] | None,
+        typer.Option("--territory", help="A parish a rep covers; repeat for several."),
+    ] = None,
+    ttl: Annotated[int, typer.Option("--ttl", help="Seconds the token is valid.")] = 3600,
+) -> None:
+    """Mint a development bearer token (HS256, the embedded default's secret)."""
+    from api.app import jwt_secret
+    from api.auth import mint_token
+
+    settings = _settings()
+    if settings.jwks_url:
+        raise _fail("tokens come from your identity provider when C360_JWKS_URL is set")
+    try:
+        print(mint_token(jwt_secret(settings), sub=sub, roles=role, scopes=scope or (),
+                         territory=territory or (), ttl_s=ttl, audience=settings.jwt_audience))  # fmt: skip
+    except ValueError as exc:
+        raise _fail(str(exc)) from None
 
 
 def main() -> None:  # pragma: no cover

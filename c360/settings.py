@@ -68,7 +68,6 @@ class Settings(BaseSettings):
         default=5_000, ge=0, description="Graph query timeout for API reads and writes."
     )
     cypher_max_rows: int = Field(default=1_000, ge=1, description="Row cap of POST /cypher.")
-    cypher_timeout_ms: int = Field(default=5_000, ge=1)
     log_level: str = "INFO"
 
     @property

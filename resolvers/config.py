@@ -48,6 +48,9 @@ class Survivorship(BaseModel):
 
     # Most trusted first; sources not listed come after, in name order.
     source_trust: list[str] = ["qbo", "crm", "pos", "directory", "sheets", "instagram"]
+    # Sources whose values win outright for the fields they hold: corrections people
+    # make through the API ("api" records, see ingest/profiles/api_edits.py).
+    override_sources: list[str] = ["api"]
     rules: dict[str, Rule] = {
         "name": Rule.LONGEST,
         "given_name": Rule.LONGEST,

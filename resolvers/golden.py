@@ -32,7 +32,11 @@ def golden_fields(records: Sequence[ResolutionRecord], rules: Survivorship) -> d
     out: dict[str, Any] = {}
     for field, rule in rules.rules.items():
         candidates = [(value, record) for record in records for value in _values(record, field)]
-        if candidates:
+        # A person's correction (an override source) beats every rule for the fields it sets.
+        overriding = [c for c in candidates if c[1].source in rules.override_sources]
+        if overriding:
+            out[field] = _choose(overriding, Rule.RECENT, trust)
+        elif candidates:
             out[field] = _choose(candidates, rule, trust)
     # All distinct values of the identifier fields, for search and the 360 view.
     for field, plural in LIST_FIELDS.items():

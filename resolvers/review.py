@@ -79,6 +79,16 @@ class Stewardship:
         self._pin_together(a, b, actor)
         return self.resolver.resolve_records([*a, *b], actor=actor, reason=reason)
 
+    def attach(self, key: str, customer: str, actor: str, reason: str) -> ResolveReport:
+        """Put one record into a customer on a person's word (a correction made through
+        the API): pinned like a merge, so no contradiction with the others cuts it out."""
+        self._records([key])
+        members = [k for k in self._members(customer) if k != key]
+        if not members:
+            raise StewardError(f"customer {customer} has no other records to attach {key} to")
+        self._pin_together([key], members, actor)
+        return self.resolver.resolve_records([key, *members], actor=actor, reason=reason)
+
     def split(self, customer: str, keys: list[str], actor: str, reason: str) -> ResolveReport:
         """Move `keys` out of `customer` into a Customer of their own (a new id)."""
         members = self._members(customer)

@@ -8,10 +8,12 @@ directory         directory     business directory listings JSON
 instagram         instagram     Instagram public profiles JSONL
 interactions      interactions  interactions CSV (calls, visits, ...)
 transactions      pos           point-of-sale / bank transactions CSV
+api-edits         api           corrections to a customer entered through the API
 """
 
 from __future__ import annotations
 
+from ingest.profiles.api_edits import ApiEditsProfile
 from ingest.profiles.base import RowRejected, SourceProfile
 from ingest.profiles.crm_contacts import CrmContactsProfile
 from ingest.profiles.directory import DirectoryProfile
@@ -33,6 +35,7 @@ PROFILES: dict[str, SourceProfile] = {
         InstagramProfile(),
         InteractionsProfile(),
         TransactionsProfile(),
+        ApiEditsProfile(),
     )
 }
 

@@ -107,6 +107,7 @@ def test_registry_has_every_profile() -> None:
         "instagram",
         "interactions",
         "transactions",
+        "api-edits",
     }
     sources = {name: p.source for name, p in PROFILES.items()}
     assert sources == {
@@ -118,6 +119,7 @@ def test_registry_has_every_profile() -> None:
         "instagram": "instagram",
         "interactions": "interactions",
         "transactions": "pos",
+        "api-edits": "api",
     }
     for name, profile in PROFILES.items():
         assert isinstance(profile, SourceProfile)
@@ -974,3 +976,30 @@ def test_transactions_rows() -> None:
 def test_transactions_bad_rows(index: int, kind: type[Exception], field: str) -> None:
     exc = failure(get_profile("transactions"), csv_rows("transactions.csv")[index])
     assert_names_field(exc, kind, field)
+
+
+def test_an_api_edit_is_normalised_like_any_source_row() -> None:
+    profile = get_profile("api-edits")
+    [record] = profile.to_items(profile.parse({
+        "customer_id": "C1", "first_name": "ann", "last_name": "BROWN",
+        "email": " Ann@Example.COM ", "phone": "876 555 1234", "parish": "st andrew",
+        "edited_by": "rep-1",
+    }))  # fmt: skip
+    assert record.key == "api:C1"
+    assert record.fields["name"] == "Ann Brown" and record.fields["parish"] == "St. Andrew"
+    assert record.emails == ["ann@example.com"] and record.phones == ["+18765551234"]
+    assert record.fields["edited_by"] == "rep-1"
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem"),
+    [
+        ({"customer_id": "C1"}, "changes no field"),
+        ({"customer_id": "C1", "kind": "robot", "email": "a@b.co"}, "person or business"),
+    ],
+)
+def test_an_api_edit_that_says_nothing_or_nonsense_is_refused(
+    raw: dict[str, str], problem: str
+) -> None:
+    with pytest.raises(ValueError, match=problem):
+        get_profile("api-edits").parse(raw)

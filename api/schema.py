@@ -1,0 +1,1089 @@
+"""The GraphQL schema: 360 views, search, paths, review, alerts, webhooks, subscriptions.
+
+Resolvers stay thin: they check the caller's permission, ask `api.service` (through the
+request's DataLoaders, so a page of customers costs one store round trip per kind of
+field) and mask personal data for callers without the `pii` scope.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncGenerator, Callable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
+
+import strawberry
+from graphql import GraphQLError
+from strawberry.dataloader import DataLoader
+from strawberry.fastapi import BaseContext
+from strawberry.scalars import JSON
+from strawberry.types import Info
+
+from api.auth import AuthError, Permission, Principal, mask_fields
+from api.service import BadInput, CustomerFilter, NotFound, Visibility, encode_cursor
+
+if TYPE_CHECKING:
+    from api.app import ApiState
+
+T = TypeVar("T")
+Row = dict[str, Any]
+
+
+# -- errors: one shape, `extensions.code` -----------------------------------------------
+def api_error(code: str, message: str) -> GraphQLError:
+    return GraphQLError(message, extensions={"code": code})
+
+
+async def call(ctx: Context, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run a blocking store call in a worker thread, mapping our errors to the API's."""
+    try:
+        return await asyncio.to_thread(fn, *args, **kwargs)
+    except NotFound as exc:
+        raise api_error("NOT_FOUND", str(exc)) from None
+    except (BadInput, ValueError) as exc:
+        raise api_error("BAD_INPUT", str(exc)) from None
+    except LookupError as exc:
+        raise api_error("NOT_FOUND", str(exc)) from None
+
+
+# -- request context ------------------------------------------------------------------------
+@dataclass
+class Context(BaseContext):
+    state: ApiState
+    authorization: str | None = None
+    _principal: Principal | None = None
+    pii_reads: set[str] = field(default_factory=set)
+    _loaders: dict[str, DataLoader[Any, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        super().__init__()
+
+    @property
+    def principal(self) -> Principal:
+        if self._principal is None:
+            header = self.authorization
+            params = self.connection_params if isinstance(self.connection_params, dict) else {}
+            header = header or params.get("Authorization") or params.get("authorization")
+            try:
+                self._principal = self.state.verifier.principal_from_header(header)
+            except AuthError as exc:
+                raise api_error(exc.code, exc.message) from None
+        return self._principal
+
+    def require(self, permission: Permission) -> Principal:
+        principal = self.principal
+        try:
+            principal.require(permission)
+        except AuthError as exc:
+            raise api_error(exc.code, exc.message) from None
+        return principal
+
+    def visibility(self) -> Visibility:
+        p = self.require(Permission.READ_CUSTOMERS)
+        return Visibility(all=p.sees_all_customers, me=p.sub, parishes=p.territory)
+
+    def page_size(self, first: int) -> int:
+        limit = self.state.settings.max_page_size
+        if first < 1 or first > limit:
+            raise api_error("BAD_INPUT", f"first: {first} is outside 1..{limit}")
+        return first
+
+    def loader(self, name: str, load: Callable[[list[Any]], Any]) -> DataLoader[Any, Any]:
+        if name not in self._loaders:
+
+            async def batch(keys: list[Any]) -> list[Any]:
+                found = await call(self, load, keys)
+                return [found.get(k) for k in keys]
+
+            self._loaders[name] = DataLoader(load_fn=batch)
+        return self._loaders[name]
+
+    def mask(self, values: Row, customer_id: str | None = None) -> Row:
+        if self.principal.sees_pii:
+            if customer_id:
+                self.pii_reads.add(customer_id)
+            return dict(values)
+        return mask_fields(values, self.principal)
+
+
+# -- types ------------------------------------------------------------------------------------
+@strawberry.enum
+class CustomerKind(Enum):
+    PERSON = "person"
+    BUSINESS = "business"
+
+
+@strawberry.type
+class GoldenField:
+    name: str
+    value: JSON
+    sources: list[str] = strawberry.field(description="Sources holding this value.")
+    records: list[str] = strawberry.field(description="Records holding this value.")
+
+
+@strawberry.type
+class Address:
+    key: str
+    line1: str | None
+    line2: str | None
+    city: str | None
+    parish: str | None
+    postal_zone: str | None
+    country: str | None
+
+
+@strawberry.type
+class SourceRecord:
+    key: str
+    source: str
+    source_id: str
+    kind: str
+    name: str | None
+    ingested_at: float = strawberry.field(description="Epoch milliseconds.")
+    confidence: float | None = strawberry.field(description="Of its link to the customer.")
+    rule: str | None
+    emails: list[str]
+    phones: list[str]
+    addresses: list[Address]
+    handles: list[str]
+    websites: list[str]
+    fields: JSON = strawberry.field(description="The record's cleaned fields, as ingested.")
+
+
+@strawberry.type
+class Interaction:
+    key: str
+    source: str | None
+    type: str | None
+    occurred_at: str | None
+    rep: str | None
+    subject: str | None
+    notes: str | None
+    outcome: str | None
+
+    @staticmethod
+    def of(row: Row) -> Interaction:
+        return Interaction(
+            key=row["key"], source=row.get("source"), type=row.get("type"),
+            occurred_at=row.get("occurred_at"), rep=row.get("rep"), subject=row.get("subject"),
+            notes=row.get("notes"), outcome=row.get("outcome"),
+        )  # fmt: skip
+
+
+@strawberry.type
+class InteractionList:
+    items: list[Interaction]
+    total: int
+
+
+@strawberry.type
+class Transaction:
+    key: str
+    source: str | None
+    type: str | None
+    date: str | None
+    amount: float | None
+    currency: str | None
+    balance: float | None
+    description: str | None
+
+
+@strawberry.type
+class TransactionList:
+    items: list[Transaction]
+    total: int
+
+
+@strawberry.type
+class Decision:
+    id: str
+    action: str
+    actor: str
+    at: float
+    reason: str
+    undone_by: str | None
+    customers: list[str]
+    records: list[str]
+
+
+@strawberry.type
+class CustomerRef:
+    id: str
+    name: str | None
+    kind: str | None
+
+
+@strawberry.type
+class Relationship:
+    type: str
+    direction: str = strawberry.field(description="out: this customer -> other; in: other -> this.")
+    other: CustomerRef
+    strength: float | None
+    evidence: JSON | None
+
+
+@strawberry.type
+class Alert:
+    id: str
+    rule_id: str | None
+    rule_name: str | None
+    customer_id: str | None
+    rep: str | None
+    status: str
+    message: str | None
+    at: float
+    event_id: str | None
+    event_kind: str | None
+
+    @staticmethod
+    def of(row: Row) -> Alert:
+        return Alert(
+            id=row["id"], rule_id=row.get("rule_id"), rule_name=row.get("rule_name"),
+            customer_id=row.get("customer_id"), rep=row.get("rep"), status=row.get("status", "open"),
+            message=row.get("message"), at=float(row.get("at") or 0), event_id=row.get("event_id"),
+            event_kind=row.get("event_kind"),
+        )  # fmt: skip
+
+
+SCORE_FIELDS = ("influence", "community", "churn_risk", "lead_score", "lifetime_value")
+
+
+@strawberry.type
+class Scores:
+    influence: float | None
+    community: int | None
+    churn_risk: float | None
+    lead_score: float | None
+    lifetime_value: float | None
+
+
+PII = ("email", "phone", "dob", "address", "emails", "phones", "addresses")
+
+
+@strawberry.type
+class Customer:
+    """The 360 view of one customer: golden fields and everything behind them."""
+
+    id: strawberry.ID
+    kind: str
+    status: str
+    merged_into: str | None
+    name: str | None
+    given_name: str | None
+    family_name: str | None
+    email: str | None
+    phone: str | None
+    dob: str | None
+    address: str | None
+    parish: str | None
+    city: str | None
+    company: str | None
+    owner: str | None
+    emails: list[str]
+    phones: list[str]
+    completeness: float
+    record_count: int
+    sources: list[str]
+    created_at: float
+    updated_at: float
+    asked_id: strawberry.Private[str]
+    golden: strawberry.Private[Row]
+
+    @staticmethod
+    def of(row: Row, ctx: Context, asked_id: str | None = None) -> Customer:
+        shown = ctx.mask({k: row.get(k) for k in PII}, row["id"])
+        return Customer(
+            id=strawberry.ID(row["id"]), kind=row.get("kind", "person"),
+            status=row.get("status", "active"), merged_into=row.get("merged_into"),
+            name=row.get("name"), given_name=row.get("given_name"),
+            family_name=row.get("family_name"), email=shown.get("email"),
+            phone=shown.get("phone"), dob=shown.get("dob"), address=shown.get("address"),
+            parish=row.get("parish"), city=row.get("city"), company=row.get("company_key"),
+            owner=row.get("owner"), emails=shown.get("emails") or [],
+            phones=shown.get("phones") or [], completeness=float(row.get("completeness") or 0),
+            record_count=int(row.get("record_count") or 0), sources=row.get("sources") or [],
+            created_at=float(row.get("created_at") or 0),
+            updated_at=float(row.get("updated_at") or 0), asked_id=asked_id or row["id"],
+            golden=row,
+        )  # fmt: skip
+
+    @strawberry.field(description="The id asked for, when it was merged into this one.")
+    def requested_id(self) -> strawberry.ID:
+        return strawberry.ID(self.asked_id)
+
+    @strawberry.field(
+        description="Every golden field with the sources and records behind its value."
+    )
+    async def fields(self, info: Info[Context, None]) -> list[GoldenField]:
+        records = await self._records(info)
+        ctx = info.context
+        shown = ctx.mask(self.golden, str(self.id))
+        out = []
+        for name, value in sorted(shown.items()):
+            if name in ("id", "search_text") or name.endswith("_at") or isinstance(value, list):
+                continue
+            raw = self.golden.get(name)
+            holders = [r for r in records if _holds(r, name, raw)]
+            out.append(
+                GoldenField(
+                    name=name,
+                    value=value,
+                    sources=sorted({r["record"]["source"] for r in holders}),
+                    records=[r["record"]["key"] for r in holders],
+                )
+            )
+        return out
+
+    @strawberry.field(description="The source records behind this customer, with lineage.")
+    async def records(self, info: Info[Context, None]) -> list[SourceRecord]:
+        ctx = info.context
+        out = []
+        for row in await self._records(info):
+            record = ctx.mask(row["record"], str(self.id))
+            idents = ctx.mask(
+                {"emails": row["emails"], "phones": row["phones"], "addresses": row["addresses"]},
+                str(self.id),
+            )
+            out.append(
+                SourceRecord(
+                    key=record["key"],
+                    source=record["source"],
+                    source_id=record["source_id"],
+                    kind=record["kind"],
+                    name=record.get("name"),
+                    ingested_at=float(record.get("ingested_at") or 0),
+                    confidence=row.get("confidence"),
+                    rule=row.get("rule"),
+                    emails=idents["emails"],
+                    phones=idents["phones"],
+                    addresses=[_address(a) for a in idents["addresses"]],
+                    handles=row["handles"],
+                    websites=row["websites"],
+                    fields=cast(JSON, {k: v for k, v in record.items() if not k.startswith("_")}),
+                )
+            )
+        return out
+
+    @strawberry.field
+    async def interactions(self, info: Info[Context, None], first: int = 20) -> InteractionList:
+        ctx = info.context
+        limit = ctx.page_size(first)
+        found = await ctx.loader(
+            f"interactions:{limit}", lambda ids: ctx.state.service.interactions(ids, limit)
+        ).load(str(self.id))
+        return InteractionList(
+            items=[Interaction.of(i) for i in found["items"]], total=found["total"]
+        )
+
+    @strawberry.field
+    async def transactions(self, info: Info[Context, None], first: int = 20) -> TransactionList:
+        ctx = info.context
+        limit = ctx.page_size(first)
+        found = await ctx.loader(
+            f"transactions:{limit}", lambda ids: ctx.state.service.transactions(ids, limit)
+        ).load(str(self.id))
+        return TransactionList(
+            items=[
+                Transaction(
+                    key=t["key"],
+                    source=t.get("source"),
+                    type=t.get("type"),
+                    date=t.get("date"),
+                    amount=t.get("amount"),
+                    currency=t.get("currency"),
+                    balance=t.get("balance"),
+                    description=t.get("description") or ", ".join(t.get("items") or []) or None,
+                )
+                for t in found["items"]
+            ],
+            total=found["total"],
+        )
+
+    @strawberry.field
+    async def decisions(self, info: Info[Context, None], first: int = 20) -> list[Decision]:
+        ctx = info.context
+        ctx.require(Permission.READ_DECISIONS)
+        limit = ctx.page_size(first)
+        found = await ctx.loader(
+            f"decisions:{limit}", lambda ids: ctx.state.service.decisions(ids, limit)
+        ).load(str(self.id))
+        return [_decision(d) for d in found]
+
+    @strawberry.field(description="Open and acknowledged alerts about this customer.")
+    async def alerts(self, info: Info[Context, None]) -> list[Alert]:
+        ctx = info.context
+        ctx.require(Permission.READ_ALERTS)
+        found = await ctx.loader("alerts", ctx.state.service.alerts).load(str(self.id))
+        return [Alert.of(a) for a in found]
+
+    @strawberry.field(description="Businesses this person's records say they work at.")
+    async def employers(self, info: Info[Context, None]) -> list[CustomerRef]:
+        return [_ref(c) for c in (await self._relations(info))["employers"]]
+
+    @strawberry.field(description="People whose records say they work at this business.")
+    async def staff(self, info: Info[Context, None]) -> list[CustomerRef]:
+        return [_ref(c) for c in (await self._relations(info))["staff"]]
+
+    @strawberry.field(description="Customer-to-customer relationships, both directions.")
+    async def relationships(self, info: Info[Context, None]) -> list[Relationship]:
+        found = await self._relations(info)
+        return [_relationship(r, "out") for r in found["outgoing"]] + [
+            _relationship(r, "in") for r in found["incoming"]
+        ]
+
+    @strawberry.field(description="Customers this one referred.")
+    async def referrals_out(self, info: Info[Context, None]) -> list[CustomerRef]:
+        found = await self._relations(info)
+        return [_ref(r["other"]) for r in found["outgoing"] if r["type"] == "REFERRED"]
+
+    @strawberry.field(description="Customers who referred this one.")
+    async def referrals_in(self, info: Info[Context, None]) -> list[CustomerRef]:
+        found = await self._relations(info)
+        return [_ref(r["other"]) for r in found["incoming"] if r["type"] == "REFERRED"]
+
+    @strawberry.field(description="Model scores, where the models have run.")
+    def scores(self) -> Scores:
+        return Scores(**{name: self.golden.get(name) for name in SCORE_FIELDS})
+
+    async def _records(self, info: Info[Context, None]) -> list[Row]:
+        ctx = info.context
+        found: list[Row] = await ctx.loader("records", ctx.state.service.records).load(str(self.id))
+        return found
+
+    async def _relations(self, info: Info[Context, None]) -> Row:
+        ctx = info.context
+        found: Row = await ctx.loader("relations", ctx.state.service.relations).load(str(self.id))
+        return found
+
+
+def _holds(row: Row, name: str, value: Any) -> bool:
+    record = row["record"]
+    if name in ("email", "phone"):
+        return value in row[name + "s"]
+    if name == "address":
+        return any(a.get("key") == value for a in row["addresses"])
+    return value is not None and record.get(name) == value
+
+
+def _address(a: Row | str) -> Address:
+    if isinstance(a, str):  # masked
+        return Address(key=a, line1=None, line2=None, city=None, parish=None,
+                       postal_zone=None, country=None)  # fmt: skip
+    return Address(
+        key=a.get("key", ""), line1=a.get("line1"), line2=a.get("line2"), city=a.get("city"),
+        parish=a.get("parish"), postal_zone=a.get("postal_zone"), country=a.get("country"),
+    )  # fmt: skip
+
+
+def _ref(row: Row) -> CustomerRef:
+    return CustomerRef(id=row["id"], name=row.get("name"), kind=row.get("kind"))
+
+
+def _relationship(row: Row, direction: str) -> Relationship:
+    return Relationship(
+        type=row["type"], direction=direction, other=_ref(row["other"]),
+        strength=row.get("strength"), evidence=row.get("evidence"),
+    )  # fmt: skip
+
+
+def _decision(d: Row) -> Decision:
+    return Decision(
+        id=d["id"], action=d["action"], actor=d["actor"], at=float(d["at"]), reason=d["reason"],
+        undone_by=d.get("undone_by"), customers=d.get("customers") or [],
+        records=d.get("records") or [],
+    )  # fmt: skip
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class CustomerEdge:
+    cursor: str
+    node: Customer
+
+
+@strawberry.type
+class CustomerConnection:
+    edges: list[CustomerEdge]
+    page_info: PageInfo
+    where: strawberry.Private[CustomerFilter]
+    visibility: strawberry.Private[Visibility]
+
+    @strawberry.field(description="Counted in the store from the index, cached for seconds.")
+    async def total_count(self, info: Info[Context, None]) -> int:
+        return await info.context.state.count_customers(self.where, self.visibility)
+
+
+@strawberry.type
+class SearchHit:
+    score: float
+    customer: Customer
+
+
+@strawberry.type
+class PathStep:
+    kind: str = strawberry.field(description="Customer, Record, Email, Phone, Address, Website")
+    id: str
+    label: str | None
+    via: str | None = strawberry.field(description="The relationship leading to this step.")
+
+
+@strawberry.type
+class Path:
+    length: int
+    steps: list[PathStep]
+
+
+@strawberry.type
+class ReviewItem:
+    a: str
+    b: str
+    status: str
+    score: float
+    explanation: JSON
+
+
+@strawberry.type
+class ResolveResult:
+    """What a steward's action changed."""
+
+    summary: JSON
+
+
+@strawberry.input
+class CustomerFilterInput:
+    kind: CustomerKind | None = None
+    parish: str | None = None
+    owner: str | None = None
+
+
+@strawberry.enum
+class Verdict(Enum):
+    ACCEPT = "accepted"
+    REJECT = "rejected"
+    UNSURE = "unsure"
+
+
+@strawberry.enum
+class AlertStatus(Enum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    CLOSED = "closed"
+
+
+@strawberry.input
+class InteractionInput:
+    customer_id: strawberry.ID
+    type: str
+    occurred_at: str
+    subject: str | None = None
+    notes: str | None = None
+    outcome: str | None = None
+    idempotency_key: str | None = strawberry.field(
+        default=None, description="The same key twice records the interaction once."
+    )
+
+
+@strawberry.input(description="Corrections a person makes; fields left out keep their value.")
+class CustomerEdit:
+    first_name: str | None = None
+    last_name: str | None = None
+    name: str | None = strawberry.field(default=None, description="A business's name.")
+    email: str | None = None
+    phone: str | None = None
+    street_address: str | None = None
+    city: str | None = None
+    parish: str | None = None
+    date_of_birth: str | None = None
+    company: str | None = None
+    website: str | None = None
+    owner: str | None = None
+
+
+@strawberry.type
+class AlertConnection:
+    items: list[Alert]
+    end_cursor: str | None
+    has_next_page: bool
+
+
+@strawberry.type
+class AlertRule:
+    id: str
+    name: str
+    event_kind: str
+    field: str | None
+    op: str
+    value: JSON | None
+    rep: str | None
+    enabled: bool
+
+
+@strawberry.input
+class AlertRuleInput:
+    name: str
+    event_kind: str
+    field: str | None = None
+    op: str = "eq"
+    value: JSON | None = None
+    rep: str | None = None
+
+
+@strawberry.input
+class AlertRulePatch:
+    name: str | None = None
+    field: str | None = None
+    op: str | None = None
+    value: JSON | None = None
+    rep: str | None = None
+    enabled: bool | None = None
+
+
+@strawberry.type
+class Webhook:
+    id: str
+    url: str
+    kinds: list[str]
+    active: bool
+    secret: str | None = strawberry.field(
+        default=None, description="Shown once, when the webhook is registered."
+    )
+
+
+@strawberry.type
+class WebhookDelivery:
+    event_id: str
+    kind: str | None
+    status: str
+    attempts: int
+    last_status_code: int | None
+    last_error: str | None
+    next_attempt_at: float | None
+
+
+@strawberry.type
+class CustomerChange:
+    event_id: str
+    customer_id: str
+    change: str | None
+    coalesced: int
+    at: float
+    data: JSON
+
+
+@strawberry.type
+class AlertEvent:
+    event_id: str
+    alert: Alert
+
+
+def _rule(row: Row) -> AlertRule:
+    value = row.get("value")
+    if value is None and row.get("value_json"):
+        value = json.loads(row["value_json"])
+    return AlertRule(
+        id=row["id"], name=row["name"], event_kind=row["event_kind"], field=row.get("field"),
+        op=row["op"], value=value, rep=row.get("rep"), enabled=bool(row.get("enabled", True)),
+    )  # fmt: skip
+
+
+def _webhook(row: Row) -> Webhook:
+    return Webhook(
+        id=row["id"], url=row["url"], kinds=list(row.get("kinds") or []),
+        active=bool(row.get("active", True)), secret=row.get("secret_once"),
+    )  # fmt: skip
+
+
+async def _visible_customer(ctx: Context, customer_id: str) -> Row:
+    """The customer an id answers with, refusing ids the caller may not see."""
+    visibility = ctx.visibility()
+    row: Row | None = await ctx.loader("customers", ctx.state.service.by_ids).load(customer_id)
+    if row is None:
+        raise api_error("NOT_FOUND", f"no customer {customer_id}")
+    if not visibility.allows(row):
+        raise api_error("FORBIDDEN", f"customer {customer_id} is outside your accounts")
+    return row
+
+
+# -- root types ---------------------------------------------------------------------------
+@strawberry.type
+class Query:
+    @strawberry.field(description="The 360 view; a merged id answers with the survivor.")
+    async def customer(self, info: Info[Context, None], id: strawberry.ID) -> Customer:
+        row = await _visible_customer(info.context, str(id))
+        return Customer.of(row, info.context, str(id))
+
+    @strawberry.field(description="Customers in id order; Relay cursors (keyset, any depth).")
+    async def customers(
+        self, info: Info[Context, None], filter: CustomerFilterInput | None = None,
+        first: int = 20, after: str | None = None,
+    ) -> CustomerConnection:  # fmt: skip
+        ctx = info.context
+        visibility = ctx.visibility()
+        size = ctx.page_size(first)
+        where = CustomerFilter(
+            kind=filter.kind.value if filter and filter.kind else None,
+            parish=filter.parish if filter else None,
+            owner=filter.owner if filter else None,
+        )
+        rows, more = await call(ctx, ctx.state.service.page, where, visibility, size, after)
+        edges = [
+            CustomerEdge(cursor=encode_cursor(r["id"]), node=Customer.of(r, ctx)) for r in rows
+        ]
+        return CustomerConnection(
+            edges=edges,
+            page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None),
+            where=where, visibility=visibility,
+        )  # fmt: skip
+
+    @strawberry.field(description="Name, email, phone or company; tolerates a typo per word.")
+    async def search(
+        self, info: Info[Context, None], text: str, first: int = 10
+    ) -> list[SearchHit]:
+        ctx = info.context
+        visibility = ctx.visibility()
+        size = ctx.page_size(first)
+        if len(text) > 200:
+            raise api_error("BAD_INPUT", f"text: {len(text)} characters, at most 200")
+        hits = await call(ctx, ctx.state.service.search, text, visibility, size)
+        return [SearchHit(score=score, customer=Customer.of(node, ctx)) for node, score in hits]
+
+    @strawberry.field(description="How one customer is connected to another (shortest path).")
+    async def path(
+        self,
+        info: Info[Context, None],
+        from_: Annotated[strawberry.ID, strawberry.argument(name="from")],
+        to: strawberry.ID,
+    ) -> Path | None:
+        ctx = info.context
+        source = await _visible_customer(ctx, str(from_))
+        target = await _visible_customer(ctx, str(to))
+        found = await call(ctx, ctx.state.service.path, source["id"], target["id"])
+        if found is None:
+            return None
+        steps = []
+        for i, node in enumerate(found["nodes"]):
+            label = (node.get("labels") or ["?"])[0]
+            node_id = (
+                node.get("id")
+                or node.get("key")
+                or node.get("value")
+                or node.get("e164")
+                or node.get("domain")
+            )
+            shown = (
+                ctx.mask({"value": node_id})
+                if label in ("Email", "Phone", "Address")
+                else {"value": node_id}
+            )
+            steps.append(
+                PathStep(
+                    kind=label,
+                    id=str(shown["value"]),
+                    label=node.get("name") if label in ("Customer", "Record") else None,
+                    via=found["rels"][i - 1] if i else None,
+                )
+            )
+        return Path(length=len(found["rels"]), steps=steps)
+
+    @strawberry.field(description="Pairs waiting for a steward, most uncertain first.")
+    async def review_queue(
+        self, info: Info[Context, None], first: int = 20, offset: int = 0
+    ) -> list[ReviewItem]:
+        ctx = info.context
+        ctx.require(Permission.REVIEW)
+        size = ctx.page_size(first)
+        items = await call(ctx, ctx.state.stewardship().queue, offset, size)
+        return [
+            ReviewItem(
+                a=i["a"],
+                b=i["b"],
+                status=i["status"],
+                score=float(i["score"]),
+                explanation=i.get("explanation"),
+            )
+            for i in items
+        ]
+
+    @strawberry.field
+    async def decisions(
+        self, info: Info[Context, None], customer_id: strawberry.ID, first: int = 50
+    ) -> list[Decision]:
+        ctx = info.context
+        ctx.require(Permission.READ_DECISIONS)
+        row = await _visible_customer(ctx, str(customer_id))
+        size = ctx.page_size(first)
+        found = await call(ctx, ctx.state.service.decisions, [row["id"]], size)
+        return [_decision(d) for d in found[row["id"]]]
+
+    @strawberry.field(description="Alerts, newest first; reps see their own.")
+    async def alerts(
+        self, info: Info[Context, None], status: AlertStatus | None = None,
+        rep_id: str | None = None, first: int = 50, after: str | None = None,
+    ) -> AlertConnection:  # fmt: skip
+        ctx = info.context
+        principal = ctx.require(Permission.READ_ALERTS)
+        if not principal.sees_all_customers:
+            if rep_id not in (None, principal.sub):
+                raise api_error("FORBIDDEN", "reps see their own alerts only")
+            rep_id = principal.sub
+        size = ctx.page_size(first)
+        page = await call(
+            ctx, ctx.state.alerts().list, status=status.value if status else None, rep=rep_id,
+            first=size, after=after,
+        )  # fmt: skip
+        return AlertConnection(
+            items=[Alert.of(a) for a in page["items"]], end_cursor=page.get("end_cursor"),
+            has_next_page=bool(page.get("has_more")),
+        )  # fmt: skip
+
+    @strawberry.field
+    async def alert_rules(self, info: Info[Context, None]) -> list[AlertRule]:
+        ctx = info.context
+        ctx.require(Permission.MANAGE_ALERT_RULES)
+        return [_rule(r) for r in await call(ctx, ctx.state.alert_rules().list)]
+
+    @strawberry.field
+    async def webhooks(self, info: Info[Context, None]) -> list[Webhook]:
+        ctx = info.context
+        ctx.require(Permission.MANAGE_WEBHOOKS)
+        return [_webhook(w) for w in await ctx.state.webhooks.list()]
+
+    @strawberry.field
+    async def webhook_deliveries(
+        self, info: Info[Context, None], webhook_id: strawberry.ID, first: int = 50
+    ) -> list[WebhookDelivery]:
+        ctx = info.context
+        ctx.require(Permission.MANAGE_WEBHOOKS)
+        size = ctx.page_size(first)
+        rows = await ctx.state.webhooks.deliveries(str(webhook_id), size)
+        return [
+            WebhookDelivery(
+                event_id=d["event_id"],
+                kind=d.get("kind"),
+                status=d["status"],
+                attempts=int(d.get("attempts") or 0),
+                last_status_code=d.get("last_status_code"),
+                last_error=d.get("last_error"),
+                next_attempt_at=d.get("next_attempt_at"),
+            )
+            for d in rows
+        ]
+
+
+@strawberry.type
+class Mutation:
+    @strawberry.mutation(description="A steward's verdict on a pair of records.")
+    async def review_decision(
+        self, info: Info[Context, None], a: strawberry.ID, b: strawberry.ID, verdict: Verdict,
+        reason: str,
+    ) -> ResolveResult:  # fmt: skip
+        return await _steward(
+            info, "review", lambda s, actor: s.verdict(str(a), str(b), verdict.value, actor, reason)
+        )
+
+    @strawberry.mutation
+    async def merge_customers(
+        self, info: Info[Context, None], first: strawberry.ID, second: strawberry.ID, reason: str
+    ) -> ResolveResult:
+        return await _steward(
+            info, "merge", lambda s, actor: s.merge(str(first), str(second), actor, reason)
+        )
+
+    @strawberry.mutation(description="Move the given records out of the customer into a new one.")
+    async def split_customer(
+        self, info: Info[Context, None], id: strawberry.ID, record_keys: list[strawberry.ID],
+        reason: str,
+    ) -> ResolveResult:  # fmt: skip
+        keys = [str(k) for k in record_keys]
+        return await _steward(info, "split", lambda s, actor: s.split(str(id), keys, actor, reason))
+
+    @strawberry.mutation
+    async def undo_decision(
+        self, info: Info[Context, None], id: strawberry.ID, reason: str
+    ) -> ResolveResult:
+        return await _steward(info, "undo", lambda s, actor: s.undo(str(id), actor, reason))
+
+    @strawberry.mutation
+    async def record_interaction(
+        self, info: Info[Context, None], input: InteractionInput
+    ) -> Interaction:
+        ctx = info.context
+        principal = ctx.require(Permission.RECORD_INTERACTIONS)
+        row = await _visible_customer(ctx, str(input.customer_id))
+        for name, value, limit in (("type", input.type, 40), ("subject", input.subject, 200),
+                                   ("notes", input.notes, 10_000), ("outcome", input.outcome, 80)):  # fmt: skip
+            if value is not None and len(value) > limit:
+                raise api_error(
+                    "BAD_INPUT", f"input.{name}: {len(value)} characters, at most {limit}"
+                )
+        fields = {"type": input.type, "occurred_at": input.occurred_at, "subject": input.subject,
+                  "notes": input.notes, "outcome": input.outcome, "rep": principal.sub}  # fmt: skip
+        written = await call(
+            ctx, ctx.state.writes.record_interaction, row["id"], fields, input.idempotency_key
+        )
+        event = {"customer_id": row["id"], **fields, "key": written["key"]}
+        await ctx.state.publish("interaction.recorded", row["id"], event)
+        change = {"customer_id": row["id"], "change": "interaction", "fields": ["interactions"]}
+        await ctx.state.publish("customer.changed", row["id"], {**change, "key": written["key"]})
+        return Interaction.of(written)
+
+    @strawberry.mutation(
+        description="Correct a customer: kept as the customer's api record, which wins survivorship."
+    )
+    async def update_customer(
+        self, info: Info[Context, None], id: strawberry.ID, edit: CustomerEdit
+    ) -> Customer:
+        ctx = info.context
+        principal = ctx.require(Permission.EDIT_CUSTOMERS)
+        row = await _visible_customer(ctx, str(id))
+        changes = {k: str(v) for k, v in strawberry.asdict(edit).items() if v is not None}
+        for name, value in changes.items():
+            if len(value) > 300:
+                raise api_error("BAD_INPUT", f"edit.{name}: {len(value)} characters, at most 300")
+        await call(ctx, ctx.state.writes.edit_customer, row, changes, principal.sub)
+        await ctx.state.audit.record(principal, "customer.edit", row["id"], fields=sorted(changes))
+        fresh = (await call(ctx, ctx.state.service.by_ids, [row["id"]])).get(row["id"])
+        if fresh is None:
+            raise api_error("NOT_FOUND", f"customer {row['id']} is gone")
+        await ctx.state.publish(
+            "customer.changed", fresh["id"],
+            {"customer_id": fresh["id"], "change": "edited", "fields": sorted(changes)},
+        )  # fmt: skip
+        return Customer.of(fresh, ctx, str(id))
+
+    @strawberry.mutation
+    async def create_alert_rule(
+        self, info: Info[Context, None], input: AlertRuleInput
+    ) -> AlertRule:
+        ctx = info.context
+        principal = ctx.require(Permission.MANAGE_ALERT_RULES)
+        rule = await call(
+            ctx, ctx.state.alert_rules().create, name=input.name, event_kind=input.event_kind,
+            field=input.field, op=input.op, value=input.value, rep=input.rep, actor=principal.sub,
+        )  # fmt: skip
+        return _rule(rule)
+
+    @strawberry.mutation
+    async def update_alert_rule(
+        self, info: Info[Context, None], id: strawberry.ID, patch: AlertRulePatch
+    ) -> AlertRule:
+        ctx = info.context
+        principal = ctx.require(Permission.MANAGE_ALERT_RULES)
+        changes = {k: v for k, v in strawberry.asdict(patch).items() if v is not None}
+        rule = await call(ctx, ctx.state.alert_rules().update, str(id), principal.sub, **changes)
+        return _rule(rule)
+
+    @strawberry.mutation
+    async def disable_alert_rule(self, info: Info[Context, None], id: strawberry.ID) -> AlertRule:
+        ctx = info.context
+        principal = ctx.require(Permission.MANAGE_ALERT_RULES)
+        return _rule(await call(ctx, ctx.state.alert_rules().disable, str(id), principal.sub))
+
+    @strawberry.mutation
+    async def set_alert_status(
+        self, info: Info[Context, None], id: strawberry.ID, status: AlertStatus
+    ) -> Alert:
+        ctx = info.context
+        principal = ctx.require(Permission.READ_ALERTS)
+        alerts = ctx.state.alerts()
+        current = await call(ctx, alerts.get, str(id))
+        if current is None:
+            raise api_error("NOT_FOUND", f"no alert {id}")
+        if not principal.sees_all_customers and current.get("rep") != principal.sub:
+            raise api_error("FORBIDDEN", f"alert {id} is not yours")
+        return Alert.of(await call(ctx, alerts.set_status, str(id), status.value, principal.sub))
+
+    @strawberry.mutation(description="The secret is shown once, in this answer.")
+    async def register_webhook(
+        self, info: Info[Context, None], url: str, kinds: list[str], secret: str | None = None
+    ) -> Webhook:
+        ctx = info.context
+        principal = ctx.require(Permission.MANAGE_WEBHOOKS)
+        try:
+            row = await ctx.state.webhooks.register(url, kinds, principal.sub, secret)
+        except ValueError as exc:
+            raise api_error("BAD_INPUT", str(exc)) from None
+        return _webhook({**row, "secret_once": row.get("secret")})
+
+    @strawberry.mutation
+    async def update_webhook(
+        self, info: Info[Context, None], id: strawberry.ID, active: bool | None = None,
+        kinds: list[str] | None = None, url: str | None = None,
+    ) -> Webhook:  # fmt: skip
+        ctx = info.context
+        ctx.require(Permission.MANAGE_WEBHOOKS)
+        try:
+            row = await ctx.state.webhooks.update(str(id), active=active, kinds=kinds, url=url)
+        except KeyError:
+            raise api_error("NOT_FOUND", f"no webhook {id}") from None
+        except ValueError as exc:
+            raise api_error("BAD_INPUT", str(exc)) from None
+        return _webhook(row)
+
+
+async def _steward(
+    info: Info[Context, None], action: str, run: Callable[[Any, str], Any]
+) -> ResolveResult:
+    from resolvers.review import StewardError
+
+    ctx = info.context
+    principal = ctx.require(Permission.REVIEW)
+    try:
+        report = await asyncio.to_thread(run, ctx.state.stewardship(), principal.sub)
+    except StewardError as exc:
+        raise api_error("BAD_INPUT", str(exc)) from None
+    summary: Row = report.as_dict() if report is not None else {}
+    decisions = list(getattr(report, "decisions", []) or [])
+    summary["decisions"] = decisions
+    changed = await call(ctx, ctx.state.customers_of_decisions, decisions)
+    summary["changed_customers"] = changed
+    await ctx.state.audit.record(
+        principal, f"decision.{action}", ",".join(decisions) or action, detail=summary
+    )
+    for customer_id in changed:
+        await ctx.state.publish(
+            "customer.changed", customer_id, {"customer_id": customer_id, "change": action}
+        )
+    return ResolveResult(summary=cast(JSON, summary))
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(
+        description="Changes to one customer; `after` resumes from an event id."
+    )
+    async def customer_changed(
+        self, info: Info[Context, None], id: strawberry.ID, after: str | None = None
+    ) -> AsyncGenerator[CustomerChange, None]:
+        ctx = info.context
+        ctx.require(Permission.SUBSCRIBE)
+        row = await _visible_customer(ctx, str(id))
+        async for event in ctx.state.hub.subscribe("customer.changed", row["id"], after=after):
+            yield CustomerChange(
+                event_id=event.id, customer_id=event.key, change=event.data.get("change"),
+                coalesced=event.coalesced, at=float(event.at), data=cast(JSON, event.data),
+            )  # fmt: skip
+
+    @strawberry.subscription(description="Alerts raised for a rep (reps: their own).")
+    async def alerts(
+        self, info: Info[Context, None], rep_id: str, after: str | None = None
+    ) -> AsyncGenerator[AlertEvent, None]:
+        ctx = info.context
+        principal = ctx.require(Permission.SUBSCRIBE)
+        if not principal.sees_all_customers and rep_id != principal.sub:
+            raise api_error("FORBIDDEN", "reps subscribe to their own alerts only")
+        async for event in ctx.state.hub.subscribe("alert.raised", rep_id, after=after):
+            yield AlertEvent(event_id=event.id, alert=Alert.of(event.data))
+
+
+def build_schema(extensions: list[Any]) -> strawberry.Schema:
+    return strawberry.Schema(
+        query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions
+    )

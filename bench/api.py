@@ -1,0 +1,236 @@
+"""API benchmark: real HTTP and WebSocket load from this process against `c360 serve`
+running in another, over loopback, on a resolved demo graph.
+
+    python bench/api.py [--home DIR] [--people N] [--clients 32] [--seconds 20]
+                        [--subscribers 200] [--events 400] [--workers 1]
+
+Without a graph in --home it first runs `c360 demo --no-serve --people N` there. Prints
+the 360 view's p50/p99 and requests/s at --clients concurrent clients, search p50/p99,
+and subscription delivery latency (event published -> client receives) with
+--subscribers connected; ends with one JSON line of the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+import redis
+import websockets
+
+ROOT = Path(__file__).resolve().parent.parent
+C360 = str(Path(sys.executable).parent / "c360")
+
+VIEW = """query View($id: ID!) { customer(id: $id) {
+  id name email phone parish owner completeness recordCount sources
+  records { key source sourceId confidence emails phones }
+  interactions(first: 10) { total items { key type occurredAt outcome } }
+  transactions(first: 10) { total items { key amount currency date } }
+  alerts { id status } employers { id name } relationships { type other { id } }
+} }"""
+SEARCH = "query S($t: String!) { search(text: $t, first: 10) { score customer { id name } } }"
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2) if ordered else 0.0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def c360(env: dict[str, str], *args: str) -> str:
+    done = subprocess.run([C360, *args], env=env, check=True, capture_output=True, text=True)
+    return done.stdout.strip()
+
+
+async def load(url: str, token: str, query: str, variables: list[dict[str, Any]], clients: int,
+               seconds: float) -> tuple[list[float], int, float]:  # fmt: skip
+    latencies: list[float] = []
+    errors = 0
+    stop = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
+    async with httpx.AsyncClient(limits=limits, timeout=30,
+                                 headers={"Authorization": f"Bearer {token}"}) as http:  # fmt: skip
+
+        async def client() -> None:
+            nonlocal errors
+            while time.perf_counter() < stop:
+                body = {"query": query, "variables": random.choice(variables)}
+                started = time.perf_counter()
+                response = await http.post(url, json=body)
+                latencies.append((time.perf_counter() - started) * 1000)
+                if response.status_code != 200 or response.json().get("errors"):
+                    errors += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(client() for _ in range(clients)))
+        elapsed = time.perf_counter() - started
+    return latencies, errors, elapsed
+
+
+async def subscriptions(ws_url: str, token: str, redis_port: int, ids: list[str],
+                        events: int) -> tuple[list[float], int]:  # fmt: skip
+    """Each subscriber watches one customer; events are published to Redis directly (as
+    a CDC worker would) with the publish time in them; latency = receive - publish."""
+    from api.events import publish_sync
+
+    latencies: list[float] = []
+    received = 0
+    ready = asyncio.Event()
+    connected = 0
+
+    async def subscriber(customer_id: str) -> None:
+        nonlocal received, connected
+        async with websockets.connect(ws_url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+            await ws.send(json.dumps({"type": "connection_init",
+                                      "payload": {"Authorization": f"Bearer {token}"}}))  # fmt: skip
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
+            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
+                "query": "subscription($id: ID!) { customerChanged(id: $id) { eventId data } }",
+                "variables": {"id": customer_id}}}))  # fmt: skip
+            connected += 1
+            if connected == len(ids):
+                ready.set()
+            while True:
+                message = json.loads(await ws.recv())
+                if message["type"] != "next":
+                    continue
+                data = message["payload"]["data"]["customerChanged"]["data"]
+                latencies.append(time.time() * 1000 - data["sent_ms"])
+                received += 1
+
+    tasks = [asyncio.create_task(subscriber(i)) for i in ids]
+    await asyncio.wait_for(ready.wait(), 120)
+    await asyncio.sleep(1.0)  # every subscription registered server-side
+    client = redis.Redis(port=redis_port)
+    for n in range(events):
+        customer_id = ids[n % len(ids)]
+        publish_sync(client, "customer.changed", customer_id,
+                     {"customer_id": customer_id, "change": "bench", "sent_ms": time.time() * 1000})  # fmt: skip
+        await asyncio.sleep(0.01)  # 100 events/s, spread over the subscribers
+    await asyncio.sleep(2.0)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return latencies, received
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--home", type=Path, default=ROOT / "bench" / "out" / "api-home")
+    parser.add_argument("--people", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=32)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--subscribers", type=int, default=200)
+    parser.add_argument("--events", type=int, default=400)
+    parser.add_argument("--workers", type=int, default=1)
+    args = parser.parse_args()
+
+    env = {**os.environ, "C360_HOME": str(args.home), "C360_RATE_PER_MINUTE": "100000000"}
+    if not (args.home / "falkordb").exists():
+        print(
+            f"building a resolved demo graph of {args.people:,} people in {args.home}", flush=True
+        )
+        subprocess.run(
+            [C360, "demo", "--no-serve", "--people", str(args.people)], env=env, check=True
+        )
+    port = free_port()
+    env["C360_API_PORT"] = str(port)
+    env["C360_API_WORKERS"] = str(args.workers)
+    server = subprocess.Popen(
+        [C360, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                if httpx.get(base + "/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(
+                    f"the API did not start:\n{server.stdout.read() if server.stdout else ''}"
+                )
+            time.sleep(0.5)
+        token = c360(
+            env, "token", "--role", "admin", "--sub", "bench", "--scope", "pii", "--ttl", "7200"
+        )
+        state = json.loads((args.home / "falkordb" / "server.json").read_text())
+        graph = redis.Redis(port=state["port"])
+        from falkordb import FalkorDB
+
+        g = FalkorDB(port=state["port"]).select_graph("c360")
+        rows = g.ro_query(
+            "MATCH (c:Customer {status: 'active'}) RETURN c.id, c.name LIMIT 20000"
+        ).result_set
+        customers = [r[0] for r in rows]
+        names = [r[1] for r in rows if r[1]]
+        del graph
+        print(
+            f"{len(customers):,} customers to ask for; {args.clients} clients for {args.seconds:.0f} s",
+            flush=True,
+        )
+        url = base + "/graphql"
+        asyncio.run(load(url, token, VIEW, [{"id": c} for c in customers[:50]], 4, 2))  # warm up
+        view, view_errors, elapsed = asyncio.run(
+            load(url, token, VIEW, [{"id": c} for c in customers], args.clients, args.seconds)
+        )
+        figures: dict[str, Any] = {
+            "view_360": {"p50_ms": pct(view, 0.5), "p99_ms": pct(view, 0.99),
+                         "rps": round(len(view) / elapsed, 1), "requests": len(view),
+                         "errors": view_errors, "clients": args.clients},
+        }  # fmt: skip
+        print(f"360 view: p50 {figures['view_360']['p50_ms']} ms, p99 {figures['view_360']['p99_ms']} ms, "
+              f"{figures['view_360']['rps']} requests/s, {view_errors} errors", flush=True)  # fmt: skip
+        terms = [
+            {"t": n.split()[0] + " " + n.split()[-1][:-1]} for n in names if len(n.split()) > 1
+        ]
+        search, search_errors, s_elapsed = asyncio.run(
+            load(url, token, SEARCH, terms, 8, args.seconds / 2)
+        )
+        figures["search"] = {"p50_ms": pct(search, 0.5), "p99_ms": pct(search, 0.99),
+                             "rps": round(len(search) / s_elapsed, 1), "errors": search_errors,
+                             "clients": 8}  # fmt: skip
+        print(
+            f"search (one typo): p50 {figures['search']['p50_ms']} ms, p99 {figures['search']['p99_ms']} ms",
+            flush=True,
+        )
+        ws_url = base.replace("http", "ws") + "/graphql"
+        subs, received = asyncio.run(
+            subscriptions(ws_url, token, state["port"], customers[: args.subscribers], args.events)
+        )
+        figures["subscriptions"] = {"p50_ms": pct(subs, 0.5), "p99_ms": pct(subs, 0.99),
+                                    "subscribers": args.subscribers, "events": args.events,
+                                    "received": received}  # fmt: skip
+        print(f"subscription delivery with {args.subscribers} subscribers: p50 "
+              f"{figures['subscriptions']['p50_ms']} ms, p99 {figures['subscriptions']['p99_ms']} ms, "
+              f"{received}/{args.events} received", flush=True)  # fmt: skip
+        figures["customers"] = len(customers)
+        figures["workers"] = args.workers
+        print(json.dumps({"api": figures}))
+    finally:
+        server.terminate()
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+
+if __name__ == "__main__":
+    main()

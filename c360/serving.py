@@ -1,0 +1,61 @@
+"""Serving the API: the store and Redis picked by the wiring, handed to `api.app`.
+
+One worker serves in-process; several are uvicorn worker processes that each build the
+app through `app_factory`, reusing the embedded FalkorDB server the parent started.
+"""
+
+from __future__ import annotations
+
+import atexit
+from contextlib import ExitStack
+from typing import Any
+
+from c360.settings import Settings
+from c360.wiring import Services, open_services
+
+
+def _open(settings: Settings, stack: ExitStack) -> Services:
+    services = stack.enter_context(
+        open_services(settings, query_timeout_ms=settings.api_query_timeout_ms)
+    )
+    if not services.redis_url:
+        raise ValueError("C360_REDIS_URL is needed to serve the API with a Neo4j graph store")
+    return services
+
+
+def app_factory() -> Any:
+    """For uvicorn worker processes (`factory=True`): settings from the environment."""
+    from api.app import create_app
+
+    settings = Settings()
+    stack = ExitStack()
+    atexit.register(stack.close)
+    services = _open(settings, stack)
+    assert services.redis_url is not None
+    return create_app(settings, services.store, services.redis_url)
+
+
+def serve(settings: Settings, *, on_ready: Any = None) -> None:
+    """Serve until interrupted (Ctrl-C or SIGTERM)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    log_config = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "loggers": {"uvicorn.access": {"level": "WARNING"}},
+    }
+    with ExitStack() as stack:
+        services = _open(settings, stack)
+        assert services.redis_url is not None
+        if on_ready is not None:
+            on_ready(f"http://{settings.api_host}:{settings.api_port}/graphql")
+        if settings.api_workers > 1:
+            uvicorn.run(
+                "c360.serving:app_factory", factory=True, host=settings.api_host,
+                port=settings.api_port, workers=settings.api_workers, log_config=log_config,
+            )  # fmt: skip
+        else:
+            app = create_app(settings, services.store, services.redis_url)
+            uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_config=log_config)

@@ -1,0 +1,708 @@
+"""The API over real HTTP and WebSocket, with a real GraphQL client (gql), against a real
+embedded FalkorDB (graph and Redis) holding resolved demo data.
+
+One server per module (uvicorn in a thread, the app built exactly as `c360 serve` builds
+it); tests that change data pick customers no other test uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+import redis
+import uvicorn
+from gql import Client, gql
+from gql.transport.exceptions import TransportQueryError
+from gql.transport.httpx import HTTPXTransport
+from gql.transport.websockets import WebsocketsTransport
+
+from api.app import create_app
+from api.auth import mint_token
+from c360.settings import Settings
+from graph.catalogue import Catalogue
+from graph.embedded import ServerInfo
+from graph.falkordb_store import FalkorDBStore
+from ingest.demo_data import generate
+from ingest.pipeline import ingest_file
+from ingest.quarantine import Quarantine
+from resolvers.identity import IdentityResolver
+
+pytestmark = pytest.mark.falkordb
+
+SECRET = "test-secret-" + "x" * 40
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Api:
+    def __init__(self, url: str, store: FalkorDBStore, settings: Settings) -> None:
+        self.url = url
+        self.store = store
+        self.settings = settings
+
+    def token(
+        self,
+        *roles: str,
+        sub: str = "tester",
+        pii: bool = False,
+        territory: tuple[str, ...] = (),
+        ttl: int = 600,
+    ) -> str:
+        return mint_token(SECRET, sub=sub, roles=roles, scopes=("pii",) if pii else (),
+                          territory=territory, ttl_s=ttl)  # fmt: skip
+
+    def client(self, token: str | None) -> Client:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return Client(
+            transport=HTTPXTransport(url=self.url + "/graphql", headers=headers, timeout=30)
+        )
+
+    def query(self, token: str | None, text: str, **variables: Any) -> dict[str, Any]:
+        with self.client(token) as session:
+            request = gql(text)
+            request.variable_values = variables
+            result: dict[str, Any] = session.execute(request)
+            return result
+
+    def error(self, token: str | None, text: str, **variables: Any) -> dict[str, Any]:
+        """The first GraphQL error of a query that must fail."""
+        request = gql(text)
+        request.variable_values = variables
+        with pytest.raises(TransportQueryError) as caught, self.client(token) as session:
+            session.execute(request)
+        assert caught.value.errors
+        error: dict[str, Any] = caught.value.errors[0]
+        return error
+
+    def post(self, path: str, token: str | None, body: Any) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.post(self.url + path, json=body, headers=headers, timeout=30)
+
+
+@pytest.fixture(scope="module")
+def api(
+    falkordb_server: ServerInfo, catalogue: Catalogue, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Api]:
+    home = tmp_path_factory.mktemp("api-home")
+    folder = tmp_path_factory.mktemp("api-demo")
+    generate(folder, 150)
+    store = FalkorDBStore(
+        catalogue, port=falkordb_server.port, graph_name=f"t_api_{uuid.uuid4().hex[:8]}"
+    )
+    store.ensure_schema()
+    quarantine = Quarantine(home / "quarantine")
+    for entry in json.loads((folder / "manifest.json").read_text())["files"]:
+        ingest_file(folder / entry["file"], entry["profile"], store, quarantine)
+    IdentityResolver(store).resolve_full()
+    settings = Settings(home=home, jwt_secret=SECRET, rate_per_minute=100_000, max_page_size=50)
+    port = _free_port()
+    app = create_app(settings, store, f"redis://127.0.0.1:{falkordb_server.port}/0")
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        assert time.monotonic() < deadline, "the API did not start"
+        time.sleep(0.05)
+    yield Api(f"http://127.0.0.1:{port}", store, settings)
+    server.should_exit = True
+    thread.join(10)
+    store.clear()
+    store.close()
+
+
+def _customers(api: Api, where: str = "") -> list[dict[str, Any]]:
+    return api.store.run_cypher(
+        f"MATCH (c:Customer {{status: 'active'}}) {where} RETURN c {{.*}} AS c ORDER BY c.id"
+    )
+
+
+def _person_with(api: Api, *fields: str, skip: int = 0) -> dict[str, Any]:
+    rows = [r["c"] for r in _customers(api, "WHERE c.kind = 'person' AND c.record_count > 1")]
+    chosen = [c for c in rows if all(c.get(f) for f in fields)]
+    assert len(chosen) > skip, f"the demo data has no person with {fields}"
+    return chosen[skip]
+
+
+VIEW = """
+query View($id: ID!) {
+  customer(id: $id) {
+    id requestedId kind status name email phone dob address parish owner emails phones
+    completeness recordCount sources
+    fields { name value sources records }
+    records { key source sourceId confidence rule emails phones handles addresses { key parish } }
+    interactions(first: 5) { total items { key type occurredAt rep outcome } }
+    transactions(first: 5) { total items { key amount currency date } }
+    decisions(first: 5) { id action actor reason }
+    alerts { id status }
+    employers { id name } staff { id name }
+    relationships { type direction other { id } }
+    referralsIn { id } referralsOut { id }
+    scores { influence churnRisk }
+  }
+}
+"""
+
+
+# -- REST ---------------------------------------------------------------------------------------
+def test_health_readiness_and_metrics(api: Api) -> None:
+    assert httpx.get(api.url + "/healthz").json() == {"status": "ok"}
+    ready = httpx.get(api.url + "/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"graph": "ok", "cache": "ok"}
+    api.query(api.token("analyst"), "{ customers(first: 1) { edges { cursor } } }")
+    metrics = httpx.get(api.url + "/metrics").text
+    assert 'c360_http_requests_total{route="/graphql",status="200"}' in metrics
+    assert "c360_http_request_seconds_bucket" in metrics
+
+
+def test_graphiql_is_served(api: Api) -> None:
+    page = httpx.get(api.url + "/graphql", headers={"Accept": "text/html"})
+    assert page.status_code == 200
+    assert "graphiql" in page.text.lower()
+
+
+# -- the 360 view ------------------------------------------------------------------------------
+def test_the_360_view_with_pii_for_a_manager_with_the_pii_scope(api: Api) -> None:
+    person = _person_with(api, "email", "phone")
+    view = api.query(api.token("manager", pii=True), VIEW, id=person["id"])["customer"]
+    assert view["id"] == person["id"] and view["requestedId"] == person["id"]
+    assert view["email"] == person["email"] and view["phone"] == person["phone"]
+    assert view["recordCount"] == len(view["records"]) == person["record_count"]
+    assert {r["source"] for r in view["records"]} == set(person["sources"])
+    assert all(r["confidence"] is not None for r in view["records"])
+    fields = {f["name"]: f for f in view["fields"]}
+    assert fields["email"]["value"] == person["email"]
+    assert fields["email"]["records"], "the source of the surviving email is shown"
+    assert set(fields["email"]["sources"]) <= set(person["sources"])
+    assert view["decisions"] and view["decisions"][0]["actor"]
+    total = api.store.run_cypher(
+        "MATCH (:Customer {id: $id})<-[:RESOLVES_TO]-(:Record)-[:HAS_INTERACTION]->(i) RETURN count(i) AS n",
+        {"id": person["id"]},
+    )[0]["n"]
+    assert view["interactions"]["total"] == total
+    assert len(view["interactions"]["items"]) == min(total, 5)
+
+
+def test_personal_data_is_masked_without_the_pii_scope(api: Api) -> None:
+    person = _person_with(api, "email", "phone")
+    view = api.query(api.token("manager"), VIEW, id=person["id"])["customer"]
+    assert view["email"] != person["email"] and "***" in view["email"]
+    assert view["email"].split("@")[1] == person["email"].split("@")[1]
+    assert "*" in view["phone"] and view["phone"] != person["phone"]
+    assert all("*" in e for e in view["emails"])
+    assert all("*" in p for r in view["records"] for p in r["phones"])
+    assert view["parish"] == person.get("parish"), "a parish is not personal data"
+    fields = {f["name"]: f["value"] for f in view["fields"]}
+    assert "*" in fields["email"]
+
+
+def test_pii_reads_are_audited(api: Api, falkordb_server: ServerInfo) -> None:
+    person = _person_with(api, "email", skip=1)
+    api.query(api.token("manager", sub="auditor-check", pii=True), VIEW, id=person["id"])
+    client = redis.Redis(port=falkordb_server.port, decode_responses=True)
+    deadline = time.monotonic() + 5
+    while True:  # the audit entry is written once the response has gone out
+        entries = client.xrevrange("c360:audit", count=50)
+        found = [
+            f
+            for _, f in entries
+            if f.get("sub") == "auditor-check" and person["id"] in f.get("target", "")
+        ]
+        if found or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)
+    assert found, "a PII read leaves an audit entry naming the reader and the customer"
+    assert found[0]["action"] == "pii.read"
+
+
+def test_a_merged_id_answers_with_the_survivor(api: Api) -> None:
+    people = [r["c"] for r in _customers(api, "WHERE c.kind = 'person' AND c.record_count = 1")]
+    first, second = people[-1], people[-2]
+    steward = api.token("steward")
+    result = api.query(
+        steward,
+        'mutation($a: ID!, $b: ID!) { mergeCustomers(first: $a, second: $b, reason: "same person, checked by phone") { summary } }',
+        a=first["id"],
+        b=second["id"],
+    )["mergeCustomers"]["summary"]
+    assert result["merged"] == 1
+    survivor = min(first["id"], second["id"])  # ids are time-ordered: the older survives
+    gone = max(first["id"], second["id"])
+    view = api.query(
+        api.token("manager"),
+        "query($id: ID!) { customer(id: $id) { id requestedId recordCount } }",
+        id=gone,
+    )
+    assert view["customer"]["id"] == survivor and view["customer"]["requestedId"] == gone
+    assert view["customer"]["recordCount"] == 2
+    decisions = api.query(
+        steward,
+        "query($id: ID!) { decisions(customerId: $id) { action reason actor } }",
+        id=survivor,
+    )
+    assert any(d["action"] == "merge" and d["actor"] == "tester" for d in decisions["decisions"])
+
+
+def test_unknown_customer_is_not_found(api: Api) -> None:
+    error = api.error(api.token("manager"), 'query { customer(id: "C-nope") { id } }')
+    assert error["extensions"]["code"] == "NOT_FOUND"
+    assert "C-nope" in error["message"]
+
+
+# -- lists, search, paths ------------------------------------------------------------------
+PAGE = """
+query Page($first: Int!, $after: String, $filter: CustomerFilterInput) {
+  customers(first: $first, after: $after, filter: $filter) {
+    totalCount edges { cursor node { id kind parish owner } } pageInfo { hasNextPage endCursor }
+  }
+}
+"""
+
+
+def test_cursor_pagination_walks_every_customer_once(api: Api) -> None:
+    token = api.token("analyst")
+    seen: list[str] = []
+    after = None
+    while True:
+        page = api.query(token, PAGE, first=40, after=after)["customers"]
+        seen += [e["node"]["id"] for e in page["edges"]]
+        if not page["pageInfo"]["hasNextPage"]:
+            break
+        after = page["pageInfo"]["endCursor"]
+    expected = [c["c"]["id"] for c in _customers(api)]
+    assert seen == expected
+    assert page["totalCount"] == len(expected)
+
+
+def test_filters_and_total_count(api: Api) -> None:
+    token = api.token("analyst")
+    parish = _person_with(api, "parish")["parish"]
+    page = api.query(token, PAGE, first=50, filter={"kind": "PERSON", "parish": parish})[
+        "customers"
+    ]
+    expected = _customers(
+        api, "WHERE c.kind = 'person' AND c.parish = $parish".replace("$parish", json.dumps(parish))
+    )
+    assert page["totalCount"] == len(expected)
+    assert all(
+        e["node"]["kind"] == "person" and e["node"]["parish"] == parish for e in page["edges"]
+    )
+
+
+def test_search_is_typo_tolerant(api: Api) -> None:
+    person = _person_with(api, "given_name", "family_name", "phone")
+    family = person["family_name"]
+    typo = family[:2] + family[3:] if len(family) > 4 else family  # one letter dropped
+    token = api.token("analyst")
+    query = "query($t: String!) { search(text: $t, first: 10) { score customer { id name } } }"
+    hits = api.query(token, query, t=f"{person['given_name']} {typo}")["search"]
+    assert person["id"] in [h["customer"]["id"] for h in hits]
+    by_phone = api.query(token, query, t=person["phone"][-7:])["search"]
+    assert person["id"] in [h["customer"]["id"] for h in by_phone]
+    assert api.query(token, query, t="%%% \" ' OR 1=1")["search"] == []
+
+
+def test_path_between_colleagues(api: Api) -> None:
+    rows = api.store.run_cypher(
+        "MATCH (a:Customer {status: 'active'})<-[:RESOLVES_TO]-(:Record)-[:WORKS_AT]->(:Record)"
+        "<-[:WORKS_AT]-(:Record)-[:RESOLVES_TO]->(b:Customer {status: 'active'}) WHERE a.id < b.id "
+        "RETURN a.id AS a, b.id AS b LIMIT 1"
+    )
+    assert rows, "the demo data has colleagues"
+    path = api.query(
+        api.token("analyst"),
+        "query($a: ID!, $b: ID!) { path(from: $a, to: $b) { length steps { kind id via } } }",
+        a=rows[0]["a"],
+        b=rows[0]["b"],
+    )["path"]
+    assert path["steps"][0]["id"] == rows[0]["a"] and path["steps"][-1]["id"] == rows[0]["b"]
+    assert path["length"] == len(path["steps"]) - 1 <= 8
+
+
+# -- roles ---------------------------------------------------------------------------------------
+def test_a_rep_sees_only_their_accounts_and_territory(api: Api) -> None:
+    owned = _person_with(api, "owner")
+    rep = api.token("rep", sub=owned["owner"])
+    page = api.query(rep, PAGE, first=50)["customers"]
+    assert page["edges"]
+    assert all(e["node"]["owner"] == owned["owner"] for e in page["edges"])
+    assert page["totalCount"] == len(
+        _customers(api, f"WHERE c.owner = {json.dumps(owned['owner'])}")
+    )
+    stranger = next(
+        c["c"]
+        for c in _customers(api)
+        if c["c"].get("owner") not in (owned["owner"],) and c["c"].get("parish")
+    )
+    error = api.error(rep, "query($id: ID!) { customer(id: $id) { id } }", id=stranger["id"])
+    assert error["extensions"]["code"] == "FORBIDDEN"
+    territory = api.token("rep", sub="nobody", territory=(stranger["parish"],))
+    view = api.query(
+        territory, "query($id: ID!) { customer(id: $id) { id parish } }", id=stranger["id"]
+    )
+    assert view["customer"]["parish"] == stranger["parish"]
+
+
+def test_roles_are_refused_what_they_may_not_do(api: Api) -> None:
+    person = _person_with(api, "email")
+    rep = api.token("rep", sub=person.get("owner") or "x")
+    assert api.error(rep, "{ reviewQueue { a } }")["extensions"]["code"] == "FORBIDDEN"
+    analyst = api.token("analyst")
+    merge = 'mutation { mergeCustomers(first: "a", second: "b", reason: "r") { summary } }'
+    assert api.error(analyst, merge)["extensions"]["code"] == "FORBIDDEN"
+    assert api.error(analyst, "{ webhooks { id } }")["extensions"]["code"] == "FORBIDDEN"
+    integrator = api.token("integrator")
+    assert api.error(integrator, "{ alertRules { id } }")["extensions"]["code"] == "FORBIDDEN"
+
+
+def test_bad_missing_and_expired_tokens_get_401(api: Api) -> None:
+    body = {"query": "{ customers(first: 1) { totalCount } }"}
+    for token, code in (
+        (None, "UNAUTHENTICATED"),
+        ("not-a-jwt", "UNAUTHENTICATED"),
+        (mint_token("another-secret-" + "y" * 40, sub="x", roles=["admin"]), "UNAUTHENTICATED"),
+        (api.token("admin", ttl=-120), "TOKEN_EXPIRED"),
+    ):
+        response = api.post("/graphql", token, body)
+        assert response.status_code == 401, token
+        assert response.json()["errors"][0]["extensions"]["code"] == code
+    # A GraphQL client sees the same error in the GraphQL shape.
+    assert (
+        api.error("garbage", "{ customers(first: 1) { totalCount } }")["extensions"]["code"]
+        == "UNAUTHENTICATED"
+    )
+
+
+# -- protection ------------------------------------------------------------------------------
+def test_depth_cost_page_size_and_malformed_queries_are_refused(api: Api) -> None:
+    token = api.token("analyst")
+    deep = "{ customers { edges { node { employers { id } records { addresses { key } } } } } }"
+    assert api.query(token, deep)  # within limits
+    too_big = "{ customers(first: 50) { edges { node { interactions(first: 50) { items { key } } " \
+              "transactions(first: 50) { items { key } } } } } }"  # fmt: skip
+    error = api.error(token, too_big)
+    assert error["extensions"]["code"] == "QUERY_TOO_COMPLEX", error
+    assert (
+        api.error(token, "{ customers(first: 500) { totalCount } }")["extensions"]["code"]
+        == "BAD_INPUT"
+    )
+    response = api.post(
+        "/graphql", token, {"query": "{ customers(first: 1) { edges { node { id } } }"}
+    )
+    assert response.json()["errors"][0]["message"].startswith("Syntax Error")
+    response = api.post("/graphql", token, {"query": "{ nothingHere }"})
+    assert "nothingHere" in response.json()["errors"][0]["message"]
+    text = "x" * 300
+    assert (
+        api.error(token, "query($t: String!) { search(text: $t) { score } }", t=text)["extensions"][
+            "code"
+        ]
+        == "BAD_INPUT"
+    )
+    nested = "{ customers " + "{ edges " * 12 + "{ id }" + " }" * 13
+    response = api.post("/graphql", token, {"query": nested})
+    assert any("depth" in e["message"].lower() for e in response.json()["errors"])
+
+
+def test_rate_limit_is_per_client(api: Api, falkordb_server: ServerInfo) -> None:
+    settings = Settings(home=api.settings.home, jwt_secret=SECRET, rate_per_minute=3)
+    app = create_app(
+        settings, api.store, f"redis://127.0.0.1:{falkordb_server.port}/0", run_workers=False
+    )
+    sub = f"limited-{uuid.uuid4().hex[:6]}"
+    token = mint_token(SECRET, sub=sub, roles=["analyst"])
+    other = mint_token(SECRET, sub=sub + "-other", roles=["analyst"])
+
+    async def run() -> list[int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+            codes = []
+            for t in (token,) * 5 + (other,):
+                r = await client.post("/graphql", json={"query": "{ customers(first: 1) { totalCount } }"},
+                                      headers={"Authorization": f"Bearer {t}"})  # fmt: skip
+                codes.append(r.status_code)
+                if r.status_code == 429:
+                    assert r.json()["errors"][0]["extensions"]["code"] == "RATE_LIMITED"
+                    assert int(r.headers["Retry-After"]) >= 1
+            return codes
+
+    codes = asyncio.run(run())
+    assert codes[:3] == [200, 200, 200] and codes[3:5] == [429, 429]
+    assert codes[5] == 200, "another client has its own allowance"
+
+
+# -- analysts' Cypher ------------------------------------------------------------------------------
+def test_cypher_is_read_only_capped_and_for_analysts(api: Api) -> None:
+    analyst = api.token("analyst")
+    ok = api.post("/cypher", analyst, {"query": "MATCH (c:Customer) RETURN c.id AS id LIMIT 3"})
+    assert ok.status_code == 200 and len(ok.json()["rows"]) == 3
+    before = api.store.run_cypher("MATCH (n) RETURN count(n) AS n")[0]["n"]
+    for query in (
+        "CREATE (:Evil {x: 1})",
+        "MATCH (c:Customer) SET c.name = 'x'",
+        "MATCH (c:Customer) DETACH DELETE c",
+        "MATCH (c) WITH c LIMIT 1 MERGE (:Evil)",
+        "CALL db.idx.fulltext.drop('Customer')",
+        "match (c) remove c.name",
+    ):
+        refused = api.post("/cypher", analyst, {"query": query})
+        assert refused.status_code == 400, query
+        assert refused.json()["errors"][0]["extensions"]["code"] == "WRITE_REFUSED"
+    assert api.post("/cypher", analyst, {"query": "RETURN 'CREATE (x)' AS text"}).status_code == 200
+    assert api.store.run_cypher("MATCH (n) RETURN count(n) AS n")[0]["n"] == before
+    capped = api.post("/cypher", analyst, {"query": "UNWIND range(1, 5000) AS i RETURN i"}).json()
+    assert capped["truncated"] is True and len(capped["rows"]) == capped["row_cap"]
+    assert api.post("/cypher", api.token("rep", sub="x"), {"query": "RETURN 1"}).status_code == 403
+    assert api.post("/cypher", analyst, {"query": ""}).status_code == 422
+
+
+# -- mutations -------------------------------------------------------------------------------
+def test_record_interaction_is_idempotent_and_shows_in_the_view(api: Api) -> None:
+    person = _person_with(api, "owner", skip=2)
+    rep = api.token("rep", sub=person["owner"])
+    mutation = """mutation($input: InteractionInput!) { recordInteraction(input: $input) { key type rep } }"""
+    data = {"customerId": person["id"], "type": "call", "occurredAt": "2026-11-20T10:00:00",
+            "subject": "Renewal", "outcome": "won", "idempotencyKey": f"k-{uuid.uuid4().hex}"}  # fmt: skip
+    first = api.query(rep, mutation, input=data)["recordInteraction"]
+    again = api.query(rep, mutation, input=data)["recordInteraction"]
+    assert first == again and first["rep"] == person["owner"]
+    view = api.query(
+        rep,
+        "query($id: ID!) { customer(id: $id) { interactions(first: 50) { items { key } } } }",
+        id=person["id"],
+    )
+    keys = [i["key"] for i in view["customer"]["interactions"]["items"]]
+    assert keys.count(first["key"]) == 1
+    too_long = {**data, "subject": "s" * 500, "idempotencyKey": None}
+    assert api.error(rep, mutation, input=too_long)["extensions"]["code"] == "BAD_INPUT"
+
+
+def test_review_queue_and_verdicts(api: Api) -> None:
+    steward = api.token("steward")
+    queue = api.query(steward, "{ reviewQueue(first: 5) { a b status score explanation } }")[
+        "reviewQueue"
+    ]
+    assert queue, "the demo data leaves pairs for review"
+    item = queue[0]
+    assert item["explanation"]
+    mutation = 'mutation($a: ID!, $b: ID!) { reviewDecision(a: $a, b: $b, verdict: REJECT, reason: "different people") { summary } }'
+    summary = api.query(steward, mutation, a=item["a"], b=item["b"])["reviewDecision"]["summary"]
+    assert summary["decisions"]
+    left = api.query(steward, "{ reviewQueue(first: 50) { a b } }")["reviewQueue"]
+    assert (item["a"], item["b"]) not in [(q["a"], q["b"]) for q in left]
+    bad = api.error(
+        steward,
+        'mutation { reviewDecision(a: "crm:none", b: "crm:nada", verdict: ACCEPT, reason: "x") { summary } }',
+    )
+    assert bad["extensions"]["code"] in ("BAD_INPUT", "NOT_FOUND")
+
+
+def test_split_and_undo(api: Api) -> None:
+    rows = _customers(api, "WHERE c.kind = 'person' AND c.record_count >= 2")
+    customer = rows[len(rows) // 2]["c"]
+    steward = api.token("steward")
+    records = api.query(
+        steward, "query($id: ID!) { customer(id: $id) { records { key } } }", id=customer["id"]
+    )
+    key = records["customer"]["records"][0]["key"]
+    split = api.query(
+        steward,
+        'mutation($id: ID!, $k: [ID!]!) { splitCustomer(id: $id, recordKeys: $k, reason: "two people") { summary } }',
+        id=customer["id"],
+        k=[key],
+    )["splitCustomer"]["summary"]
+    assert split["decisions"] and len(split["changed_customers"]) == 2
+    undo = api.query(
+        steward,
+        'mutation($d: ID!) { undoDecision(id: $d, reason: "my mistake") { summary } }',
+        d=split["decisions"][0],
+    )["undoDecision"]["summary"]
+    assert undo["decisions"]
+    view = api.query(
+        steward, "query($id: ID!) { customer(id: $id) { recordCount } }", id=customer["id"]
+    )
+    assert view["customer"]["recordCount"] == customer["record_count"]
+
+
+def test_alert_rules_alerts_and_the_alerts_query(api: Api) -> None:
+    manager = api.token("manager", sub="manager-1")
+    person = _person_with(api, "owner", skip=3)
+    rule = api.query(
+        manager,
+        'mutation { createAlertRule(input: {name: "Lost deal", eventKind: "interaction.recorded", field: "outcome", op: "eq", value: "lost"}) { id enabled rep } }',
+    )["createAlertRule"]
+    assert rule["enabled"] and rule["rep"] is None
+    bad = api.error(
+        manager,
+        'mutation { createAlertRule(input: {name: "x", eventKind: "interaction.recorded", field: "outcome", op: "bigger", value: 1}) { id } }',
+    )
+    assert bad["extensions"]["code"] == "BAD_INPUT" and "op" in bad["message"]
+    rep = api.token("rep", sub=person["owner"])
+    api.query(rep, "mutation($i: InteractionInput!) { recordInteraction(input: $i) { key } }",
+              i={"customerId": person["id"], "type": "call", "occurredAt": "2026-11-21T09:00:00", "outcome": "lost"})  # fmt: skip
+    alerts = api.query(
+        rep, "{ alerts(status: OPEN) { items { id ruleId customerId rep message status } } }"
+    )["alerts"]["items"]
+    mine = [a for a in alerts if a["ruleId"] == rule["id"] and a["customerId"] == person["id"]]
+    assert len(mine) == 1 and mine[0]["rep"] == person["owner"]
+    acked = api.query(
+        rep,
+        "mutation($id: ID!) { setAlertStatus(id: $id, status: ACKNOWLEDGED) { status } }",
+        id=mine[0]["id"],
+    )
+    assert acked["setAlertStatus"]["status"] == "acknowledged"
+    other_rep = api.token("rep", sub="someone-else")
+    error = api.error(
+        other_rep,
+        "mutation($id: ID!) { setAlertStatus(id: $id, status: CLOSED) { status } }",
+        id=mine[0]["id"],
+    )
+    assert error["extensions"]["code"] == "FORBIDDEN"
+    disabled = api.query(
+        manager, "mutation($id: ID!) { disableAlertRule(id: $id) { enabled } }", id=rule["id"]
+    )
+    assert disabled["disableAlertRule"]["enabled"] is False
+
+
+# -- subscriptions -------------------------------------------------------------------------
+def _ws(api: Api, token: str) -> Client:
+    transport = WebsocketsTransport(
+        url=api.url.replace("http", "ws") + "/graphql",
+        subprotocols=[WebsocketsTransport.GRAPHQLWS_SUBPROTOCOL],
+        init_payload={"Authorization": f"Bearer {token}"},
+    )
+    return Client(transport=transport)
+
+
+def test_customer_changed_subscription_delivers_and_resumes(api: Api) -> None:
+    person = _person_with(api, "owner", skip=4)
+    token = api.token("rep", sub=person["owner"])
+    subscription = gql(
+        "subscription($id: ID!, $after: String) { customerChanged(id: $id, after: $after) { eventId customerId change coalesced } }"
+    )
+    mutation = "mutation($i: InteractionInput!) { recordInteraction(input: $i) { key } }"
+
+    async def run() -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        got: list[dict[str, Any]] = []
+        async with _ws(api, token) as session:
+            stream = session.subscribe(subscription, variable_values={"id": person["id"]})
+            waiting = asyncio.ensure_future(stream.__anext__())
+            await asyncio.sleep(0.3)
+            await asyncio.to_thread(
+                api.query,
+                token,
+                mutation,
+                i={
+                    "customerId": person["id"],
+                    "type": "email",
+                    "occurredAt": "2026-11-22T09:00:00",
+                },
+            )
+            got.append((await asyncio.wait_for(waiting, 10))["customerChanged"])
+        # Resume: reconnect after the first event and get only what came after it.
+        await asyncio.to_thread(
+            api.query,
+            token,
+            mutation,
+            i={"customerId": person["id"], "type": "visit", "occurredAt": "2026-11-22T10:00:00"},
+        )
+        resumed: list[dict[str, Any]] = []
+        async with _ws(api, token) as session:
+            stream = session.subscribe(
+                subscription, variable_values={"id": person["id"], "after": got[0]["eventId"]}
+            )
+            resumed.append((await asyncio.wait_for(stream.__anext__(), 10))["customerChanged"])
+        return got[0], resumed
+
+    first, resumed = asyncio.run(run())
+    assert first["customerId"] == person["id"] and first["change"] == "interaction"
+    assert resumed[0]["eventId"] > first["eventId"]
+
+
+def test_subscriptions_refuse_bad_tokens_and_other_reps_alerts(api: Api) -> None:
+    async def refused(token: str, query: str) -> Exception:
+        try:
+            async with _ws(api, token) as session:
+                async for _ in session.subscribe(gql(query)):
+                    break
+        except Exception as exc:  # what the client raises is the refusal we check
+            return exc
+        raise AssertionError("the subscription was not refused")
+
+    alerts = 'subscription { alerts(repId: "someone") { eventId } }'
+    assert asyncio.run(refused("garbage", alerts))
+    error = asyncio.run(refused(api.token("rep", sub="me"), alerts))
+    assert "own alerts" in str(error)
+
+
+def test_alert_subscription_gets_a_raised_alert(api: Api) -> None:
+    person = _person_with(api, "owner", skip=5)
+    manager = api.token("manager", sub="m2")
+    rule = api.query(
+        manager,
+        'mutation { createAlertRule(input: {name: "Visit", eventKind: "interaction.recorded", field: "type", op: "eq", value: "site visit"}) { id } }',
+    )["createAlertRule"]
+    rep = api.token("rep", sub=person["owner"])
+
+    async def run() -> dict[str, Any]:
+        async with _ws(api, rep) as session:
+            stream = session.subscribe(
+                gql(
+                    "subscription($r: String!) { alerts(repId: $r) { eventId alert { ruleId customerId rep } } }"
+                ),
+                variable_values={"r": person["owner"]},
+            )
+            waiting = asyncio.ensure_future(stream.__anext__())
+            await asyncio.sleep(0.3)
+            await asyncio.to_thread(api.query, rep, "mutation($i: InteractionInput!) { recordInteraction(input: $i) { key } }",
+                                    i={"customerId": person["id"], "type": "site visit", "occurredAt": "2026-11-23T09:00:00"})  # fmt: skip
+            return dict((await asyncio.wait_for(waiting, 10))["alerts"])
+
+    got = asyncio.run(run())
+    assert got["alert"]["ruleId"] == rule["id"] and got["alert"]["customerId"] == person["id"]
+    api.query(manager, "mutation($id: ID!) { disableAlertRule(id: $id) { id } }", id=rule["id"])
+
+
+def test_a_rep_corrects_a_customer_and_the_correction_wins(api: Api) -> None:
+    person = _person_with(api, "owner", "email", skip=6)
+    rep = api.token("rep", sub=person["owner"], pii=True)
+    mutation = """mutation($id: ID!, $edit: CustomerEdit!) {
+      updateCustomer(id: $id, edit: $edit) { id email phone sources recordCount fields { name value sources } } }"""
+    edited = api.query(
+        rep,
+        mutation,
+        id=person["id"],
+        edit={"email": " New.Address@Example.COM ", "phone": "876 555 0199"},
+    )["updateCustomer"]
+    assert edited["id"] == person["id"], "a correction never mints a new customer"
+    assert edited["email"] == "new.address@example.com" and edited["phone"] == "+18765550199"
+    assert "api" in edited["sources"]
+    assert edited["recordCount"] == person["record_count"] + 1, "no record is pushed out"
+    fields = {f["name"]: f for f in edited["fields"]}
+    assert fields["email"]["sources"] == ["api"]
+    again = api.query(rep, mutation, id=person["id"], edit={"city": "Mandeville"})["updateCustomer"]
+    assert again["email"] == "new.address@example.com", "an earlier correction is kept"
+    record = api.store.run("views/record", {"key": f"api:{person['id']}"})[0]
+    assert record["record"]["edited_by"] == person["owner"]
+    bad = api.error(rep, mutation, id=person["id"], edit={"dateOfBirth": "31/31/1999"})
+    assert bad["extensions"]["code"] == "BAD_INPUT" and "date_of_birth" in bad["message"]
+    assert (
+        api.error(api.token("analyst"), mutation, id=person["id"], edit={"city": "x"})[
+            "extensions"
+        ]["code"]
+        == "FORBIDDEN"
+    )
