@@ -1018,10 +1018,12 @@ class Mutation:
         kinds: list[str] | None = None, url: str | None = None,
     ) -> Webhook:  # fmt: skip
         ctx = info.context
-        ctx.require(Permission.MANAGE_WEBHOOKS)
+        principal = ctx.require(Permission.MANAGE_WEBHOOKS)
         try:
-            row = await ctx.state.webhooks.update(str(id), active=active, kinds=kinds, url=url)
-        except KeyError:
+            row = await ctx.state.webhooks.update(
+                str(id), active=active, kinds=kinds, url=url, actor=principal.sub
+            )
+        except LookupError:
             raise api_error("NOT_FOUND", f"no webhook {id}") from None
         except ValueError as exc:
             raise api_error("BAD_INPUT", str(exc)) from None

@@ -14,7 +14,8 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Any
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -27,6 +28,7 @@ from gql.transport.websockets import WebsocketsTransport
 
 from api.app import create_app
 from api.auth import mint_token
+from api.webhooks import verify_signature
 from c360.settings import Settings
 from graph.catalogue import Catalogue
 from graph.embedded import ServerInfo
@@ -706,3 +708,83 @@ def test_a_rep_corrects_a_customer_and_the_correction_wins(api: Api) -> None:
         ]["code"]
         == "FORBIDDEN"
     )
+
+
+class _Receiver(BaseHTTPRequestHandler):
+    received: ClassVar[list[tuple[dict[str, str], bytes]]] = []
+
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+def test_webhooks_are_registered_signed_delivered_and_queryable(api: Api) -> None:
+    receiver = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+    threading.Thread(target=receiver.serve_forever, daemon=True).start()
+    try:
+        integrator = api.token("integrator", sub="crm-sync")
+        hook = api.query(
+            integrator,
+            'mutation($url: String!) { registerWebhook(url: $url, kinds: ["customer.changed"]) { id secret active kinds } }',
+            url=f"http://127.0.0.1:{receiver.server_port}/hook",
+        )["registerWebhook"]
+        assert hook["secret"] and hook["active"] and hook["kinds"] == ["customer.changed"]
+        listed = api.query(integrator, "{ webhooks { id secret } }")["webhooks"]
+        assert [w["secret"] for w in listed if w["id"] == hook["id"]] == [None], (
+            "the secret is shown once"
+        )
+        person = _person_with(api, "owner", skip=7)
+        rep = api.token("rep", sub=person["owner"])
+        api.query(rep, "mutation($i: InteractionInput!) { recordInteraction(input: $i) { key } }",
+                  i={"customerId": person["id"], "type": "call", "occurredAt": "2026-11-24T09:00:00"})  # fmt: skip
+        deadline = time.monotonic() + 20
+        mine: list[tuple[dict[str, str], bytes]] = []
+        while not mine and time.monotonic() < deadline:
+            mine = [
+                (h, b) for h, b in _Receiver.received if json.loads(b).get("key") == person["id"]
+            ]
+            time.sleep(0.1)
+        assert mine, "the change was delivered to the webhook"
+        headers, body = mine[0]
+        assert headers["x-c360-event-kind"] == "customer.changed"
+        assert verify_signature(
+            hook["secret"], headers["x-c360-timestamp"], body, headers["x-c360-signature"]
+        )
+        assert not verify_signature(
+            "another secret of 16+", headers["x-c360-timestamp"], body, headers["x-c360-signature"]
+        )
+        deliveries = api.query(
+            integrator,
+            "query($id: ID!) { webhookDeliveries(webhookId: $id) { eventId status attempts lastStatusCode } }",
+            id=hook["id"],
+        )
+        delivered = [
+            d for d in deliveries["webhookDeliveries"] if d["eventId"] == headers["x-c360-event-id"]
+        ]
+        assert (
+            delivered
+            and delivered[0]["status"] == "delivered"
+            and delivered[0]["lastStatusCode"] == 204
+        )
+        off = api.query(
+            integrator,
+            "mutation($id: ID!) { updateWebhook(id: $id, active: false) { active } }",
+            id=hook["id"],
+        )
+        assert off["updateWebhook"]["active"] is False
+        bad = api.error(
+            integrator,
+            'mutation { registerWebhook(url: "ftp://x", kinds: ["customer.changed"]) { id } }',
+        )
+        assert bad["extensions"]["code"] == "BAD_INPUT"
+        unknown = api.error(
+            integrator, 'mutation { updateWebhook(id: "W-none", active: true) { id } }'
+        )
+        assert unknown["extensions"]["code"] == "NOT_FOUND"
+    finally:
+        receiver.shutdown()
