@@ -62,6 +62,16 @@ def _now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
+def raise_if_cancelled() -> None:
+    """Re-raise a cancellation that was swallowed. redis-py sends a command inside
+    `asyncio.wait_for` when a socket timeout is set, and Python 3.11's `wait_for` loses a
+    cancellation that arrives just as the command completes (cpython#86296); call this
+    after such an await so that a cancelled task (a closed subscription) still stops."""
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
+
+
 @dataclass(frozen=True)
 class Event:
     """One event: `id` is its stream entry id ("ms-seq", increasing), `key` what
@@ -152,7 +162,7 @@ class _Subscriber:
         # subscriber, live or (after an overflow) re-read. None until the hub starts.
         self.origin: str | None = None
 
-    def offer(self, event: Event, now: float) -> None:
+    def offer(self, event: Event, now: float, now_ms: int) -> None:
         """Called by the reader; never blocks."""
         if self.overflowed:
             return  # the consumer re-reads everything after its last id from the stream
@@ -168,7 +178,7 @@ class _Subscriber:
         else:
             # The window starts when the event was published, not when it reached us, so a
             # reader running late does not add the whole window on top; never longer than it.
-            lateness = max(0.0, (_now_ms() - event.at) / 1000)
+            lateness = max(0.0, (now_ms - event.at) / 1000)
             wait = max(0.0, min(self.coalesce_s, self.coalesce_s - lateness))
             self.buffer[slot] = _Pending(event, event.coalesced, now + wait)
         self.wake.set()
@@ -242,25 +252,23 @@ class EventHub:
         self._task = asyncio.create_task(self._read_forever(self._reader), name=self.reader_name)
 
     async def stop(self) -> None:
-        """Stop the reader. Its blocked XREAD is broken by closing its connection (a
-        cancelled redis-py read does not always return), then it ends by itself."""
+        """Stop the reader and close its connection; subscriptions stay registered (they
+        get live events again after another `start`)."""
         self._stopping = True
         task, self._task = self._task, None
         reader, self._reader = self._reader, None
         if reader is not None:
+            # A cancelled blocking read may wait out its BLOCK time; a closed socket does not.
             await reader.connection_pool.disconnect()
         if task is not None:
-            try:
-                async with asyncio.timeout(2.0):
-                    await asyncio.shield(task)
-            except TimeoutError:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError, TimeoutError):
-                    async with asyncio.timeout(2.0):
-                        await task
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                async with asyncio.timeout(5.0):
+                    await task
         if reader is not None:
             await reader.aclose(close_connection_pool=True)
         self._stopping = False
+        raise_if_cancelled()
 
     def _reader_client(self) -> aioredis.Redis:
         """A connection of the reader's own (its XREAD blocks), named so operators can see
@@ -292,6 +300,7 @@ class EventHub:
                 reply: Any = await reader.xread(
                     {self.stream: self._last_id}, count=_READ_COUNT, block=_BLOCK_MS
                 )
+                raise_if_cancelled()
             except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
                 if self._stopping:
                     return
@@ -330,11 +339,12 @@ class EventHub:
     def dispatch(self, events: Iterable[Event]) -> None:
         """Hand events (in stream order) to the matching subscribers; never blocks."""
         now = asyncio.get_running_loop().time()
+        now_ms = _now_ms()
         for event in events:
             self._last_id = event.id
             for filt in ((event.kind, event.key), (event.kind, None)):
                 for sub in self._subs.get(filt, ()):
-                    sub.offer(event, now)
+                    sub.offer(event, now, now_ms)
 
     # -- subscribing -----------------------------------------------------------------
 
@@ -405,6 +415,7 @@ class EventHub:
         moved along to the last entry read, matching or not."""
         while True:
             page: Any = await self.client.xrange(self.stream, min=f"({scan[0]}", count=_READ_COUNT)
+            raise_if_cancelled()
             if not page:
                 return
             events = [Event.from_fields(i, f) for i, f in page]

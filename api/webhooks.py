@@ -28,7 +28,7 @@ import socket
 import time
 import uuid
 from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,7 +37,7 @@ import httpx
 import redis
 import redis.asyncio as aioredis
 
-from api.events import EVENT_KINDS, STREAM, Event
+from api.events import EVENT_KINDS, STREAM, Event, raise_if_cancelled
 from graph.store import GraphStore
 
 log = logging.getLogger("c360.webhooks")
@@ -217,6 +217,7 @@ class Webhooks:
         self._group_ready = False
         self._hooks: dict[str, _Hook] = {}
         self._hooks_at = -1e18
+        self._version: Any = None
         self._in_flight: Counter[str] = Counter()
         self._slots = asyncio.Semaphore(concurrency)
         self._stopping = False
@@ -243,7 +244,7 @@ class Webhooks:
         }
         await self._ensure_group()  # events from now on are kept for it
         await asyncio.to_thread(self.store.run, "webhooks/create", dict(webhook))
-        self._hooks_at = -1e18
+        await self._changed()
         return webhook
 
     async def update(
@@ -264,14 +265,14 @@ class Webhooks:
             "updated_by": actor,
         }
         rows = await asyncio.to_thread(self.store.run, "webhooks/update", params)
-        self._hooks_at = -1e18
+        await self._changed()
         if not rows:
             raise WebhookNotFound(f"no webhook {webhook_id!r}")
         return _clean(rows[0]["webhook"])
 
     async def delete(self, webhook_id: str) -> bool:
         rows = await asyncio.to_thread(self.store.run, "webhooks/delete", {"id": webhook_id})
-        self._hooks_at = -1e18
+        await self._changed()
         return bool(rows and rows[0]["deleted"])
 
     async def list(self) -> builtins.list[dict[str, Any]]:
@@ -308,7 +309,7 @@ class Webhooks:
         `block_ms` for some), make the attempts and wait for them. Returns how many."""
         jobs = await self._collect(self.concurrency, block_ms)
         if jobs:
-            await asyncio.gather(*(self._attempt(job) for job in jobs))
+            await asyncio.gather(*[self._start(job) for job in jobs])
         return len(jobs)
 
     async def run_forever(self, *, poll_ms: int = 1000) -> None:
@@ -342,12 +343,17 @@ class Webhooks:
                     await asyncio.sleep(delay)
                     continue
                 for job in jobs:
-                    task = asyncio.create_task(self._attempt(job))
+                    task = asyncio.create_task(self._start(job))
                     tasks.add(task)
                     task.add_done_callback(tasks.discard)
+                raise_if_cancelled()
+        except asyncio.CancelledError:
+            # Shutting down: attempts cut short keep their lease and are retried after it.
+            for task in tasks:
+                task.cancel()
+            raise
         finally:
             if tasks:
-                # Attempts cut short here keep their lease and are retried when it ends.
                 _done, pending = await asyncio.wait(tasks, timeout=self.timeout_s + 1)
                 for task in pending:
                     task.cancel()
@@ -381,7 +387,8 @@ class Webhooks:
     async def _collect(self, capacity: int, block_ms: int) -> builtins.list[_Job]:
         await self._ensure_group()
         hooks = await self._active_hooks()
-        jobs = await self._claim_due(capacity, hooks)
+        taken: Counter[str] = Counter()  # jobs per webhook in this batch
+        jobs = await self._claim_due(capacity, hooks, taken)
         if len(jobs) < capacity:
             entries = await self._reclaim_stale()
             try:
@@ -402,7 +409,8 @@ class Webhooks:
             for _stream, new in reply or ():
                 entries.extend(new)
             if entries:
-                jobs += await self._fan_out(entries, hooks)
+                hooks = await self._active_hooks()
+                jobs += await self._fan_out(entries, hooks, taken)
         return jobs
 
     async def _reclaim_stale(self) -> builtins.list[Any]:
@@ -417,21 +425,39 @@ class Webhooks:
         return [e for e in (reply[1] if reply and len(reply) > 1 else []) if e and e[1]]
 
     async def _fan_out(
-        self, entries: builtins.list[Any], hooks: Mapping[str, _Hook]
+        self, entries: builtins.list[Any], hooks: Mapping[str, _Hook], taken: Counter[str]
     ) -> builtins.list[_Job]:
         """Create a delivery per matching active webhook, then acknowledge the events."""
         now = _now_ms()
         lease = now + self._lease_ms()
-        jobs: builtins.list[_Job] = []
+        candidates: builtins.list[tuple[_Job, bool]] = []
+        pipe = self.client.pipeline(transaction=False)
         for entry_id, fields in entries:
             event = Event.from_fields(entry_id, fields)
             body = event.to_json().encode()
             for hook in hooks.values():
                 if event.kind not in hook.kinds or event.at < hook.created_at:
-                    continue
+                    continue  # a webhook gets the events raised after it was registered
                 delivery_id = f"{event.id}:{hook.id}"
-                mine = self._in_flight[hook.id] < self.per_webhook
-                created = await self._create(
+                mine = self._in_flight[hook.id] + taken[hook.id] < self.per_webhook
+                if mine:
+                    taken[hook.id] += 1
+                candidates.append((_Job(delivery_id, hook.id, body, event.id, event.kind, 0), mine))
+                fields_out = {
+                    "id": delivery_id,
+                    "webhook_id": hook.id,
+                    "event_id": event.id,
+                    "kind": event.kind,
+                    "key": event.key,
+                    "at": event.at,
+                    "status": "pending",
+                    "attempts": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                    "next_attempt_at": now,
+                    "body": body,
+                }
+                await self._create(
                     keys=[
                         self._delivery_key(delivery_id),
                         self._index_key(hook.id),
@@ -443,31 +469,23 @@ class Webhooks:
                         lease if mine else now,
                         self.history,
                         delivery_id,
-                        *_flat(
-                            {
-                                "id": delivery_id,
-                                "webhook_id": hook.id,
-                                "event_id": event.id,
-                                "kind": event.kind,
-                                "key": event.key,
-                                "at": event.at,
-                                "status": "pending",
-                                "attempts": 0,
-                                "created_at": now,
-                                "updated_at": now,
-                                "next_attempt_at": now,
-                                "body": body,
-                            }
-                        ),
+                        *_flat(fields_out),
                     ],
+                    client=pipe,
                 )
-                if created and mine:
-                    self._in_flight[hook.id] += 1
-                    jobs.append(_Job(delivery_id, hook.id, body, event.id, event.kind, 0))
+        created = await pipe.execute() if candidates else []
+        jobs: builtins.list[_Job] = []
+        for (job, mine), new in zip(candidates, created, strict=True):
+            if mine and new:
+                jobs.append(job)
+            elif mine:
+                taken[job.webhook_id] -= 1  # handled before (the event was read twice)
         await self.client.xack(self.stream, self.group, *[e[0] for e in entries])
         return jobs
 
-    async def _claim_due(self, capacity: int, hooks: Mapping[str, _Hook]) -> builtins.list[_Job]:
+    async def _claim_due(
+        self, capacity: int, hooks: Mapping[str, _Hook], taken: Counter[str]
+    ) -> builtins.list[_Job]:
         now = _now_ms()
         ids: Any = await self._claim(
             keys=[self._due_key()], args=[now, now + self._lease_ms(), capacity]
@@ -497,10 +515,10 @@ class Webhooks:
                     due=None,
                 )
                 continue
-            if self._in_flight[webhook_id] >= self.per_webhook:
+            if self._in_flight[webhook_id] + taken[webhook_id] >= self.per_webhook:
                 await self.client.zadd(self._due_key(), {delivery_id: later})
                 continue
-            self._in_flight[webhook_id] += 1
+            taken[webhook_id] += 1
             body = fields["body"]
             jobs.append(
                 _Job(
@@ -513,6 +531,11 @@ class Webhooks:
                 )
             )
         return jobs
+
+    def _start(self, job: _Job) -> Coroutine[Any, Any, None]:
+        """Count the job against its webhook's share now, before it runs."""
+        self._in_flight[job.webhook_id] += 1
+        return self._attempt(job)
 
     async def _attempt(self, job: _Job) -> None:
         try:
@@ -645,10 +668,12 @@ class Webhooks:
         await pipe.execute()
 
     async def _active_hooks(self) -> dict[str, _Hook]:
-        """The active webhooks, re-read from the graph every `refresh_s` seconds (and
-        at once after a change made through this object)."""
+        """The active webhooks, re-read from the graph when a registration changed (a
+        version counter in Redis, read after the events are, so an event published
+        after a change is matched against it) and at least every `refresh_s`."""
+        version: Any = await self.client.get(self._version_key())
         now = time.monotonic()
-        if now - self._hooks_at >= self.refresh_s:
+        if version != self._version or now - self._hooks_at >= self.refresh_s:
             rows = await asyncio.to_thread(self.store.run, "webhooks/active", {})
             self._hooks = {
                 r["id"]: _Hook(
@@ -661,10 +686,19 @@ class Webhooks:
                 for r in rows
             }
             self._hooks_at = now
+            self._version = version
         return self._hooks
 
     def _lease_ms(self) -> int:
         return int(max(60.0, 4 * self.timeout_s) * 1000)
+
+    def _version_key(self) -> str:
+        return f"{self.prefix}:version"
+
+    async def _changed(self) -> None:
+        """Tell every process to re-read the registrations before its next batch."""
+        self._hooks_at = -1e18
+        await self.client.incr(self._version_key())
 
     def _due_key(self) -> str:
         return f"{self.prefix}:due"

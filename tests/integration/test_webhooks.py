@@ -509,3 +509,35 @@ def test_sign_matches_the_documented_scheme() -> None:
     assert verify_signature("k" * 16, "1700000000", "{}", f"sha256={expected}")
     assert not verify_signature("k" * 16, "1700000000", "{}", "sha256=00")
     assert not verify_signature("k" * 16, "soon", "{}", f"sha256={expected}", max_age_s=10)
+
+
+def test_a_registration_made_elsewhere_is_matched_from_the_next_event_on(
+    falkordb_server: ServerInfo,
+    falkordb_store: FalkorDBStore,
+    receivers: Callable[..., Receiver],
+) -> None:
+    receiver = receivers()
+
+    async def body(client: aioredis.Redis, stream: str) -> None:
+        other = aioredis.Redis(port=falkordb_server.port)
+        hub = EventHub(client, stream=stream)
+        api = Webhooks(falkordb_store, client, stream)  # where the registration is made
+        worker = Webhooks(falkordb_store, other, stream, refresh_s=3600)  # caches for long
+        try:
+            await hub.publish(CUSTOMER_CHANGED, "C0", {})
+            await worker.run_once()  # it has read the (empty) registrations now
+            hook = await api.register(receiver.url, [CUSTOMER_CHANGED], "i")
+            event_id = await hub.publish(CUSTOMER_CHANGED, "C1", {})
+            await pump(worker, lambda: len(receiver.requests) >= 1)
+            assert receiver.event_ids() == [event_id]
+            await api.update(hook["id"], active=False)
+            await hub.publish(CUSTOMER_CHANGED, "C2", {})
+            for _ in range(3):
+                await worker.run_once(block_ms=30)
+            assert receiver.event_ids() == [event_id]
+        finally:
+            await api.aclose()
+            await worker.aclose()
+            await other.aclose()
+
+    run(falkordb_server, body)
