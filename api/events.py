@@ -103,13 +103,32 @@ class Event:
     def from_fields(cls, event_id: bytes | str, fields: Mapping[Any, Any]) -> Event:
         """Build an Event from a stream entry as redis-py returns it (bytes or str)."""
         text = {_text(k): _text(v) for k, v in fields.items()}
+        data = json.loads(text["data"]) if text.get("data") else {}
+        if not isinstance(data, dict):
+            raise ValueError(f"event data must be a JSON object, got {type(data).__name__}")
         return cls(
             id=_text(event_id),
             kind=text.get("kind", ""),
             key=text.get("key", ""),
             at=int(text.get("at", "0")),
-            data=json.loads(text["data"]) if text.get("data") else {},
+            data=data,
         )
+
+
+def parse_entries(entries: Iterable[Any]) -> list[Event]:
+    """Stream entries as Events; an entry that is not one (written by something else)
+    is logged and skipped rather than stopping whoever reads the stream."""
+    events: list[Event] = []
+    for entry_id, fields in entries:
+        try:
+            events.append(Event.from_fields(entry_id, fields or {}))
+        except (ValueError, TypeError, AttributeError) as exc:
+            log.warning(
+                json.dumps(
+                    {"event": "events.malformed_entry", "id": _text(entry_id), "error": str(exc)}
+                )
+            )
+    return events
 
 
 def _fields(kind: str, key: str, data: Mapping[str, Any]) -> dict[str, str | int]:
@@ -321,6 +340,10 @@ class EventHub:
                 )
                 await asyncio.sleep(delay)
                 continue
+            except Exception:  # a bug must not silently end fan-out for the process
+                log.exception(json.dumps({"event": "events.reader.error", "stream": self.stream}))
+                await asyncio.sleep(1.0)
+                continue
             if failures:
                 log.info(
                     json.dumps(
@@ -334,7 +357,9 @@ class EventHub:
                 )
                 failures = 0
             for entries in _stream_entries(reply):
-                self.dispatch(Event.from_fields(i, f) for i, f in entries)
+                if entries:
+                    self.dispatch(parse_entries(entries))
+                    self._last_id = _text(entries[-1][0])
 
     def dispatch(self, events: Iterable[Event]) -> None:
         """Hand events (in stream order) to the matching subscribers; never blocks."""
@@ -418,13 +443,14 @@ class EventHub:
             raise_if_cancelled()
             if not page:
                 return
-            events = [Event.from_fields(i, f) for i, f in page]
             matched = [
-                e for e in events if e.kind == sub.kind and (sub.key is None or e.key == sub.key)
+                e
+                for e in parse_entries(page)
+                if e.kind == sub.kind and (sub.key is None or e.key == sub.key)
             ]
             for event in _coalesce(matched, sub.kind in COALESCED_KINDS):
                 yield event
-            scan[0] = events[-1].id
+            scan[0] = _text(page[-1][0])
             if len(page) < _READ_COUNT:
                 return
 

@@ -37,7 +37,7 @@ import httpx
 import redis
 import redis.asyncio as aioredis
 
-from api.events import EVENT_KINDS, STREAM, Event, raise_if_cancelled
+from api.events import EVENT_KINDS, STREAM, parse_entries, raise_if_cancelled
 from graph.store import GraphStore
 
 log = logging.getLogger("c360.webhooks")
@@ -432,8 +432,7 @@ class Webhooks:
         lease = now + self._lease_ms()
         candidates: builtins.list[tuple[_Job, bool]] = []
         pipe = self.client.pipeline(transaction=False)
-        for entry_id, fields in entries:
-            event = Event.from_fields(entry_id, fields)
+        for event in parse_entries(entries):
             body = event.to_json().encode()
             for hook in hooks.values():
                 if event.kind not in hook.kinds or event.at < hook.created_at:

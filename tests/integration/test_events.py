@@ -365,3 +365,22 @@ def test_a_malformed_resume_id_is_refused(falkordb_server: ServerInfo) -> None:
             hub.subscribe(ALERT_RAISED, "r", after="yesterday")
 
     run(falkordb_server, body)
+
+
+def test_an_entry_that_is_not_an_event_is_skipped(falkordb_server: ServerInfo) -> None:
+    async def body(client: aioredis.Redis, stream: str) -> None:
+        hub = EventHub(client, stream=stream, coalesce_ms=0)
+        await hub.start()
+        try:
+            live = hub.subscribe(ALERT_RAISED, "r")
+            start = await hub.publish(ALERT_RAISED, "elsewhere", {})
+            await client.xadd(stream, {"kind": ALERT_RAISED, "key": "r", "at": "soon", "data": "{"})
+            await client.xadd(stream, {"kind": ALERT_RAISED, "key": "r", "data": "[1]"})
+            good = await hub.publish(ALERT_RAISED, "r", {"ok": True})
+            assert [e.id for e in await take(live, 1)] == [good]
+            replayed = hub.subscribe(ALERT_RAISED, "r", after=start)
+            assert [e.id for e in await take(replayed, 1)] == [good]
+        finally:
+            await hub.stop()
+
+    run(falkordb_server, body)
