@@ -173,7 +173,11 @@ class _Subscriber:
         self.kind = kind
         self.key = key
         self.limit = limit
-        self.coalesce_s = coalesce_s if kind in COALESCED_KINDS else 0.0
+        # Events of a coalesced kind share one slot per key: a newer one replaces the
+        # undelivered older one (counted), within the window or whenever the consumer is
+        # behind, even with a window of 0.
+        self.merge = kind in COALESCED_KINDS
+        self.coalesce_s = coalesce_s if self.merge else 0.0
         self.buffer: OrderedDict[str, _Pending] = OrderedDict()
         self.overflowed = False
         self.wake = asyncio.Event()
@@ -185,7 +189,7 @@ class _Subscriber:
         """Called by the reader; never blocks."""
         if self.overflowed:
             return  # the consumer re-reads everything after its last id from the stream
-        slot = event.key if self.coalesce_s else event.id
+        slot = event.key if self.merge else event.id
         pending = self.buffer.pop(slot, None)
         if pending is not None:
             pending.event = event
@@ -407,7 +411,7 @@ class EventHub:
             while True:
                 if replay or sub.overflowed:
                     replay = sub.overflowed = False
-                    scan = [cursor or "0-0"]
+                    scan = [cursor or sub.origin or "0-0"]
                     async for event in self._history(sub, scan):
                         yield event
                     cursor = scan[0]

@@ -384,3 +384,23 @@ def test_an_entry_that_is_not_an_event_is_skipped(falkordb_server: ServerInfo) -
             await hub.stop()
 
     run(falkordb_server, body)
+
+
+def test_without_a_window_changes_merge_only_while_the_consumer_is_behind(
+    falkordb_server: ServerInfo,
+) -> None:
+    async def body(client: aioredis.Redis, stream: str) -> None:
+        hub = EventHub(client, stream=stream, coalesce_ms=0)
+        await hub.start()
+        try:
+            behind = hub.subscribe(CUSTOMER_CHANGED, "C1")
+            ids = [await hub.publish(CUSTOMER_CHANGED, "C1", {"n": n}) for n in range(5)]
+            await until(lambda: _true(hub.last_id == ids[-1]))
+            (merged,) = await take(behind, 1)
+            assert (merged.id, merged.coalesced) == (ids[-1], 5)
+            one = await hub.publish(CUSTOMER_CHANGED, "C1", {"n": 5})
+            assert [(e.id, e.coalesced) for e in await take(behind, 1)] == [(one, 1)]
+        finally:
+            await hub.stop()
+
+    run(falkordb_server, body)
