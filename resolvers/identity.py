@@ -165,29 +165,39 @@ class _Writes:
 
 
 class _View:
-    """What incremental resolution has read of the graph: records (as
-    `resolve/attach_records` returns them), the verdicts on pairs touching them, the
-    keys each is linked to, the stored state of their Customers."""
+    """What incremental resolution has read of the graph: records, and for those read
+    whole (`resolve/attach_records`, `resolve/component_records`) the verdicts on pairs
+    touching them, the keys each is linked to and the stored state of their Customers.
+    Candidates are read with what scoring compares only."""
 
     def __init__(self) -> None:
         self.records: dict[str, ResolutionRecord] = {}
+        self.whole: set[str] = set()
         self.pairs: dict[Pair, _Verdict] = {}
         self.linked: dict[str, set[str]] = defaultdict(set)
         self.customers: dict[str, dict[str, Any]] = {}
         self.members: dict[str, set[str]] = defaultdict(set)
 
-    def add(self, rows: Iterable[dict[str, Any]]) -> list[ResolutionRecord]:
+    def add(self, rows: Iterable[dict[str, Any]], *, whole: bool) -> list[ResolutionRecord]:
         """Take these rows in; the records they hold, in order, once each."""
         out: dict[str, ResolutionRecord] = {}
         for row in rows:
             key = str(row["key"])
             if key in out:
                 continue
-            record = self.records.get(key) or ResolutionRecord.from_row(row)
+            if key in self.whole or (key in self.records and not whole):
+                out[key] = self.records[key]
+                continue
+            meta = [dict(c) for c in row.get("customer_meta") or [] if c and c.get("id")]
+            if whole:
+                row = {**row, "customers": [c["id"] for c in meta]}
+            record = ResolutionRecord.from_row(row)
             self.records[key] = out[key] = record
-            for c in row.get("customer_meta") or []:
-                if c and c.get("id"):
-                    self.customers[str(c["id"])] = dict(c)
+            if not whole:
+                continue
+            self.whole.add(key)
+            for c in meta:
+                self.customers[str(c["id"])] = c
             if record.customer:
                 self.members[record.customer].add(key)
             for p in row.get("pairs") or []:
@@ -276,7 +286,7 @@ class IdentityResolver:
         report = ResolveReport(mode="incremental")
         keys = sorted(set(keys))
         view = _View()
-        arriving = view.add(self.store.run("resolve/attach_records", {"keys": keys}))
+        arriving = view.add(self.store.run("resolve/attach_records", {"keys": keys}), whole=True)
         report.records = len(arriving)
         if not arriving:
             return report
@@ -295,7 +305,7 @@ class IdentityResolver:
         )
         for r, bs in zip(arriving, blocks, strict=True):
             r.blocks = sorted(set(r.blocks) | set(bs))
-        view.add(rows)
+        view.add(rows, whole=False)
         pairs = sorted({ordered(row["arriving"], row["key"]) for row in rows})
         arriving_keys = set(keys)
         # Every verdict that touches an arriving record, whatever the other end.
@@ -350,27 +360,33 @@ class IdentityResolver:
     def _widen(self, view: _View, seeds: set[str]) -> dict[str, ResolutionRecord]:
         """The seeds, the whole of every Customer they touch and every record linked to
         one, until nothing is added: their linked components, exactly as a full run
-        sees them. Records the view holds already are not read again."""
-        out: dict[str, ResolutionRecord] = {}
-        seen_customers: set[str] = set()
-        frontier = set(seeds)
-        while frontier:
-            for key in frontier:
-                out[key] = view.records[key]
-            customers = {c for k in frontier if (c := out[k].customer)} - seen_customers
-            linked = {o for k in frontier for o in view.linked.get(k, ())} - out.keys()
-            seen_customers |= customers
-            wanted = {k for k in linked if k not in view.records}
-            if customers or wanted:
+        sees them. Usually one statement: records not yet read whole come with every
+        record of their Customer."""
+        keys = set(seeds)
+        asked: set[str] = set()  # Customers read whole
+        while True:
+            missing = sorted(k for k in keys if k not in view.whole)
+            ids = {c for k in keys if k in view.whole and (c := view.records[k].customer)}
+            ids = ids - asked
+            if missing or ids:
                 view.add(
                     self.store.run(
-                        "resolve/component_records",
-                        {"ids": sorted(customers), "keys": sorted(wanted)},
-                    )
+                        "resolve/component_records", {"ids": sorted(ids), "keys": missing}
+                    ),
+                    whole=True,
                 )
-            found = linked | {k for c in customers for k in view.members.get(c, ())}
-            frontier = {k for k in found if k in view.records} - out.keys()
-        return out
+                # Records read by key came with their Customer's records.
+                ids |= {c for k in missing if k in view.whole and (c := view.records[k].customer)}
+                asked |= ids
+                keys = {k for k in keys if k in view.whole}  # less any gone from the graph
+            grown = set(keys)
+            for k in keys:
+                grown |= view.linked.get(k, set())
+                if (c := view.records[k].customer) in asked:
+                    grown |= view.members[c]
+            if grown == keys and all(k in view.whole for k in keys):
+                return {k: view.records[k] for k in sorted(keys)}
+            keys = grown
 
     def contradicting(
         self, pairs: Sequence[Pair], by_key: dict[str, ResolutionRecord]

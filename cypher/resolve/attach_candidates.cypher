@@ -1,4 +1,4 @@
-// doc: Incremental resolution of arriving Records in one round trip: link each to its new blocking keys, then return its candidates (other Records of the same kind that share an identifier or a blocking key with it; identifiers shared by more Records than the hub limit of their kind, $caps, are weak evidence and generate none) as resolve/attach_records reads them, with the arriving key as `arriving`.
+// doc: Incremental resolution of arriving Records in one round trip: link each to its new blocking keys, then return its candidates (other Records of the same kind that share an identifier or a blocking key with it; identifiers shared by more Records than the hub limit of their kind, $caps, are weak evidence and generate none) with what resolution compares (no Customer, verdicts or blocking keys: most candidates are not linked, and those that are get read whole by resolve/component_records), with the arriving key as `arriving`.
 // writes: true
 // example: {"rows": [{"key": "crm:EX1", "blocks": ["pn:XMPL|a"]}], "caps": {"email": 5, "phone": 5, "address": 5, "handle": 5, "website": 5, "block": 50}}
 UNWIND $rows AS row
@@ -23,14 +23,10 @@ RETURN arriving, r.key AS key, r.kind AS kind, r.source AS source, r.ingested_at
   r.name AS name, r.name_folded AS name_folded, r.given_name AS given_name,
   r.family_name AS family_name, r.dob AS dob, r.parish AS parish, r.city AS city,
   r.company AS company, r.company_key AS company_key, r.owner AS owner, r.rep AS rep,
-  [(r)-[:HAS_EMAIL]->(e:Email) | e.value] AS emails,
-  [(r)-[:HAS_PHONE]->(p:Phone) | p.e164] AS phones,
-  [(r)-[:LOCATED_AT]->(a:Address) | a.key] AS addresses,
-  [(r)-[:HAS_HANDLE]->(h:Handle) | h.key] AS handles,
-  [(r)-[:HAS_WEBSITE]->(w:Website) | w.domain] AS websites,
-  [(r)-[:WORKS_AT]->(b:Record) | b.company_key] AS employers,
-  [(r)<-[:WORKS_AT]-(:Record)-[:HAS_EMAIL]->(se:Email) | se.value] AS staff_emails,
-  [(r)-[:RESOLVES_TO]->(c:Customer) | c.id] AS customers,
-  [(r)-[:BLOCKED_BY]->(bk:BlockKey) | bk.key] AS blocks,
-  [(r)-[:RESOLVES_TO]->(cm:Customer) | cm {.id, .kind, .status, .merged_into, .created_at, .name}] AS customer_meta,
-  [(r)-[ps:SAME_AS|MAYBE_SAME_AS]-(po:Record) | {other: po.key, status: ps.status, score: ps.score, weight: ps.weight, by: ps.by, linked: type(ps) = 'SAME_AS'}] AS pairs
+  [(r)-[:HAS_EMAIL]->(e) | e.value] AS emails,
+  [(r)-[:HAS_PHONE]->(p) | p.e164] AS phones,
+  [(r)-[:LOCATED_AT]->(a) | a.key] AS addresses,
+  [(r)-[:HAS_HANDLE]->(h) | h.key] AS handles,
+  [(r)-[:HAS_WEBSITE]->(w) | w.domain] AS websites,
+  [(r)-[:WORKS_AT]->(emp) | emp.company_key] AS employers,
+  [(r)<-[:WORKS_AT]-()-[:HAS_EMAIL]->(se) | se.value] AS staff_emails
