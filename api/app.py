@@ -13,7 +13,7 @@ import logging
 import math
 import re
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,6 +43,7 @@ from prometheus_client import (
 )
 from pydantic import BaseModel, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
@@ -325,6 +326,61 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
 }  # fmt: skip
 
 
+class Guard:
+    """Pure ASGI middleware (Starlette's BaseHTTPMiddleware costs a task group and a
+    stream per request): the token and rate limit of every API call are checked before
+    any work, the request timeout applies, and every request is counted and timed."""
+
+    def __init__(self, app: ASGIApp, state: ApiState) -> None:
+        self.app = app
+        self.state = state
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path = scope["path"]
+        route = path if path in _ROUTES else "other"
+        started = time.perf_counter()
+        status = 500
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            if route in ("/graphql", "/cypher") and scope["method"] == "POST":
+                refused = await self._admit(scope)
+                if refused is not None:
+                    await refused(scope, receive, sending)
+                    return
+            timeout = self.state.settings.request_timeout_s
+            try:
+                await asyncio.wait_for(self.app(scope, receive, sending), timeout)
+            except TimeoutError:
+                if status == 500:  # nothing sent yet: say why
+                    await error_response(504, "TIMEOUT", f"the request took over {timeout} s")(
+                        scope, receive, sending
+                    )
+        finally:
+            metrics = self.state.metrics
+            metrics.requests.labels(route, str(status)).inc()
+            metrics.latency.labels(route).observe(time.perf_counter() - started)
+
+    async def _admit(self, scope: Scope) -> JSONResponse | None:
+        header = next(
+            (v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), None
+        )
+        try:
+            principal = self.state.verifier.principal_from_header(header)
+        except AuthError as exc:
+            return error_response(exc.http_status, exc.code, exc.message)
+        scope.setdefault("state", {})["principal"] = principal
+        return await _rate_limit(self.state, principal.sub)
+
+
 def create_app(
     settings: Settings, store: GraphStore, redis_url: str, *, run_workers: bool = True
 ) -> FastAPI:
@@ -354,10 +410,12 @@ def create_app(
         try:
             yield
         finally:
+            state.webhooks.stop()
             for task in tasks:
                 task.cancel()
                 with suppress(asyncio.CancelledError, Exception):
                     await task
+            await state.webhooks.aclose()
             await state.hub.stop()
             await client.aclose()
 
@@ -421,39 +479,7 @@ def create_app(
 
     app.include_router(graphql, prefix="/graphql")
 
-    @app.middleware("http")
-    async def guard(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        route = request.url.path if request.url.path in _ROUTES else "other"
-        started = time.perf_counter()
-        status = 500
-        try:
-            if route in ("/graphql", "/cypher") and request.method == "POST":
-                # Every API call carries a valid token: refused here, before any work.
-                try:
-                    request.state.principal = verifier.principal_from_header(
-                        request.headers.get("authorization")
-                    )
-                except AuthError as exc:
-                    status = exc.http_status
-                    return error_response(status, exc.code, exc.message)
-                refused = await _rate_limit(state, request.state.principal.sub)
-                if refused is not None:
-                    status = refused.status_code
-                    return refused
-            try:
-                response = await asyncio.wait_for(call_next(request), settings.request_timeout_s)
-            except TimeoutError:
-                status = 504
-                return error_response(
-                    504, "TIMEOUT", f"the request took over {settings.request_timeout_s} s"
-                )
-            status = response.status_code
-            return response
-        finally:
-            metrics.requests.labels(route, str(status)).inc()
-            metrics.latency.labels(route).observe(time.perf_counter() - started)
+    app.add_middleware(Guard, state=state)
 
     @app.get("/healthz", responses=ERROR_RESPONSES)
     async def healthz() -> dict[str, str]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncGenerator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
@@ -22,6 +22,7 @@ from strawberry.scalars import JSON
 from strawberry.types import Info
 
 from api.auth import AuthError, Permission, Principal, mask_fields
+from api.events import Event
 from api.service import BadInput, CustomerFilter, NotFound, Visibility, encode_cursor
 
 if TYPE_CHECKING:
@@ -1067,7 +1068,7 @@ class Subscription:
         ctx = info.context
         ctx.require(Permission.SUBSCRIBE)
         row = await _visible_customer(ctx, str(id))
-        async for event in ctx.state.hub.subscribe("customer.changed", row["id"], after=after):
+        async for event in _events(ctx, "customer.changed", row["id"], after):
             yield CustomerChange(
                 event_id=event.id, customer_id=event.key, change=event.data.get("change"),
                 coalesced=event.coalesced, at=float(event.at), data=cast(JSON, event.data),
@@ -1081,8 +1082,15 @@ class Subscription:
         principal = ctx.require(Permission.SUBSCRIBE)
         if not principal.sees_all_customers and rep_id != principal.sub:
             raise api_error("FORBIDDEN", "reps subscribe to their own alerts only")
-        async for event in ctx.state.hub.subscribe("alert.raised", rep_id, after=after):
+        async for event in _events(ctx, "alert.raised", rep_id, after):
             yield AlertEvent(event_id=event.id, alert=Alert.of(event.data))
+
+
+def _events(ctx: Context, kind: str, key: str, after: str | None) -> AsyncIterator[Event]:
+    try:
+        return ctx.state.hub.subscribe(kind, key, after=after)
+    except ValueError as exc:
+        raise api_error("BAD_INPUT", f"after: {exc}") from None
 
 
 def build_schema(extensions: list[Any]) -> strawberry.Schema:

@@ -29,6 +29,8 @@ import redis
 import websockets
 
 ROOT = Path(__file__).resolve().parent.parent
+# This file is bench/api.py: keep it from shadowing the `api` package.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 C360 = str(Path(sys.executable).parent / "c360")
 
 VIEW = """query View($id: ID!) { customer(id: $id) {
