@@ -64,14 +64,19 @@ def _copy_row(record: ResolutionRecord, key: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def run(people: int, attach_samples: int = 200, attach_only: bool = False) -> dict[str, Any]:
+def run(
+    people: int, attach_samples: int = 200, attach_only: bool = False, seed: int = 7
+) -> dict[str, Any]:
     """`attach_only`: keep the resolution an earlier run left in the cached graph and
-    measure only the attach latency (full-run figures are then absent)."""
-    data = OUT / f"demo-{people}"
+    measure only the attach latency (full-run figures are then absent). `seed`: another
+    draw of the demo data than `c360 demo`'s (seed 7), to check a change on data it was
+    not looked at on."""
+    tag = f"{people}" if seed == 7 else f"{people}-s{seed}"
+    data = OUT / f"demo-{tag}"
     if not (data / "manifest.json").exists():
         print(f"generating demo data for {people:,} people -> {data}", flush=True)
-        generate(data, people)
-    settings = Settings(home=OUT / f"er-home-{people}", graph_uri=None, graph_name="bench")
+        generate(data, people, seed=seed)
+    settings = Settings(home=OUT / f"er-home-{tag}", graph_uri=None, graph_name="bench")
     with open_graph(settings) as store:
         records = store.run_cypher("MATCH (r:Record) RETURN count(r) AS n")[0]["n"]
         if not records:
@@ -158,6 +163,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--people", type=int, action="append")
     parser.add_argument("--attach-samples", type=int, default=300, help="arriving records timed")
+    parser.add_argument("--seed", type=int, default=7, help="demo data seed (c360 demo: 7)")
     parser.add_argument(
         "--attach-only",
         action="store_true",
@@ -165,7 +171,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     results = {
-        f"demo_{p}": {"c360": run(p, args.attach_samples, args.attach_only)}
+        f"demo_{p}": {"c360": run(p, args.attach_samples, args.attach_only, args.seed)}
         for p in args.people or [100_000]
     }
     print(json.dumps(results))

@@ -2,8 +2,8 @@
 
 Records that share an identifier node (email, phone, address, handle, website) are
 candidates; so are records that share a blocking key, for matches with no identifier in
-common: a phonetic name code, the name within a parish, the company within a city, the
-local part of an email. Blocking keys are written to the graph as `BlockKey` nodes, so an
+common: a phonetic name code, the name within a parish, a person's company within a
+city, a business's company key, the local part of an email. Blocking keys are written to the graph as `BlockKey` nodes, so an
 arriving record finds its candidates exactly as the full run does: through shared nodes.
 
 Identifiers shared by many unrelated records (an office switchboard, info@company, a
@@ -58,12 +58,15 @@ def block_keys(record: ResolutionRecord) -> list[str]:
         if company and city:
             keys.add(f"{prefix}cc:{company}|{city}")
     else:
-        words = (folded or "").split()
+        # By the company key where there is one: it spells "&" / "and" and the legal
+        # suffixes one way, where the folded name keeps what each source wrote.
+        words = (company or folded or "").split()
         if words:
             # The first word by sound and the second by its initial: "Blue Mountain Coffee".
             keys.add(f"{prefix}n:{phonetic(words[0])}|{words[1][:1] if len(words) > 1 else ''}")
         if company:
-            keys.add(f"{prefix}cc:{company}|{city or ''}")
+            # The company alone: a business named in a contact's row has no city.
+            keys.add(f"{prefix}cc:{company}|")
     for email in _list(v.get("email")):
         local = email.split("@", 1)[0]
         if len(local) >= 4 and local not in ROLE_MAILBOXES:

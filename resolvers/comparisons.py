@@ -1157,7 +1157,16 @@ BUSINESS_SPEC = ComparisonSpec(
             ("name_folded",),
             # The company key drops suffixes and spelling variants ("Ltd", "&"): two
             # businesses of one country rarely share it.
-            (Exact(field="company_key"), Exact(), TokenSet(0.9), JaroWinkler(0.9), TokenSet(0.7)),
+            # A company key within two edits is the same name mistyped ("Hope Road
+            # Rrealty"), which a similarity over the whole name ranks with namesakes.
+            (
+                Exact(field="company_key"),
+                Exact(),
+                EditDistance(2, field="company_key"),
+                TokenSet(0.9),
+                JaroWinkler(0.9),
+                TokenSet(0.7),
+            ),
             term_frequency=True,
         ),
         *_CONTACT_COMPARISONS,

@@ -284,12 +284,16 @@ def test_business_spec_reads_the_business_fields() -> None:
     a: Record = {"name_folded": "island grill ltd", "website": ["islandgrill.com"]}
     b: Record = {"name_folded": "ltd island grill", "website": ["islandgrill.com"]}
     vectors, _ = BUSINESS_SPEC.compare_records([(a, b)])
-    assert vectors.levels[0, BUSINESS_SPEC.names.index("name")] == 2  # token set
+    assert vectors.levels[0, BUSINESS_SPEC.names.index("name")] == 3  # token set
     assert vectors.levels[0, BUSINESS_SPEC.names.index("website")] == 0
     keyed: Record = {"name_folded": "island grill company limited", "company_key": "island grill"}
     same_key: Record = {"name_folded": "island grill ltd", "company_key": "island grill"}
     vectors, _ = BUSINESS_SPEC.compare_records([(keyed, same_key)])
     assert vectors.levels[0, BUSINESS_SPEC.names.index("name")] == 0  # the company key
+    typo: Record = {"name_folded": "hope road rrealty", "company_key": "hope road rrealty"}
+    right: Record = {"name_folded": "hope road realty ltd", "company_key": "hope road realty"}
+    vectors, _ = BUSINESS_SPEC.compare_records([(typo, right)])
+    assert vectors.levels[0, BUSINESS_SPEC.names.index("name")] == 2  # company key, 1 edit
 
 
 def test_table_compare_over_index_arrays() -> None:

@@ -26,6 +26,16 @@ def test_block_keys_survive_nicknames_typos_and_case() -> None:
     assert "pel:rob.campbell" in block_keys(robert)
 
 
+def test_businesses_block_by_company_key_whatever_the_city_and_the_ampersand() -> None:
+    # A business named in a CRM contact's row has no city; the directory spells "&".
+    contact_org = record("crm:org:x", kind="business", name_folded="jarrett and sons cleaning",
+                         company_key="jarrett and sons cleaning")  # fmt: skip
+    listed = record("directory:1", kind="business", name_folded="jarrett sons cleaning ltd",
+                    company_key="jarrett and sons cleaning", city="falmouth")  # fmt: skip
+    shared = set(block_keys(contact_org)) & set(block_keys(listed))
+    assert "bcc:jarrett and sons cleaning|" in shared and "bn:J630|a" in shared
+
+
 def test_role_mailboxes_and_short_local_parts_are_not_blocking_keys() -> None:
     keys = block_keys(record("a", emails=["info@acme.com.jm", "jo@x.com", "sales@acme.com.jm"]))
     assert not [k for k in keys if k.startswith("pel:")]
