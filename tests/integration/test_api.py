@@ -581,6 +581,12 @@ def test_alert_rules_alerts_and_the_alerts_query(api: Api) -> None:
 
 
 # -- subscriptions -------------------------------------------------------------------------
+def _request(query: Any, **variables: Any) -> Any:
+    request = gql(query) if isinstance(query, str) else query
+    request.variable_values = variables
+    return request
+
+
 def _ws(api: Api, token: str) -> Client:
     transport = WebsocketsTransport(
         url=api.url.replace("http", "ws") + "/graphql",
@@ -601,7 +607,7 @@ def test_customer_changed_subscription_delivers_and_resumes(api: Api) -> None:
     async def run() -> tuple[dict[str, Any], list[dict[str, Any]]]:
         got: list[dict[str, Any]] = []
         async with _ws(api, token) as session:
-            stream = session.subscribe(subscription, variable_values={"id": person["id"]})
+            stream = session.subscribe(_request(subscription, id=person["id"]))
             waiting = asyncio.ensure_future(stream.__anext__())
             await asyncio.sleep(0.3)
             await asyncio.to_thread(
@@ -625,7 +631,7 @@ def test_customer_changed_subscription_delivers_and_resumes(api: Api) -> None:
         resumed: list[dict[str, Any]] = []
         async with _ws(api, token) as session:
             stream = session.subscribe(
-                subscription, variable_values={"id": person["id"], "after": got[0]["eventId"]}
+                _request(subscription, id=person["id"], after=got[0]["eventId"])
             )
             resumed.append((await asyncio.wait_for(stream.__anext__(), 10))["customerChanged"])
         return got[0], resumed
@@ -663,10 +669,10 @@ def test_alert_subscription_gets_a_raised_alert(api: Api) -> None:
     async def run() -> dict[str, Any]:
         async with _ws(api, rep) as session:
             stream = session.subscribe(
-                gql(
-                    "subscription($r: String!) { alerts(repId: $r) { eventId alert { ruleId customerId rep } } }"
-                ),
-                variable_values={"r": person["owner"]},
+                _request(
+                    "subscription($r: String!) { alerts(repId: $r) { eventId alert { ruleId customerId rep } } }",
+                    r=person["owner"],
+                )
             )
             waiting = asyncio.ensure_future(stream.__anext__())
             await asyncio.sleep(0.3)
