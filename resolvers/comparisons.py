@@ -1157,12 +1157,12 @@ BUSINESS_SPEC = ComparisonSpec(
             ("name_folded",),
             # The company key drops suffixes and spelling variants ("Ltd", "&"): two
             # businesses of one country rarely share it.
-            # A company key within two edits is the same name mistyped ("Hope Road
+            # A company key one edit away is the same name mistyped ("Hope Road
             # Rrealty"), which a similarity over the whole name ranks with namesakes.
             (
                 Exact(field="company_key"),
                 Exact(),
-                EditDistance(2, field="company_key"),
+                EditDistance(1, field="company_key"),
                 TokenSet(0.9),
                 JaroWinkler(0.9),
                 TokenSet(0.7),

@@ -80,6 +80,14 @@ def _score(
     return scorer.score([by_key[k].values for k in keys], left, right, veto)
 
 
+def _u_group(record: ResolutionRecord) -> str:
+    """Where u pairs may be drawn for this record: inside its source, which seldom holds
+    one customer twice. Not for a record derived from a company cell ("crm:org:<company
+    key>"): there is one per spelling, so a source holds a mistyped company as often as
+    its rows mistype it; such a record is a group of its own and draws no u pairs."""
+    return record.key if record.key.startswith(f"{record.source}:org:") else record.source
+
+
 def _count(report: ResolveReport, verdicts: dict[Pair, _Verdict]) -> None:
     statuses = Counter(v.status for v in verdicts.values() if v.by == MODEL_ACTOR)
     report.accepted, report.probable, report.review = (
@@ -470,7 +478,7 @@ class IdentityResolver:
             self.progress(f"{kind} training", 0, 1)
             scorer = Scorer.train(
                 kind, [r.values for r in group], index_pairs, self.config,
-                [r.source for r in group], self._labels(group),
+                [_u_group(r) for r in group], self._labels(group),
             )  # fmt: skip
             trained_at = now_ms()
             report.trained.append(kind)

@@ -36,6 +36,17 @@ def test_businesses_block_by_company_key_whatever_the_city_and_the_ampersand() -
     assert "bcc:jarrett and sons cleaning|" in shared and "bn:J630|a" in shared
 
 
+def test_records_derived_from_a_company_cell_draw_no_u_pairs() -> None:
+    from resolvers.identity import _u_group
+
+    assert _u_group(record("crm:51", source="crm")) == "crm"
+    typo, right = (
+        record("crm:org:yard phamacy", "business"),
+        record("crm:org:yard pharmacy", "business"),
+    )
+    assert _u_group(typo) != _u_group(right)  # one per spelling: never assumed different
+
+
 def test_role_mailboxes_and_short_local_parts_are_not_blocking_keys() -> None:
     keys = block_keys(record("a", emails=["info@acme.com.jm", "jo@x.com", "sales@acme.com.jm"]))
     assert not [k for k in keys if k.startswith("pel:")]
