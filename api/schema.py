@@ -23,7 +23,7 @@ from strawberry.types import Info
 
 from api.auth import AuthError, Permission, Principal, mask_fields
 from api.events import Event
-from api.service import BadInput, CustomerFilter, NotFound, Visibility, encode_cursor
+from api.service import BadInput, CustomerFilter, NotFound, Visibility
 
 if TYPE_CHECKING:
     from api.app import ApiState
@@ -734,9 +734,7 @@ class Query:
             owner=filter.owner if filter else None,
         )
         rows, more = await call(ctx, ctx.state.service.page, where, visibility, size, after)
-        edges = [
-            CustomerEdge(cursor=encode_cursor(r["id"]), node=Customer.of(r, ctx)) for r in rows
-        ]
+        edges = [CustomerEdge(cursor=r.pop("_cursor"), node=Customer.of(r, ctx)) for r in rows]
         return CustomerConnection(
             edges=edges,
             page_info=PageInfo(has_next_page=more, end_cursor=edges[-1].cursor if edges else None),

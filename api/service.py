@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,6 +20,9 @@ from ingest.quarantine import Quarantine
 
 # How far a merged id is followed to the customer that survives (merges chain rarely).
 MAX_MERGE_HOPS = 8
+# Keyset windows over internal ids stop doubling here; the id bounds are re-read after.
+MAX_WINDOW = 1 << 22
+BOUNDS_TTL_S = 30.0
 
 
 class NotFound(LookupError):
@@ -58,20 +62,21 @@ class CustomerFilter:
         return {"kind": self.kind, "parish": self.parish, "owner": self.owner}
 
 
-def encode_cursor(customer_id: str) -> str:
-    return base64.urlsafe_b64encode(f"c:{customer_id}".encode()).decode()
+def encode_cursor(node: int) -> str:
+    """A page cursor: the internal node id of the last customer of the page."""
+    return base64.urlsafe_b64encode(f"c:{node}".encode()).decode()
 
 
-def decode_cursor(cursor: str | None) -> str:
+def decode_cursor(cursor: str | None) -> int:
     if not cursor:
-        return ""
+        return -1
     try:
         text = base64.urlsafe_b64decode(cursor.encode()).decode()
+        if text.startswith("c:"):
+            return int(text[2:])
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise BadInput(f"after: {cursor!r} is not a cursor this API gave out") from None
-    if not text.startswith("c:"):
-        raise BadInput(f"after: {cursor!r} is not a cursor this API gave out")
-    return text[2:]
+        pass
+    raise BadInput(f"after: {cursor!r} is not a cursor this API gave out")
 
 
 def _present(items: list[Row]) -> list[Row]:
@@ -86,6 +91,7 @@ def _present(items: list[Row]) -> list[Row]:
 class CustomerService:
     def __init__(self, store: GraphStore) -> None:
         self.store = store
+        self._id_bounds: tuple[float, int, int] | None = None
 
     # -- customers ---------------------------------------------------------------------
     def by_ids(self, ids: Sequence[str]) -> dict[str, Row]:
@@ -112,14 +118,42 @@ class CustomerService:
     def page(
         self, where: CustomerFilter, visibility: Visibility, first: int, after: str | None
     ) -> tuple[list[Row], bool]:
-        """One page after the cursor, and whether there is a next one."""
-        rows = self.store.run(
-            "views/customers_page",
-            {**where.params(), **visibility.params(), "after": decode_cursor(after),
-             "first": first + 1},
-        )  # fmt: skip
-        customers = [row["customer"] for row in rows]
-        return customers[:first], len(customers) > first
+        """One page after the cursor (each customer with its cursor under "_cursor"),
+        and whether there is a next one. Keyset over internal ids in windows that double
+        until the page is full, so a page costs about its own span of ids at any depth."""
+        start = decode_cursor(after)
+        low, high = self._bounds()
+        start = max(start, low - 1)
+        window = max(4 * first, 64)
+        found: list[Row] = []
+        refreshed = False
+        while len(found) <= first:
+            if start >= high:
+                if refreshed:
+                    break
+                low, high = self._bounds(refresh=True)  # customers made since the last look
+                refreshed = True
+                if start >= high:
+                    break
+            rows = self.store.run(
+                "views/customers_page",
+                {**where.params(), **visibility.params(), "after": start,
+                 "upto": start + window, "first": first + 1 - len(found)},
+            )  # fmt: skip
+            found += [{**row["customer"], "_cursor": encode_cursor(row["n"])} for row in rows]
+            start += window
+            window = min(window * 2, MAX_WINDOW)
+        return found[:first], len(found) > first
+
+    def _bounds(self, refresh: bool = False) -> tuple[int, int]:
+        now = time.monotonic()
+        if refresh or self._id_bounds is None or now - self._id_bounds[0] > BOUNDS_TTL_S:
+            rows = self.store.run("views/customer_id_bounds")
+            lo, hi = (
+                (rows[0]["lo"], rows[0]["hi"]) if rows and rows[0]["hi"] is not None else (0, -1)
+            )
+            self._id_bounds = (now, int(lo), int(hi))
+        return self._id_bounds[1], self._id_bounds[2]
 
     def count(self, where: CustomerFilter, visibility: Visibility) -> int:
         rows = self.store.run("views/customers_count", {**where.params(), **visibility.params()})
