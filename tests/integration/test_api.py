@@ -577,6 +577,21 @@ def test_alert_rules_alerts_and_the_alerts_query(api: Api) -> None:
         id=mine[0]["id"],
     )
     assert error["extensions"]["code"] == "FORBIDDEN"
+    changed = api.query(
+        manager,
+        'mutation($id: ID!) { updateAlertRule(id: $id, patch: {name: "Lost a deal", rep: "closer-1"}) { name rep op } }',
+        id=rule["id"],
+    )["updateAlertRule"]
+    assert changed == {"name": "Lost a deal", "rep": "closer-1", "op": "eq"}
+    listed = api.query(manager, "{ alertRules { id name enabled } }")["alertRules"]
+    assert {"id": rule["id"], "name": "Lost a deal", "enabled": True} in listed
+    bad_patch = api.error(
+        manager, 'mutation($id: ID!) { updateAlertRule(id: $id, patch: {op: "bigger"}) { id } }',
+        id=rule["id"],
+    )  # fmt: skip
+    assert bad_patch["extensions"]["code"] == "BAD_INPUT"
+    after = api.query(manager, "{ alertRules { id name enabled } }")["alertRules"]
+    assert after == listed, "a refused change changes nothing"
     disabled = api.query(
         manager, "mutation($id: ID!) { disableAlertRule(id: $id) { enabled } }", id=rule["id"]
     )
