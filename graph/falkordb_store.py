@@ -25,7 +25,8 @@ _CREATE_INDEX = re.compile(
     r"CREATE\s+INDEX\s+FOR\s+\((\w+):(?P<label>\w+)\)\s+ON\s+\((\w+)\.(?P<prop>\w+)\)", re.I
 )
 _CREATE_FULLTEXT = re.compile(
-    r"db\.idx\.fulltext\.createNodeIndex\(\s*\{\s*label:\s*'(?P<label>\w+)'.*?'(?P<prop>\w+)'\s*\)", re.I | re.S
+    r"db\.idx\.fulltext\.createNodeIndex\(\s*\{\s*label:\s*'(?P<label>\w+)'.*?'(?P<prop>\w+)'\s*\)",
+    re.I | re.S,
 )
 
 
