@@ -761,6 +761,7 @@ class Query:
         to: strawberry.ID,
     ) -> Path | None:
         ctx = info.context
+        visibility = ctx.visibility()
         source = await _visible_customer(ctx, str(from_))
         target = await _visible_customer(ctx, str(to))
         found = await call(ctx, ctx.state.service.path, source["id"], target["id"])
@@ -776,16 +777,17 @@ class Query:
                 or node.get("e164")
                 or node.get("domain")
             )
-            shown = (
-                ctx.mask({"value": node_id})
-                if label in ("Email", "Phone", "Address")
-                else {"value": node_id}
+            pii_field = {"Email": "email", "Phone": "phone", "Address": "address"}.get(label)
+            shown = ctx.mask({pii_field: node_id})[pii_field] if pii_field else node_id
+            # Names along the way only where the caller may see that customer.
+            named = (label == "Customer" and visibility.allows(node)) or (
+                label == "Record" and visibility.all
             )
             steps.append(
                 PathStep(
                     kind=label,
-                    id=str(shown["value"]),
-                    label=node.get("name") if label in ("Customer", "Record") else None,
+                    id=str(shown),
+                    label=node.get("name") if named else None,
                     via=found["rels"][i - 1] if i else None,
                 )
             )

@@ -338,6 +338,21 @@ def test_path_between_colleagues(api: Api) -> None:
     assert path["length"] == len(path["steps"]) - 1 <= 8
 
 
+def test_a_path_through_a_shared_phone_masks_it_without_the_pii_scope(api: Api) -> None:
+    rows = api.store.run_cypher(
+        "MATCH (a:Customer {status: 'active'})<-[:RESOLVES_TO]-(:Record)-[:HAS_PHONE]->(p:Phone)"
+        "<-[:HAS_PHONE]-(:Record)-[:RESOLVES_TO]->(b:Customer {status: 'active'}) WHERE a.id < b.id "
+        "RETURN a.id AS a, b.id AS b, p.e164 AS phone LIMIT 1"
+    )
+    assert rows, "the demo data has customers sharing a phone (households, colleagues)"
+    query = "query($a: ID!, $b: ID!) { path(from: $a, to: $b) { steps { kind id label } } }"
+    plain = api.query(api.token("analyst"), query, a=rows[0]["a"], b=rows[0]["b"])["path"]
+    phones = [s["id"] for s in plain["steps"] if s["kind"] == "Phone"]
+    assert phones and all("*" in p for p in phones)
+    shown = api.query(api.token("analyst", pii=True), query, a=rows[0]["a"], b=rows[0]["b"])["path"]
+    assert rows[0]["phone"] in [s["id"] for s in shown["steps"]]
+
+
 # -- roles ---------------------------------------------------------------------------------------
 def test_a_rep_sees_only_their_accounts_and_territory(api: Api) -> None:
     owned = _person_with(api, "owner")
