@@ -827,3 +827,51 @@ def test_webhooks_are_registered_signed_delivered_and_queryable(api: Api) -> Non
         assert unknown["extensions"]["code"] == "NOT_FOUND"
     finally:
         receiver.shutdown()
+
+
+def test_a_page_of_360_views_costs_the_same_round_trips_whatever_its_size(
+    api: Api, falkordb_server: ServerInfo
+) -> None:
+    calls: list[str] = []
+
+    class Counting:
+        """The store, counting the statements the API sends it."""
+
+        def __init__(self, store: FalkorDBStore) -> None:
+            self._store = store
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._store, name)
+
+        def run(self, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+            calls.append(name)
+            return self._store.run(name, params)
+
+    app = create_app(api.settings, Counting(api.store), f"redis://127.0.0.1:{falkordb_server.port}/0",
+                     run_workers=False)  # type: ignore[arg-type]  # fmt: skip
+    token = api.token("manager", pii=True)
+    query = """query($n: Int!) { customers(first: $n) { edges { node { id
+      records { key emails } interactions(first: 3) { total } transactions(first: 3) { total }
+      decisions(first: 3) { id } alerts { id } employers { id } relationships { type } } } } }"""
+
+    async def statements(size: int) -> list[str]:
+        calls.clear()
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+            response = await client.post(
+                "/graphql", json={"query": query, "variables": {"n": size}},
+                headers={"Authorization": f"Bearer {token}"},
+            )  # fmt: skip
+        body = response.json()
+        assert not body.get("errors"), body
+        assert len(body["data"]["customers"]["edges"]) == size
+        return sorted(c for c in calls if not c.startswith("views/customer_id_bounds"))
+
+    async def both() -> tuple[
+        list[str], list[str]
+    ]:  # one loop: the app's Redis client is bound to it
+        return await statements(3), await statements(30)
+
+    small, large = asyncio.run(both())
+    assert small == large, "one statement per kind of field, whatever the page size"
+    assert len(large) <= 9
