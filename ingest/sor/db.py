@@ -1,0 +1,308 @@
+"""Engines and the `SystemOfRecord` port: the few writes the service makes to the SoR.
+
+SQLAlchemy Core over SQL Server (`mssql+pyodbc://`), PostgreSQL (`postgresql+psycopg://`)
+or a SQLite file (the embedded default). Every write is one transaction that validates
+first, checks the rows it refers to, writes, bumps `version` and `updated_at`, and reads
+the row back; a refused write leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import (
+    URL,
+    Connection,
+    Engine,
+    Select,
+    Table,
+    create_engine,
+    event,
+    insert,
+    make_url,
+    select,
+    update,
+)
+from sqlalchemy.exc import IntegrityError
+
+from ingest.sor.errors import ConstraintViolation, InvalidRow, MissingReference, StaleVersion
+from ingest.sor.models import CustomerIn, InteractionIn, SalesRepIn, TransactionIn
+from ingest.sor.schema import (
+    customer_interactions,
+    customers,
+    metadata,
+    sales_reps,
+    transactions,
+    utcnow,
+)
+
+Row = dict[str, Any]
+_HOUSEKEEPING = frozenset({"id", "created_at", "updated_at", "version"})
+_WRITE = "c360_sor_write"  # execution option: this transaction writes
+
+
+def engine_for(url: str | URL, **kwargs: Any) -> Engine:
+    """An engine set up for the SoR's needs on its dialect.
+
+    SQLite gets foreign keys switched on (off by default there), WAL so readers do not
+    wait for writers, a busy timeout, and transactions SQLAlchemy actually begins:
+    writes take the write lock up front (BEGIN IMMEDIATE) so a read-modify-write cannot
+    interleave with another. Server databases get pre-ping, since a pooled connection
+    to SQL Server or PostgreSQL may have been dropped by a failover.
+    """
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(parsed, pool_pre_ping=True, **kwargs)
+    connect_args = {"timeout": 30.0, **kwargs.pop("connect_args", {})}
+    engine = create_engine(parsed, connect_args=connect_args, **kwargs)
+    in_memory = parsed.database in (None, "", ":memory:")
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves, below
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        writes = conn.get_execution_options().get(_WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if writes else "BEGIN")
+
+    return engine
+
+
+def create_all(engine: Engine) -> None:
+    """Every table, straight from the metadata (tests, throwaway databases). A database
+    that lives should be made with `ingest.sor.migrate.upgrade` instead."""
+    metadata.create_all(engine)
+
+
+def drop_all(engine: Engine) -> None:
+    metadata.drop_all(engine)
+
+
+def _validate(table: Table, model: type[BaseModel], row: Mapping[str, Any]) -> Row:
+    """The fields the caller set, validated and in stored form; InvalidRow otherwise."""
+    if not isinstance(row, Mapping):
+        raise InvalidRow(table.name, {table.name: f"expected a mapping, got {type(row).__name__}"})
+    try:
+        parsed = model.model_validate(dict(row))
+    except ValidationError as exc:
+        problems: dict[str, str] = {}
+        for error in exc.errors():
+            field = ".".join(str(p) for p in error["loc"]) or "row"
+            problems[f"{table.name}.{field}"] = error["msg"]
+        raise InvalidRow(table.name, problems) from None
+    return parsed.model_dump(exclude_unset=True)
+
+
+def _check_required(table: Table, values: Mapping[str, Any], *, inserting: bool) -> None:
+    """NOT NULL columns: never set to None, and on insert present unless they have a
+    default. A clear error naming the field, not the driver's."""
+    problems: dict[str, str] = {}
+    for column in table.columns:
+        if column.nullable or column.name in _HOUSEKEEPING:
+            continue
+        if column.name in values:
+            if values[column.name] is None:
+                problems[f"{table.name}.{column.name}"] = "required, may not be empty"
+        elif inserting and column.default is None and column.server_default is None:
+            problems[f"{table.name}.{column.name}"] = "required"
+    if problems:
+        raise InvalidRow(table.name, problems)
+
+
+def _customer_named(values: Mapping[str, Any]) -> None:
+    """The rule behind the `ck_customers_named` CHECK, said in the caller's terms."""
+    if values.get("kind") == "person" and not (
+        values.get("given_name") or values.get("family_name")
+    ):
+        raise InvalidRow(
+            "customers", {"customers.given_name": "a person needs given_name or family_name"}
+        )
+    if values.get("kind") == "business" and not values.get("company_name"):
+        raise InvalidRow("customers", {"customers.company_name": "a business needs company_name"})
+
+
+def _constraint_named(table: Table, exc: IntegrityError) -> str | None:
+    text = str(exc.orig)
+    names = [str(c.name) for c in table.constraints if c.name]
+    names += [str(i.name) for i in table.indexes if i.name]
+    return next((n for n in sorted(names, key=len, reverse=True) if n in text), None)
+
+
+def _locked(query: Select[Any]) -> Select[Any]:
+    """The row read for a read-modify-write, locked until the write commits: FOR UPDATE
+    on PostgreSQL; SQL Server spells it as a table hint (SQLAlchemy drops FOR UPDATE
+    there); SQLite needs neither, the write transaction holds the database lock."""
+    table = query.get_final_froms()[0]
+    return query.with_for_update().with_hint(table, "WITH (UPDLOCK, ROWLOCK)", "mssql")
+
+
+class SystemOfRecord:
+    """The SoR port. The API's writes come here, and reach the graph only through CDC."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def from_url(cls, url: str | URL) -> SystemOfRecord:
+        return cls(engine_for(url))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- reads -----------------------------------------------------------------------
+
+    def get_customer(self, customer_id: uuid.UUID | str) -> Row | None:
+        return self._get(customers, customer_id)
+
+    def get_sales_rep(self, rep_id: uuid.UUID | str) -> Row | None:
+        return self._get(sales_reps, rep_id)
+
+    def get_interaction(self, interaction_id: uuid.UUID | str) -> Row | None:
+        return self._get(customer_interactions, interaction_id)
+
+    def get_transaction(self, transaction_id: uuid.UUID | str) -> Row | None:
+        return self._get(transactions, transaction_id)
+
+    # --- writes ----------------------------------------------------------------------
+
+    def upsert_customer(
+        self, row: Mapping[str, Any], *, expected_version: int | None = None
+    ) -> Row:
+        """Insert a customer, or update the fields `row` sets on the one with `row["id"]`.
+
+        `expected_version`: refuse (StaleVersion) unless the stored row is at that
+        version, so an edit made from a stale read cannot overwrite a newer one.
+        """
+        return self._upsert(customers, CustomerIn, row, expected_version, _customer_named)
+
+    def upsert_sales_rep(
+        self, row: Mapping[str, Any], *, expected_version: int | None = None
+    ) -> Row:
+        return self._upsert(sales_reps, SalesRepIn, row, expected_version, None)
+
+    def record_interaction(self, row: Mapping[str, Any]) -> Row:
+        """Add an interaction. Retry-safe: an `id` that is already stored returns the
+        stored row and writes nothing, so a repeated request has one effect."""
+        return self._record(customer_interactions, InteractionIn, row)
+
+    def record_transaction(self, row: Mapping[str, Any]) -> Row:
+        """Add a transaction (currency defaults to JMD); retry-safe like interactions."""
+        return self._record(transactions, TransactionIn, row)
+
+    # --- the machinery ---------------------------------------------------------------
+
+    @contextmanager
+    def _write(self, table: Table) -> Iterator[Connection]:
+        """One write transaction; the database's own refusals become ConstraintViolation."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execution_options(**{_WRITE: True})
+                with conn.begin():
+                    yield conn
+        except IntegrityError as exc:
+            detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+            raise ConstraintViolation(table.name, _constraint_named(table, exc), detail) from exc
+
+    def _get(self, table: Table, key: uuid.UUID | str) -> Row | None:
+        ident = self._key(table, key)
+        with self.engine.connect() as conn:
+            found = conn.execute(select(table).where(table.c.id == ident)).mappings().first()
+        return dict(found) if found is not None else None
+
+    @staticmethod
+    def _key(table: Table, key: uuid.UUID | str) -> uuid.UUID:
+        if isinstance(key, uuid.UUID):
+            return key
+        try:
+            return uuid.UUID(str(key))
+        except ValueError:
+            raise InvalidRow(table.name, {f"{table.name}.id": f"{key!r} is not a UUID"}) from None
+
+    @staticmethod
+    def _check_references(conn: Connection, table: Table, values: Mapping[str, Any]) -> None:
+        """Each foreign key the write sets must name an existing row. Checked in the same
+        transaction as the write, so the error names the field; the database's FK still
+        guards against a referenced row deleted concurrently."""
+        for fk in sorted(table.foreign_keys, key=lambda f: f.parent.name):
+            value = values.get(fk.parent.name)
+            if value is None:
+                continue
+            target = fk.column
+            # (not SELECT EXISTS(...): SQL Server has no boolean expressions in a select list)
+            found = conn.execute(select(target).where(target == value).limit(1)).first()
+            if found is None:
+                raise MissingReference(f"{table.name}.{fk.parent.name}", target.table.name, value)
+
+    def _read_back(self, conn: Connection, table: Table, key: uuid.UUID) -> Row:
+        return dict(conn.execute(select(table).where(table.c.id == key)).mappings().one())
+
+    def _upsert(
+        self,
+        table: Table,
+        model: type[BaseModel],
+        row: Mapping[str, Any],
+        expected_version: int | None,
+        rule: Callable[[Mapping[str, Any]], None] | None,
+    ) -> Row:
+        fields = _validate(table, model, row)
+        key: uuid.UUID | None = fields.pop("id", None)
+        with self._write(table) as conn:
+            current = None
+            if key is not None:
+                query = _locked(select(table).where(table.c.id == key))
+                current = conn.execute(query).mappings().first()
+            now = utcnow()
+            if current is None:
+                if expected_version is not None:
+                    raise StaleVersion(table.name, key, expected_version, None)
+                key = key or uuid.uuid4()
+                _check_required(table, fields, inserting=True)
+                if rule is not None:
+                    rule(fields)
+                self._check_references(conn, table, fields)
+                values = {**fields, "id": key, "version": 1, "created_at": now, "updated_at": now}
+                conn.execute(insert(table).values(values))
+            else:
+                assert key is not None
+                version = current["version"]
+                if expected_version is not None and version != expected_version:
+                    raise StaleVersion(table.name, key, expected_version, version)
+                _check_required(table, fields, inserting=False)
+                merged = {**current, **fields}
+                if rule is not None:
+                    rule(merged)
+                self._check_references(conn, table, fields)
+                changed = conn.execute(
+                    update(table)
+                    .where(table.c.id == key, table.c.version == version)
+                    .values({**fields, "version": version + 1, "updated_at": now})
+                )
+                if changed.rowcount != 1:  # cannot happen under the row lock; a safety net
+                    actual = conn.execute(select(table.c.version).where(table.c.id == key))
+                    raise StaleVersion(table.name, key, version, actual.scalar())
+            return self._read_back(conn, table, key)
+
+    def _record(self, table: Table, model: type[BaseModel], row: Mapping[str, Any]) -> Row:
+        fields = _validate(table, model, row)
+        key: uuid.UUID = fields.pop("id", None) or uuid.uuid4()
+        fields.setdefault("occurred_at", utcnow())
+        _check_required(table, fields, inserting=True)
+        with self._write(table) as conn:
+            stored = conn.execute(select(table).where(table.c.id == key)).mappings().first()
+            if stored is not None:
+                return dict(stored)
+            self._check_references(conn, table, fields)
+            now = utcnow()
+            values = {**fields, "id": key, "version": 1, "created_at": now, "updated_at": now}
+            conn.execute(insert(table).values(values))
+            return self._read_back(conn, table, key)
