@@ -1,0 +1,8 @@
+// doc: Mark Transactions deleted in the system of record: the node stays (evidence is never destroyed) with deleted = true and when; one already marked is left alone. Returns the keys marked now.
+// writes: true
+// example: {"rows": [{"key": "sor:transactions:EX9", "at": 1700000000000}]}
+UNWIND $rows AS row
+MATCH (a:Transaction {key: row.key})
+WHERE a.deleted IS NULL OR a.deleted = false
+SET a.deleted = true, a.deleted_at = row.at
+RETURN a.key AS key

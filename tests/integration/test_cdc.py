@@ -1,0 +1,354 @@
+"""Change data capture end to end, over the real pipeline: PostgreSQL (wal_level=logical,
+a database of its own) -> Debezium embedded -> a tansu Kafka broker -> the apply worker
+-> the embedded FalkorDB.
+
+Each test has its own topic prefix, replication slot, consumer group and graph, so they
+do not see each other's events (the snapshot of a new slot does bring every row already
+in the shared database, which the tests ignore by looking at their own keys).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from c360.settings import REPO_ROOT
+from graph.falkordb_store import FalkorDBStore
+from ingest.sor.db import SystemOfRecord
+from tests.integration import bus_fixtures, pg_fixtures
+from workers.bus import H_ERROR, Message
+from workers.bus.broker import TansuBroker
+from workers.bus.kafka import KafkaBus
+from workers.cdc.apply import Apply, record_key
+from workers.cdc.capture import Capture, CaptureError
+from workers.cdc.postgres import ensure_logical_wal, libpq_dsn
+
+tansu_broker = bus_fixtures.tansu_broker
+logical_postgres = pg_fixtures.logical_postgres
+cdc_database_url = pg_fixtures.cdc_database_url
+
+pytestmark = pytest.mark.falkordb
+
+WAIT_S = 60.0  # generous: a shared 2-core machine; the waits end as soon as state is there
+
+
+def wait_for(what: str, check: Callable[[], bool], timeout_s: float = WAIT_S) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+
+
+def person(**extra: Any) -> dict[str, Any]:
+    tag = "".join(chr(ord("a") + int(ch, 16)) for ch in uuid.uuid4().hex[:6])  # letters
+    return {
+        "kind": "person",
+        "given_name": "Tanya",
+        "family_name": f"Brown{tag}",
+        "email": f"tanya.{tag}@example.com",
+        "phone": "(876) 555-0142",
+        "address_line1": "12 Hope Road",
+        "city": "Kingston 6",
+        "parish": "st andrew",
+        **extra,
+    }
+
+
+def record(store: FalkorDBStore, key: str) -> dict[str, Any] | None:
+    rows = store.run_cypher("MATCH (r:Record {key: $k}) RETURN r {.*} AS r", {"k": key})
+    return rows[0]["r"] if rows else None
+
+
+def version_of(store: FalkorDBStore, key: str) -> int | None:
+    found = record(store, key)
+    return None if found is None else found.get("version")
+
+
+@dataclass
+class Pipeline:
+    """One capture + one apply worker (on a thread) over the session's broker."""
+
+    url: str
+    bus: KafkaBus
+    store: FalkorDBStore
+    sor: SystemOfRecord
+    prefix: str
+    slot: str
+    offsets: Path
+    apply: Apply
+    capture: Capture | None = None
+    _thread: threading.Thread | None = None
+    _stop: threading.Event | None = None
+
+    def start_capture(self) -> Capture:
+        self.capture = Capture(
+            self.url, self.bus, offsets_path=self.offsets, topic_prefix=self.prefix,
+            slot_name=self.slot,
+        )  # fmt: skip
+        self.capture.start()
+        self.capture.wait_ready()
+        return self.capture
+
+    def start_apply(self) -> None:
+        self._stop = threading.Event()
+        stop = self._stop
+        self._thread = threading.Thread(
+            target=lambda: self.apply.consume(stop=stop.is_set), name="apply", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._stop is not None and self._thread is not None:
+            self._stop.set()
+            self._thread.join(30)
+        if self.capture is not None:
+            self.capture.stop()
+            self.capture = None
+
+    def topic(self, table: str) -> str:
+        return f"{self.prefix}.public.{table}"
+
+
+@pytest.fixture
+def pipeline(
+    cdc_database_url: str,
+    tansu_broker: TansuBroker,
+    falkordb_store: FalkorDBStore,
+    tmp_path: Path,
+) -> Iterator[Pipeline]:
+    tag = uuid.uuid4().hex[:8]
+    bus = KafkaBus(tansu_broker.bootstrap_servers, client_id="c360-cdc-tests")
+    sor = SystemOfRecord.from_url(cdc_database_url)
+    apply = Apply(falkordb_store, bus, topic_prefix=f"t{tag}", group=f"apply-{tag}")
+    p = Pipeline(
+        url=cdc_database_url, bus=bus, store=falkordb_store, sor=sor, prefix=f"t{tag}",
+        slot=f"c360_t{tag}", offsets=tmp_path / "offsets.dat", apply=apply,
+    )  # fmt: skip
+    yield p
+    p.stop()
+    sor.close()
+    bus.close()
+    tansu_broker.check_alive()
+
+
+def sql(url: str, statement: str, *args: Any) -> None:
+    with psycopg.connect(libpq_dsn(url), autocommit=True) as conn:
+        conn.execute(statement, args)  # type: ignore[arg-type]
+
+
+def test_logical_wal_is_idempotent(logical_postgres: str) -> None:
+    assert ensure_logical_wal(f"{logical_postgres}/postgres") is False  # already logical
+
+
+def test_snapshot_insert_update_delete_reach_the_graph(pipeline: Pipeline) -> None:
+    before = pipeline.sor.upsert_customer(person())  # exists before capture starts
+    pipeline.start_capture()
+    pipeline.start_apply()
+    old_key = record_key(str(before["id"]))
+    wait_for("the snapshot", lambda: version_of(pipeline.store, old_key) == 1)
+    snap = record(pipeline.store, old_key)
+    assert snap is not None
+    assert snap["source"] == "sor" and snap["kind"] == "person"
+    assert snap["parish"] == "St. Andrew" and snap["deleted"] is False
+
+    new = pipeline.sor.upsert_customer(person(given_name="Marlon"))
+    new_key = record_key(str(new["id"]))
+    visit = pipeline.sor.record_interaction(
+        {"customer_id": new["id"], "channel": "visit", "subject": "Quote"}
+    )
+    sale = pipeline.sor.record_transaction({"customer_id": new["id"], "amount": "1250.50"})
+    pipeline.sor.upsert_customer({"id": before["id"], "email": "tanya.new@example.com"})
+    wait_for("the insert", lambda: version_of(pipeline.store, new_key) == 1)
+    wait_for("the update", lambda: version_of(pipeline.store, old_key) == 2)
+    emails = pipeline.store.run_cypher(
+        "MATCH (:Record {key: $k})-[:HAS_EMAIL]->(e) RETURN e.value AS v", {"k": old_key}
+    )
+    assert [e["v"] for e in emails] == ["tanya.new@example.com"]  # re-linked, old one off
+
+    def activities() -> list[dict[str, Any]]:
+        return pipeline.store.run_cypher(
+            "MATCH (:Record {key: $k})-[:HAS_INTERACTION|HAS_TRANSACTION]->(a) "
+            "RETURN a.key AS key, a.amount AS amount, a.type AS type ORDER BY key",
+            {"k": new_key},
+        )
+
+    wait_for("the interaction and the transaction", lambda: len(activities()) == 2)
+    got = {a["key"]: a for a in activities()}
+    assert got[f"sor:interactions:{visit['id']}"]["type"] == "visit"
+    assert got[f"sor:transactions:{sale['id']}"]["amount"] == 1250.5
+
+    gone = pipeline.sor.upsert_customer(person(given_name="Gone"))
+    gone_key = record_key(str(gone["id"]))
+    wait_for("the row to delete", lambda: version_of(pipeline.store, gone_key) == 1)
+    sql(pipeline.url, "DELETE FROM customers WHERE id = %s", gone["id"])
+    wait_for("the delete", lambda: (record(pipeline.store, gone_key) or {}).get("deleted") is True)
+    kept = record(pipeline.store, gone_key)
+    assert kept is not None and kept["given_name"] == "Gone"  # evidence stays
+    assert pipeline.apply.stats.resolution_pending > 0  # no model trained in this graph
+    assert pipeline.apply.consume_stats.dead_lettered == 0
+    pipeline.capture.check()  # type: ignore[union-attr]
+
+
+def test_a_burst_on_one_row_keeps_its_order(pipeline: Pipeline) -> None:
+    row = pipeline.sor.upsert_customer(person())
+    key = record_key(str(row["id"]))
+    pipeline.start_capture()
+    pipeline.start_apply()
+    wait_for("the snapshot", lambda: version_of(pipeline.store, key) == 1)
+    seen: list[int] = []
+    done = threading.Event()
+
+    def watch() -> None:  # the graph's version of the row never goes back
+        while not done.is_set():
+            v = version_of(pipeline.store, key)
+            if v is not None:
+                seen.append(v)
+            time.sleep(0.005)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    for n in range(2, 52):
+        pipeline.sor.upsert_customer({"id": row["id"], "given_name": f"Tanya{n}"})
+    wait_for("the last update", lambda: version_of(pipeline.store, key) == 51)
+    done.set()
+    watcher.join()
+    assert seen == sorted(seen), "the graph saw an older version after a newer one"
+    final = record(pipeline.store, key)
+    assert final is not None and final["given_name"] == "Tanya51"
+
+
+def test_stale_and_duplicate_events_change_nothing(pipeline: Pipeline) -> None:
+    row = pipeline.sor.upsert_customer(person())
+    key = record_key(str(row["id"]))
+    pipeline.start_capture()
+    pipeline.start_apply()
+    pipeline.sor.upsert_customer({"id": row["id"], "given_name": "Newer"})
+    wait_for("version 2", lambda: version_of(pipeline.store, key) == 2)
+    before = record(pipeline.store, key)
+    events: list[Message] = []
+    with pipeline.bus.subscribe([pipeline.topic("customers")], f"peek-{uuid.uuid4().hex}") as sub:
+        wait_for("the captured events", lambda: bool(events.extend(sub.poll(100, 0.5))) or any(
+            m.key == f'{{"id":"{row["id"]}"}}' and b'"version":2' in (m.value or b"")
+            for m in events))  # fmt: skip
+    mine = [m for m in events if str(row["id"]) in m.key]
+    assert {b'"version":1' in (m.value or b"") for m in mine} == {True, False}
+    handled = pipeline.apply.stats.events
+    for m in mine:  # the old one again, and the newest one twice
+        pipeline.bus.publish(m.topic, m.key, m.value, {})
+    pipeline.bus.flush()
+    wait_for("the replays", lambda: pipeline.apply.stats.events >= handled + len(mine))
+    assert record(pipeline.store, key) == before  # not even ingested_at moved
+
+
+def test_a_poison_message_goes_to_the_dlq_alone(pipeline: Pipeline) -> None:
+    pipeline.start_capture()
+    pipeline.start_apply()
+    first = pipeline.sor.upsert_customer(person())
+    wait_for("a first row", lambda: version_of(pipeline.store, record_key(str(first["id"]))) == 1)
+    poison_key = '{"id":"' + str(uuid.uuid4()) + '"}'
+    pipeline.bus.publish(pipeline.topic("customers"), poison_key, b'{"op": "c", "after": 42')
+    pipeline.bus.flush()
+    after = pipeline.sor.upsert_customer(person())
+    wait_for("the row after it", lambda: version_of(pipeline.store, record_key(str(after["id"]))) == 1)
+    wait_for("the dead letter", lambda: pipeline.apply.consume_stats.dead_lettered == 1)
+    dlq = pipeline.topic("customers") + ".dlq"
+    with pipeline.bus.subscribe([dlq], f"dlq-{uuid.uuid4().hex}") as sub:
+        letters: list[Message] = []
+        wait_for("the DLQ message", lambda: bool(letters.extend(sub.poll(10, 0.5))) or bool(letters))
+        time.sleep(1)
+        letters.extend(sub.poll(10, 0.5))
+    assert [m.key for m in letters] == [poison_key]
+    assert "not JSON" in (letters[0].header(H_ERROR) or "")
+
+
+def test_capture_killed_and_restarted_replays_without_duplicate_effects(
+    pipeline: Pipeline, tansu_broker: TansuBroker, tmp_path: Path
+) -> None:
+    """The capture worker as its own process, killed with SIGKILL mid-stream: offsets are
+    flushed rarely, so a restart replays what it had already published."""
+    rows = [pipeline.sor.upsert_customer(person()) for _ in range(3)]
+
+    def spawn() -> subprocess.Popen[str]:
+        return subprocess.Popen(
+            [sys.executable, "-m", "workers.cdc.capture", "--db-url", pipeline.url,
+             "--bootstrap", tansu_broker.bootstrap_servers, "--offsets", str(pipeline.offsets),
+             "--prefix", pipeline.prefix, "--slot", pipeline.slot,
+             "--flush-interval-ms", "600000"],
+            cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )  # fmt: skip
+
+    def ready(proc: subprocess.Popen[str]) -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if "capture ready" in line:
+                threading.Thread(target=proc.stdout.read, daemon=True).start()  # drain
+                return
+        raise AssertionError(f"capture process exited with {proc.wait()}")
+
+    pipeline.start_apply()
+    proc = spawn()
+    try:
+        ready(proc)
+        for n, row in enumerate(rows):
+            pipeline.sor.upsert_customer({"id": row["id"], "given_name": f"Before{n}"})
+        for n, row in enumerate(rows):
+            pipeline.sor.record_interaction({"customer_id": row["id"], "channel": "call"})
+        keys = [record_key(str(r["id"])) for r in rows]
+        wait_for("the changes before the kill", lambda: all(
+            version_of(pipeline.store, k) == 2 for k in keys))  # fmt: skip
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+        for n, row in enumerate(rows):  # while capture is down
+            pipeline.sor.upsert_customer({"id": row["id"], "given_name": f"During{n}"})
+        stale_before = pipeline.apply.stats.stale
+        proc = spawn()
+        ready(proc)
+        wait_for("the changes made while down", lambda: all(
+            version_of(pipeline.store, k) == 3 for k in keys))  # fmt: skip
+        wait_for("the replay", lambda: pipeline.apply.stats.stale > stale_before)
+    finally:
+        proc.send_signal(signal.SIGTERM if proc.poll() is None else 0)
+        try:
+            proc.wait(30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    # The graph matches the database, with no effect twice.
+    for n, row in enumerate(rows):
+        got = record(pipeline.store, record_key(str(row["id"])))
+        assert got is not None and got["given_name"] == f"During{n}" and got["version"] == 3
+    counts = pipeline.store.run_cypher(
+        "UNWIND $keys AS k MATCH (r:Record {key: k}) "
+        "OPTIONAL MATCH (r)-[h:HAS_INTERACTION]->(i:Interaction) "
+        "RETURN k, count(h) AS edges, count(DISTINCT i) AS interactions",
+        {"keys": [record_key(str(r["id"])) for r in rows]},
+    )
+    assert [(c["edges"], c["interactions"]) for c in counts] == [(1, 1)] * 3
+
+
+def test_a_failing_engine_fails_loudly(cdc_database_url: str, tmp_path: Path) -> None:
+    from workers.bus import MemoryBus
+
+    bad = cdc_database_url.rsplit("/", 1)[0] + "/c360_no_such_database"
+    capture = Capture(
+        bad, MemoryBus(), offsets_path=tmp_path / "offsets.dat", slot_name="c360_never",
+        properties={"errors.max.retries": "0"},
+    )  # fmt: skip
+    capture.start()
+    with pytest.raises(CaptureError, match="(?i)c360_no_such_database|stopped"):
+        capture.wait_ready(timeout_s=60)
+    capture.stop()

@@ -1,0 +1,540 @@
+"""The apply worker: Debezium change events on the bus -> idempotent graph upserts.
+
+Each system-of-record row becomes evidence as any other source does: a customer row is
+the Record `sor:<id>` (source "sor"), cleaned by the same normalisers the ingest profiles
+use; an interaction or transaction row is an Interaction / Transaction hanging off the
+Record of its customer. Writes go through `cypher/cdc/*`.
+
+Exactly-once effect over at-least-once delivery:
+- every graph node keeps the SoR row `version`; an event whose version is not above the
+  stored one is stale (a replay after a crash, a duplicate, a snapshot read of a row the
+  stream already brought) and changes nothing; the write statements check it again, so
+  two appliers racing cannot go backwards either;
+- per key, the bus keeps order (the key picks the partition); inside one batch the events
+  of a key are folded to their outcome (the last image, then a delete if one followed);
+- a delete (and its tombstone) marks the node `deleted: true`; nothing is removed;
+- an activity whose customer Record has not arrived yet (topics are not ordered with
+  each other) is parked and linked when the Record comes.
+
+A message that cannot be understood or applied (bad JSON, an unknown op, a value the
+normalisers refuse) raises; the bus retries the batch message by message, so it alone
+goes to `<topic>.dlq` with the reason. A graph store that is unreachable is retried
+instead (`StoreUnavailable` is in `retry_on`). After each batch the touched Records are
+resolved incrementally; before the first full run there is no model (`NotTrained`) and
+they wait for it, counted in `stats.resolution_pending`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import orjson
+import redis
+
+from graph.errors import GraphServerCrashed, GraphStoreError
+from graph.store import GraphStore
+from ingest.model import (
+    ActivityKind,
+    ActivityRecord,
+    AddressEvidence,
+    EvidenceRecord,
+    PropertyValue,
+    RecordKind,
+)
+from ingest.normalise import InvalidValue
+from ingest.pipeline import content_hash, graph_row
+from ingest.profiles import _common as c
+from resolvers.identity import IdentityResolver, NotTrained
+from workers.bus.port import ConsumeStats, EventBus, Message
+from workers.cdc.capture import topic_for
+
+log = logging.getLogger(__name__)
+
+SOURCE = "sor"
+DEFAULT_GROUP = "c360-apply"
+LATENCY_WINDOW = 10_000
+UNTRAINED_RECHECK_S = 30.0  # with no model yet, ask again for one at most this often  # the latest apply latencies kept for percentiles
+
+# table -> graph label; the statements are cdc/<verb>_<plural>
+LABELS: dict[str, str] = {
+    "customers": "Record",
+    "customer_interactions": "Interaction",
+    "transactions": "Transaction",
+}
+_PLURAL = {"Record": "records", "Interaction": "interactions", "Transaction": "transactions"}
+_OPS = {"c": "upsert", "u": "upsert", "r": "upsert", "d": "delete"}
+
+
+class ApplyError(ValueError):
+    """A change event that cannot be applied; the reason goes to the dead-letter topic."""
+
+
+class StoreUnavailable(RuntimeError):
+    """The graph store cannot be reached: retry the batch, it is no poison."""
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """One decoded change event."""
+
+    table: str
+    label: str
+    key: str  # graph key
+    op: str  # "upsert" | "delete"
+    version: int | None
+    row: Mapping[str, Any] | None  # the after image of an upsert
+    commit_ms: int | None  # source.ts_ms: when the database committed it
+    lsn: int | None
+
+
+@dataclass
+class ApplyStats:
+    """Counters a worker exports (all since start)."""
+
+    events: int = 0
+    applied: int = 0  # upserts written
+    deleted: int = 0  # nodes marked deleted
+    # events that changed nothing: replays, duplicates, old versions, and images a later
+    # event of the same key in the batch superseded
+    stale: int = 0
+    parked: int = 0  # activities waiting for their Record
+    batches: int = 0
+    resolved: int = 0  # records resolved incrementally
+    resolution_pending: int = 0  # records left for a full run (no model yet)
+    resolution_errors: int = 0
+    by_op: dict[str, int] = field(default_factory=dict)
+    latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW))
+
+    def latency_percentile(self, q: float) -> float | None:
+        """Commit -> applied latency percentile (0-100) over the latest events."""
+        values = sorted(self.latencies_ms)
+        if not values:
+            return None
+        index = min(len(values) - 1, max(0, round(q / 100 * (len(values) - 1))))
+        return values[index]
+
+
+def record_key(customer_id: str) -> str:
+    return f"{SOURCE}:{customer_id}"
+
+
+def activity_key(label: str, row_id: str) -> str:
+    return f"{SOURCE}:{_PLURAL[label]}:{row_id}"
+
+
+def _graph_key(label: str, row_id: str) -> str:
+    return record_key(row_id) if label == "Record" else activity_key(label, row_id)
+
+
+# -- decoding ---------------------------------------------------------------------------
+
+
+def decode(message: Message, prefix: str) -> Change:
+    """The change a Debezium message carries; ApplyError says why one cannot be used."""
+    table = message.topic.rsplit(".", 1)[-1]
+    if not message.topic.startswith(prefix + ".") or table not in LABELS:
+        raise ApplyError(f"no apply rule for topic {message.topic!r}")
+    label = LABELS[table]
+    if message.value is None:  # the tombstone after a delete: the key says which row
+        return Change(table, label, _graph_key(label, _key_id(message)), "delete",
+                      None, None, None, None)  # fmt: skip
+    try:
+        envelope = orjson.loads(message.value)
+    except orjson.JSONDecodeError as exc:
+        raise ApplyError(f"the value is not JSON: {exc}") from None
+    if isinstance(envelope, dict) and "payload" in envelope and "op" not in envelope:
+        envelope = envelope["payload"]  # a converter with schemas on
+    if not isinstance(envelope, dict):
+        raise ApplyError("the value is not a Debezium envelope (a JSON object)")
+    op = _OPS.get(str(envelope.get("op")))
+    if op is None:
+        raise ApplyError(f"unknown Debezium op {envelope.get('op')!r}")
+    source = envelope.get("source") or {}
+    commit_ms = source.get("ts_ms") if isinstance(source, dict) else None
+    lsn = source.get("lsn") if isinstance(source, dict) else None
+    image = envelope.get("after") if op == "upsert" else envelope.get("before")
+    if op == "upsert" and not isinstance(image, dict):
+        raise ApplyError(f"op {envelope['op']!r} without an after image")
+    row_id = (image or {}).get("id") if isinstance(image, dict) else None
+    if row_id is None:
+        row_id = _key_id(message)
+    version = image.get("version") if op == "upsert" and isinstance(image, dict) else None
+    if op == "upsert" and not isinstance(version, int):
+        raise ApplyError(f"{table} row {row_id} has no integer version")
+    return Change(
+        table=table, label=label, key=_graph_key(label, str(row_id)), op=op, version=version,
+        row=image if op == "upsert" else None,
+        commit_ms=commit_ms if isinstance(commit_ms, int) else None,
+        lsn=lsn if isinstance(lsn, int) else None,
+    )  # fmt: skip
+
+
+def _key_id(message: Message) -> str:
+    try:
+        key = orjson.loads(message.key)
+    except orjson.JSONDecodeError:
+        raise ApplyError(f"the key {message.key!r} is not JSON") from None
+    if isinstance(key, dict) and "payload" in key:
+        key = key["payload"]
+    if not isinstance(key, dict) or not key.get("id"):
+        raise ApplyError(f"the key {message.key!r} names no id")
+    return str(key["id"])
+
+
+# -- rows -> evidence -------------------------------------------------------------------
+
+
+def _iso_day(value: Any) -> str | None:
+    """A DATE as Debezium sends it (days since 1970-01-01) or as text -> ISO date."""
+    if value is None:
+        return None
+    if isinstance(value, int):
+        return (datetime(1970, 1, 1, tzinfo=UTC) + timedelta(days=value)).date().isoformat()
+    return c.iso_date("date", str(value))
+
+
+def _iso_time(value: Any) -> str | None:
+    """A TIMESTAMP as Debezium sends it (epoch ms in `connect` precision mode; µs in the
+    default adaptive mode) or as text -> ISO-8601 UTC to the second."""
+    if value is None:
+        return None
+    if isinstance(value, int):
+        seconds = value / 1_000_000 if abs(value) > 10**14 else value / 1000
+        return datetime.fromtimestamp(seconds, UTC).replace(microsecond=0).isoformat()
+    return c.iso_datetime("occurred_at", str(value))
+
+
+def _text(row: Mapping[str, Any], name: str) -> str | None:
+    value = row.get(name)
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def customer_record(row: Mapping[str, Any]) -> EvidenceRecord:
+    """A `customers` row as the evidence Record `sor:<id>` (the `sor-customers` mapping).
+    Columns it does not know are ignored."""
+    kind = RecordKind.BUSINESS if _text(row, "kind") == "business" else RecordKind.PERSON
+    fields: dict[str, PropertyValue] = {}
+    org = c.company("company_name", _text(row, "company_name"))
+    if kind is RecordKind.BUSINESS:
+        if org is None:
+            raise InvalidValue("company_name: a business needs a company name")
+        fields.update(c.business_fields(org))
+    else:
+        fields.update(c.person_fields("given_name/family_name",
+                                      given=_text(row, "given_name"),
+                                      family=_text(row, "family_name")))  # fmt: skip
+        if org is not None:
+            fields["company"] = org.display
+    addresses: list[AddressEvidence] = []
+    place = c.address("address_line1", _text(row, "address_line1"), _text(row, "address_line2"),
+                      city=_text(row, "city"), parish_raw=_text(row, "parish"))  # fmt: skip
+    if place is not None:
+        addresses.append(place)
+    fields.update(c.place_fields("city/parish", place, _text(row, "city"), _text(row, "parish")))
+    fields.update(
+        dob=_iso_day(row.get("date_of_birth")),
+        status=_text(row, "status"),
+        owner_rep_id=_text(row, "owner_rep_id"),
+        created=_iso_day_of_time(row.get("created_at")),
+    )
+    site = c.website("website", _text(row, "website"))
+    return EvidenceRecord(
+        source=SOURCE,
+        source_id=str(row["id"]),
+        kind=kind,
+        fields=c.drop_empty(fields),
+        emails=c.emails("email", _text(row, "email")),
+        phones=c.phones("phone", _text(row, "phone")),
+        addresses=addresses,
+        websites=[site] if site else [],
+    )
+
+
+def _iso_day_of_time(value: Any) -> str | None:
+    stamp = _iso_time(value)
+    return stamp[:10] if stamp else None
+
+
+def _amount(value: Any) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(Decimal(str(value)))
+    except InvalidOperation:
+        raise InvalidValue(f"amount: {value!r} is not a number") from None
+
+
+def activity_record(label: str, row: Mapping[str, Any]) -> ActivityRecord:
+    """An interaction or transaction row as an Interaction / Transaction of its customer's
+    Record. Columns it does not know are ignored."""
+    customer = _text(row, "customer_id")
+    if customer is None:
+        raise InvalidValue("customer_id: missing")
+    occurred = _iso_time(row.get("occurred_at"))
+    fields: dict[str, PropertyValue]
+    if label == "Interaction":
+        kind = ActivityKind.INTERACTION
+        fields = {
+            "type": _text(row, "channel"), "direction": _text(row, "direction"),
+            "occurred_at": occurred, "date": occurred[:10] if occurred else None,
+            "rep_id": _text(row, "rep_id"), "campaign_id": _text(row, "campaign_id"),
+            "subject": _text(row, "subject"), "notes": _text(row, "notes"),
+            "outcome": _text(row, "outcome"),
+        }  # fmt: skip
+    else:
+        kind = ActivityKind.TRANSACTION
+        fields = {
+            "kind": _text(row, "kind"), "amount": _amount(row.get("amount")),
+            "currency": _text(row, "currency"), "occurred_at": occurred,
+            "date": occurred[:10] if occurred else None, "reference": _text(row, "reference"),
+            "description": _text(row, "description"), "campaign_id": _text(row, "campaign_id"),
+        }  # fmt: skip
+    return ActivityRecord(
+        source=SOURCE,
+        source_id=f"{_PLURAL[label]}:{row['id']}",
+        kind=kind,
+        record_key=record_key(customer),
+        fields=c.drop_empty({k: v for k, v in fields.items() if k != "kind"}),
+    )
+
+
+def graph_params(change: Change, now_ms: int) -> dict[str, Any]:
+    """The statement row of an upsert: the ingest shape plus version and change metadata."""
+    assert change.row is not None and change.version is not None
+    item: EvidenceRecord | ActivityRecord
+    if change.label == "Record":
+        item = customer_record(change.row)
+    else:
+        item = activity_record(change.label, change.row)
+    params = graph_row(item)
+    props = params["props"]
+    if change.label == "Transaction":
+        props["txn_kind"] = _text(change.row, "kind")
+    if isinstance(item, ActivityRecord):
+        props["record_key"] = item.record_key
+    props["hash"] = content_hash(params)
+    props.update(version=change.version, deleted=False, ingested_at=now_ms)
+    if change.commit_ms is not None:
+        props["sor_committed_at"] = change.commit_ms
+    if change.lsn is not None:
+        props["sor_lsn"] = change.lsn
+    return params
+
+
+# -- the worker -------------------------------------------------------------------------
+
+
+class Apply:
+    """Consumes the capture topics in a consumer group and applies them to `store`.
+
+    `run()` (or `consume(...)` with a stop condition) drives it; `handle(batch)` is the
+    batch handler, usable alone. Counters in `stats`; `consume_stats` from the bus.
+    """
+
+    def __init__(
+        self,
+        store: GraphStore,
+        bus: EventBus,
+        *,
+        topic_prefix: str = "c360",
+        schema: str = "public",
+        group: str = DEFAULT_GROUP,
+        batch_size: int = 500,
+        resolve: bool = True,
+        resolver: IdentityResolver | None = None,
+        clock_ms: Callable[[], int] | None = None,
+    ) -> None:
+        self.store = store
+        self.bus = bus
+        self.topic_prefix = topic_prefix
+        self.group = group
+        self.batch_size = batch_size
+        self.topics = [topic_for(topic_prefix, f"{schema}.{t}") for t in LABELS]
+        self.resolve = resolve
+        self.resolver = resolver or IdentityResolver(store)
+        self.clock_ms = clock_ms or (lambda: int(time.time() * 1000))
+        self.stats = ApplyStats()
+        self.consume_stats = ConsumeStats()
+        self.pending_resolution: set[str] = set()
+        self._records_state: dict[str, tuple[int | None, bool, list[str]]] = {}
+        self._untrained_until = 0.0
+        self._stop = threading.Event()
+
+    retry_on: tuple[type[BaseException], ...] = (StoreUnavailable, GraphServerCrashed)
+
+    # -- driving -------------------------------------------------------------------
+    def consume(
+        self,
+        *,
+        timeout_s: float | None = None,
+        idle_timeout_s: float | None = None,
+        max_messages: int | None = None,
+        stop: Callable[[], bool] | None = None,
+    ) -> ConsumeStats:
+        """One consume loop over the capture topics (commit after each handled batch)."""
+
+        def stopping() -> bool:
+            return self._stop.is_set() or (stop is not None and stop())
+
+        self.bus.ensure_topics(self.topics)
+        got = self.bus.consume_batches(
+            self.topics, self.group, self.handle, batch_size=self.batch_size,
+            timeout_s=timeout_s, idle_timeout_s=idle_timeout_s, max_messages=max_messages,
+            stop=stopping, retry_on=self.retry_on,
+        )  # fmt: skip
+        self.consume_stats.handled += got.handled
+        self.consume_stats.dead_lettered += got.dead_lettered
+        self.consume_stats.batches += got.batches
+        self.consume_stats.dead_letters.extend(got.dead_letters)
+        return got
+
+    def run(self) -> None:
+        """Consume until `stop()` is called (a worker's main loop)."""
+        self.consume()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    # -- one batch -----------------------------------------------------------------
+    def handle(self, batch: Sequence[Message]) -> None:
+        """Apply one batch. Raises ApplyError (or a normaliser's error) for a message that
+        cannot be applied, StoreUnavailable when the graph is unreachable."""
+        changes = [decode(m, self.topic_prefix) for m in batch]
+        self._records_state = {}
+        now = self.clock_ms()
+        # Build every statement row before writing anything: a bad row fails alone.
+        finals = _fold(changes)
+        upserts: dict[str, list[tuple[Change, dict[str, Any]]]] = {}
+        for change in finals:
+            if change.op == "upsert":
+                upserts.setdefault(change.label, []).append((change, graph_params(change, now)))
+        deletes = {ch.key: ch for ch in changes if ch.op == "delete"}
+        delete_after = {ch.key for ch in finals if ch.op == "delete"}
+        touched_records: set[str] = set()
+        written = 0
+        try:
+            stored = {label: self._stored(label, [ch.key for ch in changes if ch.label == label])
+                      for label in {ch.label for ch in changes}}  # fmt: skip
+            for label in ("Record", "Interaction", "Transaction"):
+                fresh = []
+                for change, params in upserts.get(label, []):
+                    version, deleted = stored[label].get(change.key, (None, False))
+                    if deleted or (version is not None and version >= (change.version or 0)):
+                        continue
+                    fresh.append(params)
+                    if label == "Record":
+                        touched_records.add(change.key)
+                if fresh:
+                    self.store.run(f"cdc/upsert_{_PLURAL[label]}", {"rows": fresh})
+                    written += len(fresh)
+                if label == "Record" and upserts.get(label):
+                    keys = [ch.key for ch, _ in upserts[label]]
+                    self.store.run("cdc/link_parked", {"keys": keys})
+            marked = 0
+            for label in ("Interaction", "Transaction", "Record"):
+                rows = [{"key": k, "at": now} for k in delete_after
+                        if deletes[k].label == label]  # fmt: skip
+                if rows:
+                    got = self.store.run(f"cdc/delete_{_PLURAL[label]}", {"rows": rows})
+                    marked += len(got)
+                    if label == "Record":
+                        touched_records.update(r["key"] for r in got)
+            # A record written before a crash but never resolved is resolved now.
+            for key, (_, deleted, customers) in self._records_state.items():
+                if not deleted and not customers and key in {ch.key for ch in finals}:
+                    touched_records.add(key)
+            parked = self._count_parked(upserts)
+        except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
+            raise StoreUnavailable(f"graph store unreachable: {exc}") from exc
+        except GraphStoreError as exc:
+            if isinstance(exc.__cause__, (redis.ConnectionError, redis.TimeoutError, OSError)):
+                raise StoreUnavailable(str(exc)) from exc
+            raise
+        applied_at = self.clock_ms()
+        self.stats.events += len(changes)
+        self.stats.batches += 1
+        self.stats.applied += written
+        self.stats.deleted += marked
+        self.stats.stale += len(changes) - written - marked
+        self.stats.parked = parked
+        for ch in changes:
+            self.stats.by_op[ch.op] = self.stats.by_op.get(ch.op, 0) + 1
+            if ch.commit_ms is not None:
+                self.stats.latencies_ms.append(float(applied_at - ch.commit_ms))
+        if touched_records and self.resolve:
+            self._resolve(sorted(touched_records))
+
+    def _stored(self, label: str, keys: Iterable[str]) -> dict[str, tuple[int | None, bool]]:
+        keys = sorted(set(keys))
+        if not keys:
+            return {}
+        rows = self.store.run(f"cdc/versions_{_PLURAL[label]}", {"keys": keys})
+        if label == "Record":
+            self._records_state = {
+                r["key"]: (r["version"], bool(r["deleted"]), list(r["customers"] or []))
+                for r in rows
+            }
+        return {r["key"]: (r["version"], bool(r["deleted"])) for r in rows}
+
+    def _count_parked(self, upserts: Mapping[str, Any]) -> int:
+        if not (upserts.get("Interaction") or upserts.get("Transaction")):
+            return self.stats.parked
+        rows = self.store.run_cypher("MATCH (a:Unlinked) RETURN count(a) AS n")
+        return int(rows[0]["n"]) if rows else 0
+
+    def _resolve(self, keys: list[str]) -> None:
+        if time.monotonic() < self._untrained_until:  # asked a moment ago: still no model
+            self.pending_resolution.update(keys)
+            self.stats.resolution_pending = len(self.pending_resolution)
+            return
+        keys = sorted(set(keys) | self.pending_resolution)
+        try:
+            report = self.resolver.resolve_records(keys)
+        except NotTrained as exc:
+            self.pending_resolution.update(keys)
+            self.stats.resolution_pending = len(self.pending_resolution)
+            self._untrained_until = time.monotonic() + UNTRAINED_RECHECK_S
+            log.info("%d record(s) wait for a trained model: %s", len(keys), exc)
+            return
+        except Exception:  # evidence is in; a full run will resolve what this missed
+            self.stats.resolution_errors += 1
+            self.pending_resolution.update(keys)
+            self.stats.resolution_pending = len(self.pending_resolution)
+            log.exception("incremental resolution of %d record(s) failed", len(keys))
+            return
+        self.pending_resolution.clear()
+        self.stats.resolution_pending = 0
+        self.stats.resolved += report.records
+
+
+def _fold(changes: Sequence[Change]) -> list[Change]:
+    """Per key, in order: the last upsert image, then a delete if one came after it."""
+    last_upsert: dict[str, Change] = {}
+    deleted_after: dict[str, bool] = {}
+    order: dict[str, int] = {}
+    for i, ch in enumerate(changes):
+        order.setdefault(ch.key, i)
+        if ch.op == "upsert":
+            if ch.key not in last_upsert or (ch.version or 0) >= (last_upsert[ch.key].version or 0):
+                last_upsert[ch.key] = ch
+            deleted_after[ch.key] = False
+        else:
+            deleted_after[ch.key] = True
+    out: list[Change] = []
+    for key in sorted(order, key=order.__getitem__):
+        if key in last_upsert:
+            out.append(last_upsert[key])
+        if deleted_after.get(key):
+            out.append(next(ch for ch in reversed(changes) if ch.key == key and ch.op == "delete"))
+    return out
