@@ -61,6 +61,12 @@ class Rel(StrEnum):
     MAYBE_SAME_AS = "MAYBE_SAME_AS"
     BLOCKED_BY = "BLOCKED_BY"
     ABOUT = "ABOUT"
+    # Customer to customer (resolvers.relations): `source` says who wrote the edge.
+    REFERRED = "REFERRED"
+    KNOWS = "KNOWS"
+    HOUSEHOLD = "HOUSEHOLD"
+    COLLEAGUE = "COLLEAGUE"
+    INFLUENCE_FLOW = "INFLUENCE_FLOW"  # transient projection for the in-store PageRank
 
 
 # The property that identifies each node kind; every one is indexed and unique.
