@@ -44,9 +44,10 @@ def number_communities(labels: dict[str, Any]) -> dict[str, int]:
 
 
 def networkx_scores(
-    edges: Iterable[tuple[str, str, str]],
+    edges: Iterable[tuple[str, str, str]], *, influence: bool = True
 ) -> tuple[dict[str, float], dict[str, int]]:
-    """PageRank and label-propagation communities from (type, a, b) edges."""
+    """PageRank (unless `influence` is False) and label-propagation communities from
+    (type, a, b) edges."""
     flow: nx.MultiDiGraph[str] = nx.MultiDiGraph()
     undirected: nx.Graph[str] = nx.Graph()
     for kind, a, b in sorted(edges):  # the store's row order varies; results should not
@@ -58,7 +59,7 @@ def networkx_scores(
         undirected.add_edge(a, b)
     if flow.number_of_nodes() == 0:
         return {}, {}
-    rank: dict[str, float] = nx.pagerank(flow)
+    rank: dict[str, float] = nx.pagerank(flow) if influence else {}
     communities = {
         node: number
         for number, members in enumerate(nx.community.label_propagation_communities(undirected))
@@ -68,11 +69,14 @@ def networkx_scores(
 
 
 def store_scores(store: GraphStore) -> tuple[dict[str, float], dict[str, int]]:
-    """Influence and community per customer with REFERRED or KNOWS edges: in the store
-    where it has the algorithms, else with networkx."""
+    """Influence and community per customer with REFERRED or KNOWS edges: PageRank in
+    the store where it has it, else with networkx."""
+    in_store = store.backend == "falkordb"
     rows = store.run("relations/algorithm_edges")
-    influence, community = networkx_scores((r["type"], r["a"], r["b"]) for r in rows)
-    if store.backend != "falkordb" or not rows:
+    influence, community = networkx_scores(
+        ((r["type"], r["a"], r["b"]) for r in rows), influence=not in_store
+    )
+    if not in_store or not rows:
         return influence, community
     store.run("relations/flow_clear")
     try:

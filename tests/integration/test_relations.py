@@ -333,3 +333,10 @@ def test_rerun_is_idempotent_and_drops_edges_whose_evidence_went_away(
     assert [(e["type"], e["source"]) for e in left] == [("KNOWS", "steward")]
     paths = warm_intros(store, [leopold], cid(store, "R-R1"))
     assert [e["source"] for e in paths[0].edges] == ["steward", "referral"]
+
+
+def test_an_empty_graph_maps_to_nothing(falkordb_store: FalkorDBStore) -> None:
+    report = RelationshipMapper(falkordb_store).run()
+    assert report.edges == {"REFERRED": 0, "KNOWS": 0, "HOUSEHOLD": 0, "COLLEAGUE": 0}
+    assert report.referrals == {} and report.scored == 0
+    assert warm_intros(falkordb_store, ["C1"], "C2") == []

@@ -23,7 +23,7 @@ from resolvers.relations.names import (
     name_key,
     parse_referral,
 )
-from resolvers.relations.scores import networkx_scores, number_communities, scale
+from resolvers.relations.scores import networkx_scores, number_communities, scale, store_scores
 
 
 def person(pid: str, given: str, family: str, parish: str = "", owner: str = "") -> Person:
@@ -236,3 +236,24 @@ def test_warm_intros_rank_fewest_hops_then_the_strongest_weakest_link() -> None:
     assert store.calls[0]["from"] == ["a", "b", "c"]  # the target is not its own intro
     with pytest.raises(ValueError):
         warm_intros(store, ["a"], "t", max_hops=7)  # type: ignore[arg-type]
+
+
+class EdgeStore:
+    """A store without graph algorithms: scores come from networkx over its edges."""
+
+    backend = "neo4j"
+
+    def run(self, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        assert name == "relations/algorithm_edges"
+        return [
+            {"type": "REFERRED", "a": "boss", "b": "r1"},
+            {"type": "REFERRED", "a": "boss", "b": "r2"},
+            {"type": "KNOWS", "a": "r2", "b": "r3"},
+        ]
+
+
+def test_stores_without_algorithms_get_networkx_scores() -> None:
+    influence, community = store_scores(EdgeStore())  # type: ignore[arg-type]
+    assert influence.keys() == community.keys() == {"boss", "r1", "r2", "r3"}
+    assert influence["boss"] == 1.0 and influence["r1"] < 1.0
+    assert len(set(community.values())) == 1
