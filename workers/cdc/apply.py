@@ -110,6 +110,7 @@ class ApplyStats:
     resolved: int = 0  # records resolved incrementally
     resolution_pending: int = 0  # records left for a full run (no model yet)
     resolution_errors: int = 0
+    dead_lettered: int = 0  # messages sent to <topic>.dlq
     by_op: dict[str, int] = field(default_factory=dict)
     latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW))
 
@@ -410,6 +411,16 @@ class Apply:
     def handle(self, batch: Sequence[Message]) -> None:
         """Apply one batch. Raises ApplyError (or a normaliser's error) for a message that
         cannot be applied, StoreUnavailable when the graph is unreachable."""
+        try:
+            self._handle(batch)
+        except self.retry_on:
+            raise
+        except Exception:
+            if len(batch) == 1:  # the bus dead-letters a message that fails alone
+                self.stats.dead_lettered += 1
+            raise
+
+    def _handle(self, batch: Sequence[Message]) -> None:
         changes = [decode(m, self.topic_prefix) for m in batch]
         self._records_state = {}
         now = self.clock_ms()
