@@ -32,7 +32,7 @@ from workers.bus import H_ERROR, Message
 from workers.bus.broker import TansuBroker
 from workers.bus.kafka import KafkaBus
 from workers.cdc.apply import Apply, record_key
-from workers.cdc.capture import Capture, CaptureError
+from workers.cdc.capture import Capture, CaptureError, drop_slot
 from workers.cdc.postgres import ensure_logical_wal, libpq_dsn
 
 tansu_broker = bus_fixtures.tansu_broker
@@ -145,6 +145,9 @@ def pipeline(
     )  # fmt: skip
     yield p
     p.stop()
+    # Slots are few (max_replication_slots, 10 by default) and shared by every test run on
+    # the machine: each test frees its own.
+    drop_slot(p.url, p.slot, f"{p.slot}_pub")
     sor.close()
     bus.close()
     tansu_broker.check_alive()
@@ -268,6 +271,28 @@ def test_stale_and_duplicate_events_change_nothing(pipeline: Pipeline) -> None:
     assert record(pipeline.store, key) == before  # not even ingested_at moved
 
 
+def test_an_added_column_does_not_stop_the_stream(pipeline: Pipeline) -> None:
+    row = pipeline.sor.upsert_customer(person())
+    key = record_key(str(row["id"]))
+    pipeline.start_capture()
+    pipeline.start_apply()
+    wait_for("the snapshot", lambda: version_of(pipeline.store, key) == 1)
+    sql(pipeline.url, "ALTER TABLE customers ADD COLUMN IF NOT EXISTS loyalty_tier varchar(20)")
+    sql(
+        pipeline.url,
+        "UPDATE customers SET loyalty_tier = 'gold', city = 'Mandeville', version = version + 1"
+        " WHERE id = %s",
+        row["id"],
+    )
+    wait_for("the change after the DDL", lambda: version_of(pipeline.store, key) == 2)
+    got = record(pipeline.store, key)
+    assert got is not None and got["city"] == "Mandeville"  # known columns applied
+    assert "loyalty_tier" not in got  # the unknown one ignored
+    assert pipeline.apply.stats.dead_lettered == 0
+    stats = pipeline.apply.stats.as_dict()
+    assert stats["applied"] >= 2 and stats["latency_ms_p50"] is not None
+
+
 def test_a_poison_message_goes_to_the_dlq_alone(pipeline: Pipeline) -> None:
     pipeline.start_capture()
     pipeline.start_apply()
@@ -310,11 +335,14 @@ def test_capture_killed_and_restarted_replays_without_duplicate_effects(
 
     def ready(proc: subprocess.Popen[str]) -> None:
         assert proc.stdout is not None
+        said: list[str] = []
         for line in proc.stdout:
+            said.append(line)
             if "capture ready" in line:
                 threading.Thread(target=proc.stdout.read, daemon=True).start()  # drain
                 return
-        raise AssertionError(f"capture process exited with {proc.wait()}")
+        tail = "".join(said[-30:])
+        raise AssertionError(f"capture process exited with {proc.wait()}:\n{tail}")
 
     pipeline.start_apply()
     proc = spawn()

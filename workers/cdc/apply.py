@@ -114,6 +114,16 @@ class ApplyStats:
     by_op: dict[str, int] = field(default_factory=dict)
     latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW))
 
+    def as_dict(self) -> dict[str, Any]:
+        """The counters and latency percentiles, for a worker's /metrics or its logs."""
+        out: dict[str, Any] = {
+            k: v for k, v in self.__dict__.items() if k not in ("latencies_ms", "by_op")
+        }
+        out["by_op"] = dict(self.by_op)
+        out["latency_ms_p50"] = self.latency_percentile(50)
+        out["latency_ms_p99"] = self.latency_percentile(99)
+        return out
+
     def latency_percentile(self, q: float) -> float | None:
         """Commit -> applied latency percentile (0-100) over the latest events."""
         values = sorted(self.latencies_ms)

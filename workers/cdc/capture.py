@@ -55,12 +55,17 @@ def topic_for(prefix: str, table: str) -> str:
     return f"{prefix}.{table}"
 
 
-def _ensure_jvm(log_path: Path) -> None:
-    """Start the JVM once per process, with our log4j configuration and log file."""
+_jvm_log: Path | None = None  # the engine log of this process's JVM (fixed at its start)
+
+
+def _ensure_jvm(log_path: Path) -> Path:
+    """Start the JVM once per process, with our log4j configuration and log file; returns
+    the log file the JVM writes (the first capture's, for every later one)."""
+    global _jvm_log
     jpype: Any = importlib.import_module("jpype")  # untyped
 
     if jpype.isJVMStarted():
-        return
+        return _jvm_log or log_path
     from pydbzengine.engine.jvm import ensure_jvm_started
 
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,6 +76,8 @@ def _ensure_jvm(log_path: Path) -> None:
             "-Xmx512m",
         ]
     )
+    _jvm_log = log_path
+    return log_path
 
 
 class _Handler:
@@ -186,7 +193,7 @@ class Capture:
         if self._thread is not None:
             raise CaptureError("this capture was started already; make a new one")
         self.offsets_path.parent.mkdir(parents=True, exist_ok=True)
-        _ensure_jvm(self.log_path)
+        self.log_path = _ensure_jvm(self.log_path)
         if self.log_path.exists():
             self._log_offset = self.log_path.stat().st_size
         self._engine = self._build()
