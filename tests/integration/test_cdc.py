@@ -301,7 +301,9 @@ def test_a_poison_message_goes_to_the_dlq_alone(pipeline: Pipeline) -> None:
     poison_key = '{"id":"' + str(uuid.uuid4()) + '"}'
     pipeline.bus.publish(pipeline.topic("customers"), poison_key, b'{"op": "c", "after": 42')
     pipeline.bus.flush()
-    after = pipeline.sor.upsert_customer(person())
+    # A row the SoR took but ingest's name rules refuse is no poison: it lands, the
+    # refused field named.
+    after = pipeline.sor.upsert_customer(person(given_name="R2D2"))
     wait_for(
         "the row after it", lambda: version_of(pipeline.store, record_key(str(after["id"]))) == 1
     )
@@ -314,6 +316,13 @@ def test_a_poison_message_goes_to_the_dlq_alone(pipeline: Pipeline) -> None:
         drain(sub, dead)
     assert [m.key for m in dead] == [poison_key]
     assert "not JSON" in (dead[0].header(H_ERROR) or "")
+    landed = record(pipeline.store, record_key(str(after["id"])))
+    assert landed is not None and "name contains digits" in landed["invalid_fields"][0]
+    emails = pipeline.store.run_cypher(
+        "MATCH (:Record {key: $k})-[:HAS_EMAIL]->(e) RETURN e.value AS v",
+        {"k": record_key(str(after["id"]))},
+    )
+    assert [e["v"] for e in emails] == [after["email"]]  # the rest of the row is there
 
 
 def test_capture_killed_and_restarted_replays_without_duplicate_effects(

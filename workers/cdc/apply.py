@@ -34,7 +34,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 import redis
@@ -57,6 +57,7 @@ from workers.bus.port import ConsumeStats, EventBus, Message
 from workers.cdc.capture import topic_for
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 SOURCE = "sor"
 DEFAULT_GROUP = "c360-apply"
@@ -231,42 +232,67 @@ def _text(row: Mapping[str, Any], name: str) -> str | None:
     return text or None
 
 
+class _Problems:
+    """Field values the normalisers refuse. The SoR already validated the row and is the
+    source of truth, so a refused field is left out (and named in `invalid_fields`)
+    rather than keeping the whole row out of the graph."""
+
+    def __init__(self) -> None:
+        self.found: list[str] = []
+
+    def attempt(self, fn: Callable[[], T], default: T) -> T:
+        try:
+            return fn()
+        except (InvalidValue, ValueError) as exc:
+            self.found.append(str(exc)[:200])
+            return default
+
+
 def customer_record(row: Mapping[str, Any]) -> EvidenceRecord:
     """A `customers` row as the evidence Record `sor:<id>` (the `sor-customers` mapping).
-    Columns it does not know are ignored."""
+    Columns it does not know are ignored; values the normalisers refuse are left out and
+    listed in `invalid_fields`."""
+    p = _Problems()
+    nothing: dict[str, PropertyValue] = {}
     kind = RecordKind.BUSINESS if _text(row, "kind") == "business" else RecordKind.PERSON
     fields: dict[str, PropertyValue] = {}
-    org = c.company("company_name", _text(row, "company_name"))
+    org = p.attempt(lambda: c.company("company_name", _text(row, "company_name")), None)
     if kind is RecordKind.BUSINESS:
-        if org is None:
-            raise InvalidValue("company_name: a business needs a company name")
-        fields.update(c.business_fields(org))
+        if org is not None:
+            fields.update(c.business_fields(org))
     else:
-        fields.update(c.person_fields("given_name/family_name",
-                                      given=_text(row, "given_name"),
-                                      family=_text(row, "family_name")))  # fmt: skip
+        fields.update(p.attempt(lambda: c.person_fields(
+            "given_name/family_name", given=_text(row, "given_name"),
+            family=_text(row, "family_name")), nothing))  # fmt: skip
         if org is not None:
             fields["company"] = org.display
     addresses: list[AddressEvidence] = []
-    place = c.address("address_line1", _text(row, "address_line1"), _text(row, "address_line2"),
-                      city=_text(row, "city"), parish_raw=_text(row, "parish"))  # fmt: skip
+    place = p.attempt(lambda: c.address(
+        "address_line1", _text(row, "address_line1"), _text(row, "address_line2"),
+        city=_text(row, "city"), parish_raw=_text(row, "parish")), None)  # fmt: skip
     if place is not None:
         addresses.append(place)
-    fields.update(c.place_fields("city/parish", place, _text(row, "city"), _text(row, "parish")))
+    fields.update(p.attempt(lambda: c.place_fields(
+        "city/parish", place, _text(row, "city"), _text(row, "parish")), nothing))  # fmt: skip
     fields.update(
-        dob=_iso_day(row.get("date_of_birth")),
+        dob=p.attempt(lambda: _iso_day(row.get("date_of_birth")), None),
         status=_text(row, "status"),
         owner_rep_id=_text(row, "owner_rep_id"),
-        created=_iso_day_of_time(row.get("created_at")),
+        created=p.attempt(lambda: _iso_day_of_time(row.get("created_at")), None),
     )
-    site = c.website("website", _text(row, "website"))
+    site = p.attempt(lambda: c.website("website", _text(row, "website")), None)
+    none: list[str] = []
+    emails = p.attempt(lambda: c.emails("email", _text(row, "email")), none)
+    phones = p.attempt(lambda: c.phones("phone", _text(row, "phone")), none)
+    if p.found:
+        fields["invalid_fields"] = p.found
     return EvidenceRecord(
         source=SOURCE,
         source_id=str(row["id"]),
         kind=kind,
         fields=c.drop_empty(fields),
-        emails=c.emails("email", _text(row, "email")),
-        phones=c.phones("phone", _text(row, "phone")),
+        emails=emails,
+        phones=phones,
         addresses=addresses,
         websites=[site] if site else [],
     )
@@ -292,7 +318,8 @@ def activity_record(label: str, row: Mapping[str, Any]) -> ActivityRecord:
     customer = _text(row, "customer_id")
     if customer is None:
         raise InvalidValue("customer_id: missing")
-    occurred = _iso_time(row.get("occurred_at"))
+    p = _Problems()
+    occurred = p.attempt(lambda: _iso_time(row.get("occurred_at")), None)
     fields: dict[str, PropertyValue]
     if label == "Interaction":
         kind = ActivityKind.INTERACTION
@@ -306,11 +333,13 @@ def activity_record(label: str, row: Mapping[str, Any]) -> ActivityRecord:
     else:
         kind = ActivityKind.TRANSACTION
         fields = {
-            "kind": _text(row, "kind"), "amount": _amount(row.get("amount")),
+            "kind": _text(row, "kind"), "amount": p.attempt(lambda: _amount(row.get("amount")), None),
             "currency": _text(row, "currency"), "occurred_at": occurred,
             "date": occurred[:10] if occurred else None, "reference": _text(row, "reference"),
             "description": _text(row, "description"), "campaign_id": _text(row, "campaign_id"),
         }  # fmt: skip
+    if p.found:
+        fields["invalid_fields"] = p.found
     return ActivityRecord(
         source=SOURCE,
         source_id=f"{_PLURAL[label]}:{row['id']}",
