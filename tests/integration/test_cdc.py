@@ -9,6 +9,7 @@ in the shared database, which the tests ignore by looking at their own keys).
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -26,7 +27,11 @@ import pytest
 
 from c360.settings import REPO_ROOT
 from graph.falkordb_store import FalkorDBStore
+from ingest.demo_data import generate
+from ingest.pipeline import ingest_file
+from ingest.quarantine import Quarantine
 from ingest.sor.db import SystemOfRecord
+from resolvers.identity import IdentityResolver
 from tests.integration import bus_fixtures, pg_fixtures
 from workers.bus import H_ERROR, Message
 from workers.bus.broker import TansuBroker
@@ -393,6 +398,47 @@ def test_capture_killed_and_restarted_replays_without_duplicate_effects(
         {"keys": [record_key(str(r["id"])) for r in rows]},
     )
     assert [(c["edges"], c["interactions"]) for c in counts] == [(1, 1)] * 3
+
+
+def test_a_change_is_resolved_incrementally_and_a_delete_re_resolves(
+    pipeline: Pipeline, tmp_path: Path, quarantine: Quarantine
+) -> None:
+    """With a trained model (a full run over demo data), a SoR customer that duplicates a
+    CRM contact joins that contact's Customer as soon as it is applied."""
+    generate(tmp_path / "demo", 150)
+    manifest = json.loads((tmp_path / "demo" / "manifest.json").read_text())
+    for entry in manifest["files"]:
+        ingest_file(tmp_path / "demo" / entry["file"], entry["profile"], pipeline.store,
+                    quarantine)  # fmt: skip
+    IdentityResolver(pipeline.store).resolve_full()
+    (crm,) = pipeline.store.run_cypher(
+        "MATCH (r:Record {source: 'crm', kind: 'person'})-[:HAS_EMAIL]->(e:Email), "
+        "(r)-[:HAS_PHONE]->(p:Phone), (r)-[:RESOLVES_TO]->(c:Customer) "
+        "WHERE r.given_name IS NOT NULL AND r.family_name IS NOT NULL "
+        "RETURN r.given_name AS given, r.family_name AS family, e.value AS email, "
+        "p.e164 AS phone, c.id AS customer ORDER BY r.key LIMIT 1"
+    )
+    pipeline.start_capture()
+    pipeline.start_apply()
+    twin = pipeline.sor.upsert_customer(
+        person(given_name=crm["given"], family_name=crm["family"], email=crm["email"],
+               phone=crm["phone"], address_line1=None, city=None, parish=None)
+    )  # fmt: skip
+    key = record_key(str(twin["id"]))
+
+    def customer_of() -> list[str]:
+        rows = pipeline.store.run_cypher(
+            "MATCH (:Record {key: $k})-[:RESOLVES_TO]->(c:Customer) RETURN c.id AS id",
+            {"k": key},
+        )
+        return [r["id"] for r in rows]
+
+    wait_for("the twin to resolve", lambda: customer_of() == [crm["customer"]])
+    assert pipeline.apply.stats.resolved >= 1 and pipeline.apply.stats.resolution_pending == 0
+    resolved_before = pipeline.apply.stats.resolved
+    sql(pipeline.url, "DELETE FROM customers WHERE id = %s", twin["id"])
+    wait_for("the delete", lambda: (record(pipeline.store, key) or {}).get("deleted") is True)
+    wait_for("its re-resolution", lambda: pipeline.apply.stats.resolved > resolved_before)
 
 
 def test_a_failing_engine_fails_loudly(cdc_database_url: str, tmp_path: Path) -> None:
