@@ -36,7 +36,7 @@ from tests.integration import bus_fixtures, pg_fixtures
 from workers.bus import H_ERROR, Message
 from workers.bus.broker import TansuBroker
 from workers.bus.kafka import KafkaBus
-from workers.cdc.apply import Apply, record_key
+from workers.cdc.apply import Apply, ApplyError, Change, decode, fold_changes, record_key
 from workers.cdc.capture import Capture, CaptureError, drop_slot
 from workers.cdc.postgres import ensure_logical_wal, libpq_dsn
 
@@ -453,3 +453,43 @@ def test_a_failing_engine_fails_loudly(cdc_database_url: str, tmp_path: Path) ->
     with pytest.raises(CaptureError, match="(?i)c360_no_such_database|stopped"):
         capture.wait_ready(timeout_s=60)
     capture.stop()
+
+
+# --- decoding and folding (no services) ---------------------------------------------
+
+
+def _msg(value: bytes | None, table: str = "customers", key: str = '{"id":"A1"}') -> Message:
+    return Message(topic=f"c360.public.{table}", key=key, value=value)
+
+
+def test_decode_reads_the_envelope_with_or_without_schemas_and_tombstones() -> None:
+    after = {"id": "A1", "kind": "person", "given_name": "Ann", "version": 3, "new_col": 1}
+    plain = b'{"op":"u","after":' + json.dumps(after).encode() + b',"source":{"ts_ms":5}}'
+    wrapped = b'{"schema":{},"payload":' + plain + b"}"
+    for value in (plain, wrapped):
+        change = decode(_msg(value), "c360")
+        assert (change.key, change.op, change.version, change.commit_ms) == ("sor:A1", "upsert",
+                                                                            3, 5)  # fmt: skip
+    tomb = decode(_msg(None), "c360")
+    assert (tomb.key, tomb.op) == ("sor:A1", "delete")
+    gone = decode(_msg(b'{"op":"d","before":{"id":"A1"},"after":null}', "transactions"), "c360")
+    assert (gone.key, gone.op, gone.label) == ("sor:transactions:A1", "delete", "Transaction")
+    for bad, reason in [(b"{", "not JSON"), (b'{"op":"x"}', "unknown Debezium op"),
+                        (b'{"op":"c","after":{"id":"A1"}}', "no integer version")]:  # fmt: skip
+        with pytest.raises(ApplyError, match=reason):
+            decode(_msg(bad), "c360")
+
+
+def test_fold_keeps_the_last_image_and_a_following_delete() -> None:
+    def ch(key: str, op: str, version: int | None) -> Change:
+        return Change("customers", "Record", key, op, version, {} if op == "upsert" else None,
+                      None, None)  # fmt: skip
+
+    got = fold_changes([ch("a", "upsert", 1), ch("b", "upsert", 1), ch("a", "upsert", 2),
+                 ch("b", "delete", None), ch("b", "delete", None), ch("c", "delete", None)])  # fmt: skip
+    assert [(c.key, c.op, c.version) for c in got] == [
+        ("a", "upsert", 2),
+        ("b", "upsert", 1),
+        ("b", "delete", None),
+        ("c", "delete", None),
+    ]

@@ -464,7 +464,7 @@ class Apply:
         self._records_state = {}
         now = self.clock_ms()
         # Build every statement row before writing anything: a bad row fails alone.
-        finals = _fold(changes)
+        finals = fold_changes(changes)
         upserts: dict[str, list[tuple[Change, dict[str, Any]]]] = {}
         for change in finals:
             if change.op == "upsert":
@@ -568,7 +568,7 @@ class Apply:
         self.stats.resolved += report.records
 
 
-def _fold(changes: Sequence[Change]) -> list[Change]:
+def fold_changes(changes: Sequence[Change]) -> list[Change]:
     """Per key, in order: the last upsert image, then a delete if one came after it."""
     last_upsert: dict[str, Change] = {}
     deleted_after: dict[str, bool] = {}
