@@ -21,7 +21,7 @@ from strawberry.fastapi import BaseContext
 from strawberry.scalars import JSON
 from strawberry.types import Info
 
-from api.auth import AuthError, Permission, Principal, mask_fields
+from api.auth import AuthError, Permission, Principal, mask_fields, mask_value
 from api.events import Event
 from api.service import BadInput, CustomerFilter, NotFound, Visibility
 
@@ -430,8 +430,9 @@ class Customer:
     @strawberry.field(description="Customer-to-customer relationships, both directions.")
     async def relationships(self, info: Info[Context, None]) -> list[Relationship]:
         found = await self._relations(info)
-        return [_relationship(r, "out") for r in found["outgoing"]] + [
-            _relationship(r, "in") for r in found["incoming"]
+        ctx = info.context
+        return [_relationship(r, "out", ctx) for r in found["outgoing"]] + [
+            _relationship(r, "in", ctx) for r in found["incoming"]
         ]
 
     @strawberry.field(description="Customers this one referred.")
@@ -482,11 +483,24 @@ def _ref(row: Row) -> CustomerRef:
     return CustomerRef(id=row["id"], name=row.get("name"), kind=row.get("kind"))
 
 
-def _relationship(row: Row, direction: str) -> Relationship:
+# Evidence items are "kind:value"; these kinds carry personal data.
+_PII_EVIDENCE = {"phone": "phone", "email": "email", "address": "address"}
+
+
+def _relationship(row: Row, direction: str, ctx: Context) -> Relationship:
+    evidence = row.get("evidence")
+    if isinstance(evidence, list) and not ctx.principal.sees_pii:
+        evidence = [_mask_evidence(item) for item in evidence]
     return Relationship(
         type=row["type"], direction=direction, other=_ref(row["other"]),
-        strength=row.get("strength"), evidence=row.get("evidence"),
+        strength=row.get("strength"), evidence=cast(JSON, evidence),
     )  # fmt: skip
+
+
+def _mask_evidence(item: Any) -> Any:
+    kind, _, value = str(item).partition(":")
+    field = _PII_EVIDENCE.get(kind)
+    return f"{kind}:{mask_value(field, value)}" if field and value else item
 
 
 def _decision(d: Row) -> Decision:

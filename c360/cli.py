@@ -282,6 +282,7 @@ def demo(
             counts = store.run("views/graph_stats")
             report = _resolve(store, full=True, retrain=False, progress=progress)
             quality = _evaluate(store, folder / manifest.get("truth", "truth.jsonl"))
+            relations = _relate(store)
     except (SourceFileError, GraphStoreError) as exc:
         raise _fail(str(exc)) from None
     console.print(_summary_table(summaries))
@@ -302,6 +303,7 @@ def demo(
         f"{totals.get('Address', 0):,} addresses, {totals.get('Interaction', 0):,} interactions, "
         f"{totals.get('Transaction', 0):,} transactions"
     )
+    _print_relations(relations)
     if serve_api:
         serve()
 
@@ -543,6 +545,73 @@ def split(
 def undo(decision_id: str, actor: Actor = "steward", reason: Reason = "undo") -> None:
     """Undo a merge, split or pair verdict (see `c360 customer ID` for decision ids)."""
     _steward_op(lambda s: s.undo(decision_id, actor, reason))
+
+
+# -- relationships --------------------------------------------------------------------------
+def _relate(store: Any) -> Any:
+    from resolvers.relations import RelationshipMapper
+
+    return RelationshipMapper(store).run()
+
+
+def _print_relations(report: Any) -> None:
+    table = Table(title=f"relationships ({report.seconds:.1f} s)")
+    for column in ("kind", "edges", "created", "updated", "removed"):
+        table.add_column(column)
+    for kind in sorted(report.edges):
+        table.add_row(kind, *(f"{getattr(report, c).get(kind, 0):,}" for c in
+                              ("edges", "created", "updated", "removed")))  # fmt: skip
+    console.print(table)
+    referrals = ", ".join(f"{k} {v:,}" for k, v in sorted(report.referrals.items()))
+    console.print(f"referrals by name: {referrals or 'none'}; {report.scored:,} customers scored "
+                  f"(influence), {report.communities:,} communities")  # fmt: skip
+
+
+@app.command()
+def relate(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Derive relationships between customers (referrals by name, households, colleagues,
+    shared contacts) and write influence and community scores."""
+    settings = _settings()
+    with open_graph(settings) as store:
+        report = _relate(store)
+    if as_json:
+        print(json.dumps(report.summary(), default=str))
+        return
+    _print_relations(report)
+
+
+@app.command()
+def intros(
+    to: Annotated[str, typer.Option("--to", help="The prospect's customer id.")],
+    from_ids: Annotated[
+        list[str] | None, typer.Option("--from", help="A customer you know; repeat.")
+    ] = None,
+    rep: Annotated[
+        str | None, typer.Option("--rep", help="Start from every active customer of this rep.")
+    ] = None,
+    max_hops: Annotated[int, typer.Option("--max-hops", min=1, max=6)] = 4,
+) -> None:
+    """Warm introductions: the best paths from customers you know to a prospect."""
+    from resolvers.relations import warm_intros
+
+    if not from_ids and not rep:
+        raise _fail("give --from CUSTOMER_ID (repeatable) or --rep NAME")
+    settings = _settings()
+    with open_graph(settings) as store:
+        starts = list(from_ids or [])
+        if rep:
+            starts += [r["id"] for r in store.run_cypher(
+                "MATCH (c:Customer {status: 'active'}) WHERE c.owner = $rep RETURN c.id AS id",
+                {"rep": rep},
+            )]  # fmt: skip
+        paths = warm_intros(store, starts, to, max_hops=max_hops)
+    if not paths:
+        console.print(f"no path of at most {max_hops} hops to {to}")
+        return
+    for path in paths:
+        names = " -> ".join(f"{c.get('name') or c['id']}" for c in path.customers)
+        kinds = ", ".join(e["type"] for e in path.edges)
+        console.print(f"{path.hops} hops, weakest link {path.min_strength:.2f}: {names} ({kinds})")
 
 
 # -- the API ------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ from ingest.demo_data import generate
 from ingest.pipeline import ingest_file
 from ingest.quarantine import Quarantine
 from resolvers.identity import IdentityResolver
+from resolvers.relations import RelationshipMapper
 
 pytestmark = pytest.mark.falkordb
 
@@ -109,6 +110,7 @@ def api(
     for entry in json.loads((folder / "manifest.json").read_text())["files"]:
         ingest_file(folder / entry["file"], entry["profile"], store, quarantine)
     IdentityResolver(store).resolve_full()
+    RelationshipMapper(store).run()
     settings = Settings(home=home, jwt_secret=SECRET, rate_per_minute=100_000, max_page_size=50)
     port = _free_port()
     app = create_app(settings, store, f"redis://127.0.0.1:{falkordb_server.port}/0")
@@ -338,19 +340,26 @@ def test_path_between_colleagues(api: Api) -> None:
     assert path["length"] == len(path["steps"]) - 1 <= 8
 
 
-def test_a_path_through_a_shared_phone_masks_it_without_the_pii_scope(api: Api) -> None:
+def test_a_path_through_shared_identifiers_masks_them_without_the_pii_scope(api: Api) -> None:
+    # Pairs sharing a phone or an address with no relationship edge between them; the
+    # shortest path of one of them runs through the identifier node.
     rows = api.store.run_cypher(
-        "MATCH (a:Customer {status: 'active'})<-[:RESOLVES_TO]-(:Record)-[:HAS_PHONE]->(p:Phone)"
-        "<-[:HAS_PHONE]-(:Record)-[:RESOLVES_TO]->(b:Customer {status: 'active'}) WHERE a.id < b.id "
-        "RETURN a.id AS a, b.id AS b, p.e164 AS phone LIMIT 1"
+        "MATCH (a:Customer {status: 'active'})<-[:RESOLVES_TO]-(:Record)-[:HAS_PHONE|LOCATED_AT]->(p)"
+        "<-[:HAS_PHONE|LOCATED_AT]-(:Record)-[:RESOLVES_TO]->(b:Customer {status: 'active'}) "
+        "WHERE a.id < b.id AND NOT (a)-[:KNOWS|HOUSEHOLD|COLLEAGUE|REFERRED]-(b) "
+        "RETURN a.id AS a, b.id AS b, coalesce(p.e164, p.key) AS value LIMIT 50"
     )
-    assert rows, "the demo data has customers sharing a phone (households, colleagues)"
     query = "query($a: ID!, $b: ID!) { path(from: $a, to: $b) { steps { kind id label } } }"
-    plain = api.query(api.token("analyst"), query, a=rows[0]["a"], b=rows[0]["b"])["path"]
-    phones = [s["id"] for s in plain["steps"] if s["kind"] == "Phone"]
-    assert phones and all("*" in p for p in phones)
-    shown = api.query(api.token("analyst", pii=True), query, a=rows[0]["a"], b=rows[0]["b"])["path"]
-    assert rows[0]["phone"] in [s["id"] for s in shown["steps"]]
+    for row in rows:
+        plain = api.query(api.token("analyst"), query, a=row["a"], b=row["b"])["path"]
+        shared = [s["id"] for s in plain["steps"] if s["kind"] in ("Phone", "Address")]
+        if shared:
+            break
+    else:
+        raise AssertionError("no path through a shared phone or address in the demo data")
+    assert all("*" in value for value in shared)
+    shown = api.query(api.token("analyst", pii=True), query, a=row["a"], b=row["b"])["path"]
+    assert any(s["kind"] in ("Phone", "Address") and "*" not in s["id"] for s in shown["steps"])
 
 
 # -- roles ---------------------------------------------------------------------------------------
@@ -875,3 +884,26 @@ def test_a_page_of_360_views_costs_the_same_round_trips_whatever_its_size(
     small, large = asyncio.run(both())
     assert small == large, "one statement per kind of field, whatever the page size"
     assert len(large) <= 9
+
+
+def test_relationships_show_with_their_evidence_masked_without_the_pii_scope(api: Api) -> None:
+    rows = api.store.run_cypher(
+        "MATCH (a:Customer {status: 'active'})-[k:KNOWS]-(:Customer) WHERE any(e IN k.evidence "
+        "WHERE e STARTS WITH 'phone:' OR e STARTS WITH 'email:') RETURN a.id AS id LIMIT 1"
+    )
+    assert rows, "the demo data has customers who share a phone or an email"
+    query = "query($id: ID!) { customer(id: $id) { relationships { type direction strength evidence other { id } } scores { influence community } } }"
+    plain = api.query(api.token("analyst"), query, id=rows[0]["id"])["customer"]
+    knows = [r for r in plain["relationships"] if r["type"] == "KNOWS"]
+    contact = [e for r in knows for e in r["evidence"] if e.startswith(("phone:", "email:"))]
+    assert contact and all("*" in e for e in contact)
+    assert all(0 < r["strength"] <= 1 for r in plain["relationships"])
+    assert plain["scores"]["influence"] is not None and plain["scores"]["community"] is not None
+    shown = api.query(api.token("analyst", pii=True), query, id=rows[0]["id"])["customer"]
+    revealed = [
+        e
+        for r in shown["relationships"]
+        for e in r["evidence"]
+        if e.startswith(("phone:", "email:"))
+    ]
+    assert revealed and not any("*" in e for e in revealed)

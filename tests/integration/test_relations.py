@@ -24,7 +24,7 @@ from ingest.demo_data import generate
 from ingest.pipeline import ingest_file
 from ingest.quarantine import Quarantine
 from resolvers.identity import IdentityResolver
-from resolvers.relations import RelationshipMapper, RelationsReport, warm_intros
+from resolvers.relations import RelationsConfig, RelationshipMapper, RelationsReport, warm_intros
 from resolvers.relations.scores import networkx_scores
 
 pytestmark = pytest.mark.falkordb
@@ -128,7 +128,8 @@ def mapped(
     )
     store.ensure_schema()
     build(store, demo_folder, tmp_path_factory.mktemp("relations"))
-    report = RelationshipMapper(store).run()
+    # The scenario has namesakes told apart by parish: the context rule is on for it.
+    report = RelationshipMapper(store, RelationsConfig(referral_context=True)).run()
     yield store, report
     store.clear()
     store.close()
