@@ -218,6 +218,8 @@ def test_snapshot_insert_update_delete_reach_the_graph(pipeline: Pipeline) -> No
     kept = record(pipeline.store, gone_key)
     assert kept is not None and kept["given_name"] == "Gone"  # evidence stays
     assert pipeline.apply.stats.resolution_pending > 0  # no model trained in this graph
+    wait_for("no lag", lambda: sum(pipeline.apply.consumer_lag().values()) == 0)
+    assert set(pipeline.apply.consumer_lag()) == set(pipeline.apply.topics)
     assert pipeline.apply.stats.dead_lettered == 0
     pipeline.capture.check()  # type: ignore[union-attr]
 

@@ -439,6 +439,34 @@ class Apply:
         self.consume_stats.dead_letters.extend(got.dead_letters)
         return got
 
+    def consumer_lag(self) -> dict[str, int]:
+        """Messages not yet committed by the group, per topic (a gauge to export). Asks the
+        broker (KafkaBus) without joining the group; {} on a bus that cannot say."""
+        from workers.bus.kafka import KafkaBus
+
+        if not isinstance(self.bus, KafkaBus):
+            return {}
+        from confluent_kafka import Consumer, TopicPartition
+
+        consumer = Consumer({"bootstrap.servers": self.bus.bootstrap_servers,
+                             "group.id": self.group, "enable.auto.commit": False})  # fmt: skip
+        try:
+            out: dict[str, int] = {}
+            meta = consumer.list_topics(timeout=10).topics
+            for topic in self.topics:
+                if topic not in meta:
+                    continue
+                parts = [TopicPartition(topic, p) for p in meta[topic].partitions]
+                committed = consumer.committed(parts, timeout=10)
+                total = 0
+                for tp in committed:
+                    low, high = consumer.get_watermark_offsets(tp, timeout=10)
+                    total += max(high - (tp.offset if tp.offset >= 0 else low), 0)
+                out[topic] = total
+            return out
+        finally:
+            consumer.close()
+
     def run(self) -> None:
         """Consume until `stop()` is called (a worker's main loop)."""
         self.consume()
