@@ -21,6 +21,7 @@ from workers.cdc.postgres import LogicalWalError, ensure_logical_wal
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
+TEST_DATABASE_PREFIX = "c360_cdc_test_"
 
 
 @pytest.fixture(scope="session")
@@ -37,8 +38,9 @@ def logical_postgres() -> str:
 @pytest.fixture(scope="session")
 def cdc_database_url(logical_postgres: str) -> Iterator[str]:
     """A fresh database holding the SoR schema; its slots and itself dropped at the end."""
-    name = f"c360_cdc_test_{uuid.uuid4().hex[:10]}"
+    name = f"{TEST_DATABASE_PREFIX}{uuid.uuid4().hex[:10]}"
     with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5) as admin:
+        drop_leftovers(admin)
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     url = f"{logical_postgres}/{name}"
     try:
@@ -48,6 +50,25 @@ def cdc_database_url(logical_postgres: str) -> Iterator[str]:
         with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5) as admin:
             drop_slots(admin, name)
             admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def drop_leftovers(admin: psycopg.Connection[tuple[object, ...]]) -> None:
+    """Databases (and their slots) of an earlier session that was killed before its clean
+    up: their inactive slots would use up max_replication_slots. A database whose slot is
+    still active belongs to a session running now and is left alone."""
+    rows = admin.execute(
+        "SELECT d.datname, bool_or(coalesce(s.active, false)) FROM pg_database d "
+        "LEFT JOIN pg_replication_slots s ON s.database = d.datname "
+        "WHERE d.datname LIKE %s GROUP BY d.datname",
+        (TEST_DATABASE_PREFIX + "%",),
+    ).fetchall()
+    for database, active in rows:
+        if active:
+            continue
+        drop_slots(admin, str(database))
+        admin.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(str(database)))
+        )
 
 
 def drop_slots(admin: psycopg.Connection[tuple[object, ...]], database: str) -> None:
