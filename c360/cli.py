@@ -614,6 +614,79 @@ def intros(
         console.print(f"{path.hops} hops, weakest link {path.min_strength:.2f}: {names} ({kinds})")
 
 
+# -- change data capture --------------------------------------------------------------------
+def _needs(settings: Settings, *names: str) -> None:
+    missing = [f"C360_{n.upper()}" for n in names if not getattr(settings, n)]
+    if missing:
+        raise _fail(f"set {', '.join(missing)} first")
+
+
+def _until_stopped(stop: Any) -> None:
+    """SIGTERM (as from a process manager) stops the worker as Ctrl-C does."""
+    import signal
+
+    signal.signal(signal.SIGTERM, lambda *_: stop())
+
+
+@app.command()
+def capture() -> None:
+    """Stream the system of record's changes (Debezium, PostgreSQL) to Kafka until stopped."""
+    from sqlalchemy.engine import make_url
+
+    from workers.bus.kafka import KafkaBus
+    from workers.cdc.capture import Capture, CaptureError
+    from workers.cdc.postgres import LogicalWalError, ensure_logical_wal
+
+    settings = _settings()
+    _needs(settings, "sor_url", "kafka_bootstrap")
+    assert settings.sor_url is not None and settings.kafka_bootstrap is not None
+    try:
+        ensure_logical_wal(
+            make_url(settings.sor_url).set(database="postgres").render_as_string(False)
+        )
+    except LogicalWalError as exc:
+        raise _fail(str(exc)) from None
+    bus = KafkaBus(settings.kafka_bootstrap, client_id="c360-capture")
+    worker = Capture(settings.sor_url, bus, offsets_path=settings.cdc_offsets_file,
+                     topic_prefix=settings.cdc_topic_prefix, slot_name=settings.cdc_slot)  # fmt: skip
+    _until_stopped(worker.stop)
+    try:
+        worker.start()
+        worker.wait_ready()
+        console.print(f"[bold green]capturing[/] {', '.join(worker.topics)}")
+        worker.wait()
+    except CaptureError as exc:
+        raise _fail(f"capture failed: {exc}") from None
+    except KeyboardInterrupt:
+        worker.stop()
+    finally:
+        bus.close()
+
+
+@app.command(name="apply")
+def apply_changes() -> None:
+    """Apply captured changes to the graph (idempotent, in order per row) until stopped."""
+    from workers.bus.kafka import KafkaBus
+    from workers.cdc.apply import Apply
+
+    settings = _settings()
+    _needs(settings, "kafka_bootstrap")
+    assert settings.kafka_bootstrap is not None
+    bus = KafkaBus(settings.kafka_bootstrap, client_id="c360-apply")
+    with open_graph(settings) as store:
+        worker = Apply(
+            store, bus, topic_prefix=settings.cdc_topic_prefix, group=settings.apply_group
+        )
+        _until_stopped(worker.stop)
+        try:
+            worker.run()
+        except KeyboardInterrupt:
+            worker.stop()
+        finally:
+            bus.close()
+    print(json.dumps(worker.stats.as_dict(), default=str))  # one line, for a log collector
+
+
 # -- the API ------------------------------------------------------------------------------
 @app.command()
 def serve(

@@ -41,6 +41,18 @@ class Settings(BaseSettings):
         "second of writes on a hard kill; always loses none and is slower.",
     )
     cypher_dir: Path = REPO_ROOT / "cypher"
+    # --- system of record and change data capture (c360 capture, c360 apply) ------------
+    sor_url: str | None = Field(
+        default=None,
+        description="The system of record (SQLAlchemy URL: postgresql+psycopg://..., "
+        "mssql+pyodbc://...). Capture reads its log.",
+    )
+    kafka_bootstrap: str | None = Field(
+        default=None, description="Kafka bootstrap servers the capture and apply workers share."
+    )
+    cdc_topic_prefix: str = "c360"
+    cdc_slot: str = Field(default="c360_capture", description="PostgreSQL replication slot.")
+    apply_group: str = "c360-apply"
     # --- the API (c360 serve) -----------------------------------------------------------
     redis_url: str | None = Field(
         default=None,
@@ -73,6 +85,10 @@ class Settings(BaseSettings):
     @property
     def home_dir(self) -> Path:
         return self.home.expanduser()
+
+    @property
+    def cdc_offsets_file(self) -> Path:
+        return self.home_dir / "cdc" / "offsets.dat"
 
     @property
     def jwt_secret_file(self) -> Path:
