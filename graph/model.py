@@ -157,7 +157,7 @@ class TransactionNode(_Node):
 class CustomerNode(_Node):
     id: str
     kind: str = Field(pattern="^(person|business)$")
-    status: str = Field(pattern="^(active|merged)$")
+    status: str = Field(pattern="^(active|merged|retired)$")
     created_at: int
     updated_at: int
     completeness: float = Field(ge=0, le=1)

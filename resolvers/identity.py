@@ -15,6 +15,13 @@ Reconciling keeps Customer ids stable: each existing id stays with the cluster h
 most of its records; a cluster holding several ids keeps the oldest and the others point
 to it (`merged_into`); a part split off gets a new id. Every change is a `Decision` with
 the state before it, so it can be undone. Evidence (Records and identifiers) is only read.
+
+A Record deleted in the system of record (`deleted: true`, set by change data capture) is
+never a candidate, never scored and never counted in a golden record: resolving it takes
+it out of its Customer (its RESOLVES_TO link goes, its model verdicts are forgotten; a
+person's verdicts stay, unused while it is deleted) and rebuilds that Customer from the
+rest (`detach`); a Customer left with no records is `retired` and keeps its id. Undeleted
+(`deleted: false` again), it has no Customer and resolves as a new arrival.
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ log = logging.getLogger(__name__)
 
 KINDS = ("person", "business")
 MODEL_ACTOR = "model"
+DELETED_REASON = "deleted in the system of record"
 Pair = tuple[str, str]
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
 
@@ -129,6 +137,8 @@ class ResolveReport:
     merged: int = 0
     split: int = 0
     unchanged: int = 0
+    detached: int = 0  # deleted records taken out of their Customer
+    retired: int = 0  # Customers left with no records
     customers: int = 0
     trained: list[str] = field(default_factory=list)
     hubs: dict[str, HubReport] = field(default_factory=dict)
@@ -170,6 +180,7 @@ class _Writes:
     customers: list[dict[str, Any]]
     assignments: list[dict[str, Any]]
     decisions: list[dict[str, Any]]
+    detach: list[str] = field(default_factory=list)  # keys whose RESOLVES_TO goes
 
 
 class _View:
@@ -241,9 +252,13 @@ class IdentityResolver:
     def resolve_full(self, *, retrain: bool = False) -> ResolveReport:
         started = time.perf_counter()
         report = ResolveReport(mode="full")
-        records = self._load_all()
+        records = self._load_all()  # deleted ones are left out
         by_key = {r.key: r for r in records}
         report.records = len(records)
+        detached = {
+            str(row["key"]): str(row["customer"])
+            for row in self.store.run("resolve/deleted_assigned")
+        }
         verdicts: dict[Pair, _Verdict] = {}
         for kind in KINDS:
             group = [r for r in records if r.kind == kind]
@@ -255,20 +270,38 @@ class IdentityResolver:
         _count(report, verdicts)
         self.progress("clustering", 0, 1)
         component_of = self.store.linked_components("Record", "key", "SAME_AS")
+        # Only links between records that are not deleted count (a deleted record keeps
+        # a person's verdicts, which the database components still follow).
+        links = [
+            (a, b, v.score)
+            for (a, b), v in verdicts.items()
+            if v.linked and a in by_key and b in by_key
+        ]
         clusters_by_id: dict[int, list[str]] = defaultdict(list)
+        through_deleted: set[int] = set()
         for key, number in component_of.items():
             if key in by_key:
                 clusters_by_id[number].append(key)
-        clusters = [sorted(c) for c in clusters_by_id.values()]
+            else:
+                through_deleted.add(number)
+        clusters: list[list[str]] = []
+        for number, members in clusters_by_id.items():
+            if number in through_deleted:
+                inside = set(members)
+                clusters += components(
+                    members, [link for link in links if link[0] in inside and link[1] in inside]
+                )
+            else:
+                clusters.append(sorted(members))
         clusters += [[r.key] for r in records if r.key not in component_of]
-        links = [(a, b, v.score) for (a, b), v in verdicts.items() if v.linked]
         rejected = {p for p, v in verdicts.items() if v.status == "rejected"}
         protected = {p for p, v in verdicts.items() if v.steward_says_same}
         final, splits = self._guard_all(clusters, links, rejected, protected, by_key)
         report.splits = [s.reason() for s in splits]
         self._reconcile(
-            final, links, by_key, splits, touched=set(), actor=MODEL_ACTOR, report=report
-        )
+            final, links, by_key, splits, touched=set(), actor=MODEL_ACTOR, report=report,
+            detached=detached,
+        )  # fmt: skip
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 
@@ -294,22 +327,28 @@ class IdentityResolver:
         report = ResolveReport(mode="incremental")
         keys = sorted(set(keys))
         view = _View()
-        arriving = view.add(self.store.run("resolve/attach_records", {"keys": keys}), whole=True)
-        report.records = len(arriving)
-        if not arriving:
+        read = view.add(self.store.run("resolve/attach_records", {"keys": keys}), whole=True)
+        report.records = len(read)
+        if not read:
             return report
+        # Deleted records are not candidates: they only leave their Customer.
+        arriving = [r for r in read if not r.deleted]
         for kind in {r.kind for r in arriving}:
             self._scorer(kind)  # fail early, before writing anything, if never trained
         blocks = [block_keys(r) for r in arriving]
-        rows = self.store.run(
-            "resolve/attach_candidates",
-            {
-                "rows": [
-                    {"key": r.key, "blocks": [b for b in bs if b not in r.blocks]}
-                    for r, bs in zip(arriving, blocks, strict=True)
-                ],
-                "caps": self._merged_caps(),
-            },
+        rows = (
+            self.store.run(
+                "resolve/attach_candidates",
+                {
+                    "rows": [
+                        {"key": r.key, "blocks": [b for b in bs if b not in r.blocks]}
+                        for r, bs in zip(arriving, blocks, strict=True)
+                    ],
+                    "caps": self._merged_caps(),
+                },
+            )
+            if arriving
+            else []
         )
         for r, bs in zip(arriving, blocks, strict=True):
             r.blocks = sorted(set(r.blocks) | set(bs))
@@ -335,7 +374,18 @@ class IdentityResolver:
         for p, v in [*after.items(), *((p, touching[p]) for p in stale)]:
             if v.linked:
                 seeds.update(p)
-        by_key = self._widen(view, seeds)
+        widened = self._widen(view, seeds)
+        by_key = {k: r for k, r in widened.items() if not r.deleted}
+        # Deleted records leave their Customers, and the model's verdicts on them go, as
+        # in a full run, which neither reads nor scores them.
+        gone = {k for k, r in widened.items() if r.deleted}
+        if gone:
+            known = set(stale)
+            stale += sorted(
+                p
+                for p, v in view.pairs.items()
+                if v.by == MODEL_ACTOR and gone.intersection(p) and p not in known
+            )
         existing = {p: v for p, v in view.pairs.items() if p[0] in by_key and p[1] in by_key}
         for p in stale:
             existing.pop(p, None)
@@ -360,6 +410,7 @@ class IdentityResolver:
             leaving=set(leaving),
             meta=view.customers,
             write=False,
+            detached={k: c for k in sorted(gone) if (c := widened[k].customer)},
         )
         self._write_incremental(self._pair_rows(verdicts, model_before), stale, writes)
         report.seconds = round(time.perf_counter() - started, 3)
@@ -648,16 +699,23 @@ class IdentityResolver:
         leaving: set[str] | None = None,
         meta: dict[str, dict[str, Any]] | None = None,
         write: bool = True,
+        detached: dict[str, str] | None = None,
     ) -> _Writes:
         """Customers, assignments and decisions for these clusters; written unless
         `write` is False. `meta`: the stored state of the Customers involved, where the
-        caller has read it already."""
+        caller has read it already. `detached`: records deleted in the system of record
+        that still resolve to a Customer (key -> id): they leave it, it is rebuilt from
+        the rest, or retired when none is left."""
         at = now_ms()
         self._link_scores = defaultdict(list)
         for a, b, score in links:
             self._link_scores[a].append((b, score))
             self._link_scores[b].append((a, score))
-        old_ids = sorted({r.customer for r in by_key.values() if r.customer})
+        detached = detached or {}
+        losing: dict[str, list[str]] = defaultdict(list)
+        for k, c in sorted(detached.items()):
+            losing[c].append(k)
+        old_ids = sorted({r.customer for r in by_key.values() if r.customer} | set(losing))
         if meta is None:
             meta = {
                 row["customer"]["id"]: row["customer"]
@@ -698,7 +756,8 @@ class IdentityResolver:
             else:
                 cid, absorbed = new_id("C"), []
             moved = [k for k in cluster if by_key[k].customer != cid]
-            if not moved and not absorbed and not touched.intersection(cluster):
+            lost = [k for c in [cid, *absorbed] for k in losing.get(c, [])]
+            if not moved and not absorbed and not lost and not touched.intersection(cluster):
                 report.unchanged += 1
                 continue
             records = [by_key[k] for k in cluster]
@@ -739,7 +798,7 @@ class IdentityResolver:
                         },
                     }
                 )
-            before = {
+            before: dict[str, Any] = {
                 "assignments": {k: by_key[k].customer for k in moved},
                 "customers": {
                     c: {"status": meta[c].get("status"), "merged_into": meta[c].get("merged_into")}
@@ -747,6 +806,8 @@ class IdentityResolver:
                     if c in meta
                 },
             }
+            if lost:  # apart from the assignments: an undo never brings them back
+                before["detached"] = {k: detached[k] for k in lost}
             if absorbed:
                 action, why = (
                     "merge",
@@ -772,12 +833,16 @@ class IdentityResolver:
                     ),
                 )
                 report.created += 1
-            else:
+            elif moved or not lost:
                 action, why = (
                     "attach",
                     f"{len(moved)} record(s) match {cid}" if moved else "records changed",
                 )
                 report.attached += 1
+            else:
+                action, why = "detach", f"{', '.join(lost)} {DELETED_REASON}"
+            if lost and action != "detach":
+                why += f"; {', '.join(lost)} {DELETED_REASON}"
             decision_id = new_id("D")
             report.decisions.append(decision_id)
             decisions.append(
@@ -789,15 +854,70 @@ class IdentityResolver:
                         "at": at,
                         "reason": reason or why,
                         "customers": [cid, *absorbed],
-                        "records": sorted(moved or cluster),
+                        "records": sorted(lost) if action == "detach" else sorted(moved or cluster),
                         "scores": json.dumps(self._scores_of(cluster)),
                         "before": json.dumps(before),
                     },
                     "customers": [cid, *absorbed],
                 }
             )
+        claimed = set(claims)
+        for cid, keys in losing.items():
+            if cid in claimed:
+                continue
+            # No record left: the Customer is retired; its id stays, answering "retired".
+            state = meta.get(cid, {})
+            if state.get("status") not in (None, "active"):
+                continue  # merged (or retired) already: nothing to rebuild
+            customers.append(
+                {
+                    "id": cid,
+                    "props": {
+                        "id": cid,
+                        "kind": state.get("kind") or "person",
+                        "status": "retired",
+                        "created_at": int(state.get("created_at") or at),
+                        "updated_at": at,
+                        "retired_at": at,
+                        "completeness": 0.0,
+                        "record_count": 0,
+                        "name": state.get("name"),
+                    },
+                }
+            )
+            decision_id = new_id("D")
+            report.decisions.append(decision_id)
+            report.retired += 1
+            decisions.append(
+                {
+                    "props": {
+                        "id": decision_id,
+                        "action": "retire",
+                        "actor": actor,
+                        "at": at,
+                        "reason": f"its records were {DELETED_REASON} ({', '.join(keys)})",
+                        "customers": [cid],
+                        "records": keys,
+                        "scores": "[]",
+                        "before": json.dumps(
+                            {
+                                "assignments": {},
+                                "detached": {k: cid for k in keys},
+                                "customers": {
+                                    cid: {
+                                        "status": state.get("status"),
+                                        "merged_into": state.get("merged_into"),
+                                    }
+                                },
+                            }
+                        ),
+                    },
+                    "customers": [cid],
+                }
+            )
+        report.detached = len(detached)
         report.customers = len(customers)
-        writes = _Writes(customers, assignments, decisions)
+        writes = _Writes(customers, assignments, decisions, sorted(detached))
         if write:
             self._write_customers(writes)
         return writes
@@ -806,6 +926,8 @@ class IdentityResolver:
         batch = self.config.write_batch
         self.store.write_batches("resolve/upsert_customers", writes.customers, batch)
         self.store.write_batches("resolve/assign", writes.assignments, batch)
+        for start in range(0, len(writes.detach), batch):
+            self.store.run("resolve/detach", {"keys": writes.detach[start : start + batch]})
         self.store.write_batches("resolve/write_decisions", writes.decisions, batch)
 
     def _write_incremental(
@@ -814,7 +936,7 @@ class IdentityResolver:
         """All an incremental run writes, in one statement when it fits in one batch."""
         gone_rows = [{"a": a, "b": b} for a, b in gone]
         size = len(pair_rows) + len(gone_rows) + len(writes.customers)
-        size += len(writes.assignments) + len(writes.decisions)
+        size += len(writes.assignments) + len(writes.decisions) + len(writes.detach)
         if size > self.config.write_batch:
             batch = self.config.write_batch
             self.store.write_batches("resolve/remove_pairs", gone_rows, batch)
@@ -827,6 +949,7 @@ class IdentityResolver:
                     "pairs": [*gone_rows, *pair_rows],
                     "customers": writes.customers,
                     "assignments": writes.assignments,
+                    "detach": writes.detach,
                     "decisions": writes.decisions,
                 },
             )

@@ -2,7 +2,9 @@
 
 `values` holds what the comparisons read (flat strings, or lists for identifiers); the
 rest is what golden records and the decisions need. Records come from the graph through
-the `resolve/records_*` statements, which all return the same columns.
+the `resolve/records_*` statements, which all return the same columns. `deleted`: the
+row was deleted in the system of record (`resolve/records_page` leaves such records
+out; the statements that read records by key or whole say so).
 """
 
 from __future__ import annotations
@@ -118,6 +120,9 @@ class ResolutionRecord:
     # The sales rep who owns the account: CRM contacts store it as `owner`, the sheets
     # lead list as `rep`.
     owner: str | None = None
+    # Deleted in the system of record: never a candidate, never in a golden record; it
+    # leaves its Customer when resolved.
+    deleted: bool = False
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> ResolutionRecord:
@@ -158,6 +163,7 @@ class ResolutionRecord:
             values=values,
             blocks=sorted(row.get("blocks") or []),
             owner=_text(row.get("owner")) or _text(row.get("rep")),
+            deleted=bool(row.get("deleted")),
         )
 
     def identifiers(self) -> list[tuple[str, str]]:

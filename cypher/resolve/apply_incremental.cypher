@@ -1,6 +1,6 @@
-// doc: Everything one incremental resolution writes, in one statement: verdicts on pairs ($pairs: a linked one is a SAME_AS edge, any other a MAYBE_SAME_AS edge, a row without status forgets the pair; earlier verdicts are replaced), Customers to create or replace ($customers), Records to point at their Customer ($assignments) and the Decisions behind it all ($decisions), as resolve/set_pairs, resolve/upsert_customers, resolve/assign and resolve/write_decisions write them.
+// doc: Everything one incremental resolution writes, in one statement: verdicts on pairs ($pairs: a linked one is a SAME_AS edge, any other a MAYBE_SAME_AS edge, a row without status forgets the pair; earlier verdicts are replaced), Customers to create or replace ($customers), Records to point at their Customer ($assignments), Records deleted in the system of record to take out of theirs ($detach) and the Decisions behind it all ($decisions), as resolve/set_pairs, resolve/upsert_customers, resolve/assign, resolve/detach and resolve/write_decisions write them.
 // writes: true
-// example: {"pairs": [{"a": "crm:EX1", "b": "crm:org:example", "status": "review", "linked": false, "score": 0.7, "weight": 1.2, "by": "model", "at": 1700000000000}], "customers": [{"id": "C0000000000000", "props": {"id": "C0000000000000", "kind": "person", "status": "active", "created_at": 1700000000000, "updated_at": 1700000000000, "completeness": 0.5, "name": "Ann Example", "record_count": 1}}], "assignments": [{"key": "crm:EX1", "customer": "C0000000000000", "confidence": 0.99, "rule": "model", "at": 1700000000000}], "decisions": [{"props": {"id": "D0000000000000", "action": "create", "actor": "model", "at": 1700000000000, "reason": "new record with no match", "customers": ["C0000000000000"], "records": ["crm:EX1"], "scores": "[]", "before": "{}"}, "customers": ["C0000000000000"]}]}
+// example: {"pairs": [{"a": "crm:EX1", "b": "crm:org:example", "status": "review", "linked": false, "score": 0.7, "weight": 1.2, "by": "model", "at": 1700000000000}], "customers": [{"id": "C0000000000000", "props": {"id": "C0000000000000", "kind": "person", "status": "active", "created_at": 1700000000000, "updated_at": 1700000000000, "completeness": 0.5, "name": "Ann Example", "record_count": 1}}], "assignments": [{"key": "crm:EX1", "customer": "C0000000000000", "confidence": 0.99, "rule": "model", "at": 1700000000000}], "detach": ["crm:EX2"], "decisions": [{"props": {"id": "D0000000000000", "action": "create", "actor": "model", "at": 1700000000000, "reason": "new record with no match", "customers": ["C0000000000000"], "records": ["crm:EX1"], "scores": "[]", "before": "{}"}, "customers": ["C0000000000000"]}]}
 UNWIND $pairs AS row
 MATCH (a:Record {key: row.a}), (b:Record {key: row.b})
 OPTIONAL MATCH (a)-[old:SAME_AS|MAYBE_SAME_AS]-(b)
@@ -22,6 +22,10 @@ DELETE old
 WITH DISTINCT r, c, row
 CREATE (r)-[:RESOLVES_TO {confidence: row.confidence, rule: row.rule, at: row.at}]->(c)
 WITH count(*) AS assigned
+UNWIND $detach AS k
+OPTIONAL MATCH (:Record {key: k})-[gone:RESOLVES_TO]->(:Customer)
+DELETE gone
+WITH count(*) AS detached
 UNWIND $decisions AS row
 CREATE (d:Decision)
 SET d = row.props

@@ -1,4 +1,4 @@
-// doc: The Records with these keys, as incremental resolution reads them: everything resolution compares, the blocking keys they are linked to, their current Customer (with the state a merge or split keeps; its id also as `customers`), and every verdict on a pair that touches them.
+// doc: The Records with these keys, as incremental resolution reads them: everything resolution compares, whether it is deleted in the system of record (resolution then detaches it), the blocking keys they are linked to, their current Customer (with the state a merge or split keeps; its id also as `customers`), and every verdict on a pair that touches them.
 // example: {"keys": ["crm:EX1", "crm:org:example"]}
 UNWIND $keys AS k
 MATCH (r:Record {key: k})
@@ -6,6 +6,7 @@ RETURN r.key AS key, r.kind AS kind, r.source AS source, r.ingested_at AS ingest
   r.name AS name, r.name_folded AS name_folded, r.given_name AS given_name,
   r.family_name AS family_name, r.dob AS dob, r.parish AS parish, r.city AS city,
   r.company AS company, r.company_key AS company_key, r.owner AS owner, r.rep AS rep,
+  coalesce(r.deleted, false) AS deleted,
   [(r)-[:HAS_EMAIL]->(e) | e.value] AS emails,
   [(r)-[:HAS_PHONE]->(p) | p.e164] AS phones,
   [(r)-[:LOCATED_AT]->(a) | a.key] AS addresses,

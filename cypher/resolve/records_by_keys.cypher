@@ -1,4 +1,4 @@
-// doc: The Records with these keys, with everything identity resolution compares and their current Customer.
+// doc: The Records with these keys, with everything identity resolution compares, whether they are deleted in the system of record, and their current Customer.
 // example: {"keys": ["crm:EX1", "crm:org:example"]}
 UNWIND $keys AS k
 MATCH (r:Record {key: k})
@@ -6,6 +6,7 @@ RETURN r.key AS key, r.kind AS kind, r.source AS source, r.ingested_at AS ingest
   r.name AS name, r.name_folded AS name_folded, r.given_name AS given_name,
   r.family_name AS family_name, r.dob AS dob, r.parish AS parish, r.city AS city,
   r.company AS company, r.company_key AS company_key, r.owner AS owner, r.rep AS rep,
+  coalesce(r.deleted, false) AS deleted,
   [(r)-[:HAS_EMAIL]->(e:Email) | e.value] AS emails,
   [(r)-[:HAS_PHONE]->(p:Phone) | p.e164] AS phones,
   [(r)-[:LOCATED_AT]->(a:Address) | a.key] AS addresses,

@@ -1,7 +1,7 @@
-// doc: One page of Records with everything identity resolution compares and their current Customer, in key order; page on with $after = the last key returned.
+// doc: One page of Records (not those deleted in the system of record) with everything identity resolution compares and their current Customer, in key order; page on with $after = the last key returned.
 // example: {"after": "", "limit": 10}
 MATCH (r:Record)
-WHERE r.key > $after
+WHERE r.key > $after AND NOT coalesce(r.deleted, false)
 WITH r ORDER BY r.key LIMIT $limit
 RETURN r.key AS key, r.kind AS kind, r.source AS source, r.ingested_at AS ingested_at,
   r.name AS name, r.name_folded AS name_folded, r.given_name AS given_name,

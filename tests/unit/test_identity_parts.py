@@ -147,6 +147,19 @@ def test_owner_comes_from_crm_owner_or_sheets_rep() -> None:
     assert golden_fields([lead], Survivorship())["owner"] == "Keisha Grant"
 
 
+def test_a_record_knows_it_was_deleted_in_the_system_of_record() -> None:
+    assert record("sor:1", source="sor", deleted=True).deleted is True
+    assert record("sor:1", source="sor", deleted=False).deleted is False
+    assert record("sor:1", source="sor").deleted is False  # never deleted: no property
+
+
+def test_a_customer_may_be_retired() -> None:
+    from graph.model import CustomerNode
+
+    props = {"id": "C1", "kind": "person", "created_at": 1, "updated_at": 2, "completeness": 0.0}
+    assert CustomerNode(**props, status="retired").status == "retired"
+
+
 def test_search_text_folds_names_and_lists_every_way_to_find_the_customer() -> None:
     records = [
         record("crm:1", name="José Müller", given_name="José", family_name="Müller",
