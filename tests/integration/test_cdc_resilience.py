@@ -1,0 +1,442 @@
+"""CDC survives its parts dying: `kill -9` of the apply worker, and `kill -9` of the broker.
+
+`c360 capture` and `c360 apply` run as processes (as an operator runs them) over a tansu
+broker whose storage is `s3://` on a local S3-protocol server (`moto_server`, loopback),
+so the broker keeps its messages and committed group offsets across a kill. A writer
+thread keeps committing changes through `SystemOfRecord` while a part is killed and
+comes back; afterwards the graph must equal the database for every row the test wrote:
+same versions and names, one node per row, one edge per interaction (no effect twice),
+and a watched row's version never going backwards in the graph.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from c360.settings import REPO_ROOT
+from graph.catalogue import Catalogue
+from graph.embedded import ServerInfo
+from graph.falkordb_store import FalkorDBStore
+from ingest.sor.db import SystemOfRecord
+from ingest.sor.migrate import upgrade
+from tests.integration import bus_fixtures, pg_fixtures
+from workers.bus.broker import TansuBroker, free_port
+from workers.cdc.apply import record_key
+from workers.cdc.capture import drop_slot
+from workers.cdc.postgres import libpq_dsn
+
+logical_postgres = pg_fixtures.logical_postgres
+tansu_broker = bus_fixtures.tansu_broker
+
+pytestmark = pytest.mark.falkordb
+
+C360 = str(Path(sys.executable).parent / "c360")
+WAIT_S = 120.0  # a shared 2-core machine; every wait ends as soon as its state is there
+BUCKET = "tansu"
+
+
+def wait_for(what: str, check: Callable[[], bool], timeout_s: float = WAIT_S) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout_s}s waiting for {what}")
+
+
+def letters(n: int) -> str:
+    """Digits spelt as letters: ingest refuses names with digits."""
+    return "".join(chr(ord("a") + int(d)) for d in str(n))
+
+
+# -- services ----------------------------------------------------------------------------
+
+DB_PREFIX = "c360_cdc_res_"
+STALE_DB_S = 1800  # a database of this module older than this was left by a killed run
+
+
+@pytest.fixture(scope="module")
+def cdc_database_url(logical_postgres: str) -> Iterator[str]:
+    """A database of this module's own, migrated; dropped with its slots at the end.
+
+    Not `pg_fixtures.cdc_database_url`: its leftover sweep drops every test database that
+    has no active slot, which includes a live one whose capture has not started yet, so
+    two sessions on one machine drop each other's databases. The creation time is in the
+    name here, and only old ones are swept."""
+    name = f"{DB_PREFIX}{int(time.time())}_{uuid.uuid4().hex[:6]}"
+    with psycopg.connect(pg_fixtures.PG_ADMIN, autocommit=True, connect_timeout=5) as admin:
+        for (old,) in admin.execute(
+            "SELECT datname FROM pg_database WHERE datname LIKE %s", (DB_PREFIX + "%",)
+        ).fetchall():
+            born = str(old)[len(DB_PREFIX) :].split("_")[0]
+            if born.isdigit() and time.time() - int(born) > STALE_DB_S:
+                pg_fixtures.drop_slots(admin, str(old))
+                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+                    sql.Identifier(str(old))))  # fmt: skip
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = f"{logical_postgres}/{name}"
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        with psycopg.connect(pg_fixtures.PG_ADMIN, autocommit=True, connect_timeout=5) as admin:
+            pg_fixtures.drop_slots(admin, name)
+            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`moto_server` on loopback with the broker's bucket; the S3 the broker stores in."""
+    pytest.importorskip("moto", reason="needs moto[server] (a dev dependency)")
+    import boto3  # type: ignore[import-untyped]  # moto's dependency
+
+    port = free_port()
+    log = (tmp_path_factory.mktemp("moto") / "moto.log").open("w")
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    endpoint = f"http://127.0.0.1:{port}"
+    try:
+
+        def listening() -> bool:
+            assert server.poll() is None, f"moto_server exited with {server.returncode}"
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+                return True
+            except OSError:
+                return False
+
+        wait_for("moto_server", listening, 60)
+        boto3.client("s3", endpoint_url=endpoint, aws_access_key_id="test",
+                     aws_secret_access_key="test", region_name="us-east-1",
+                     ).create_bucket(Bucket=BUCKET)  # fmt: skip
+        yield endpoint
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def durable_broker(
+    s3_endpoint: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[TansuBroker]:
+    """tansu storing in S3: what it acknowledged survives a kill -9."""
+    env = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+           "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
+           "AWS_ENDPOINT": s3_endpoint, "AWS_ALLOW_HTTP": "true"}  # fmt: skip
+    broker = TansuBroker(
+        tmp_path_factory.mktemp("tansu-s3"), storage_engine=f"s3://{BUCKET}/", env=env
+    )
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+# -- the pipeline ------------------------------------------------------------------------
+
+
+@dataclass
+class Pipeline:
+    """`c360 capture` and `c360 apply` processes for one test, and what it wrote."""
+
+    url: str
+    broker: TansuBroker
+    store: FalkorDBStore
+    server: ServerInfo
+    tmp: Path
+    tag: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
+    procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    customers: list[str] = field(default_factory=list)
+    watch: VersionWatch | None = None
+
+    @property
+    def slot(self) -> str:
+        return f"c360_res_{self.tag}"
+
+    def env(self, worker: str) -> dict[str, str]:
+        # The apply worker reuses the session's graph server (found through its home);
+        # capture keeps its offsets in a home of its own.
+        home = Path(self.server.home).parent if worker == "apply" else self.tmp / "capture"
+        return {**os.environ, "C360_HOME": str(home), "C360_GRAPH_URI": "",
+                "C360_GRAPH_NAME": self.store.graph_name, "C360_SOR_URL": self.url,
+                "C360_KAFKA_BOOTSTRAP": self.broker.bootstrap_servers,
+                "C360_CDC_SLOT": self.slot, "C360_CDC_TOPIC_PREFIX": f"res{self.tag}",
+                "C360_APPLY_GROUP": f"res-apply-{self.tag}"}  # fmt: skip
+
+    def log(self, worker: str) -> Path:
+        return self.tmp / f"{worker}.log"
+
+    def start(self, worker: str) -> None:
+        with self.log(worker).open("ab") as out:
+            self.procs[worker] = subprocess.Popen(
+                [C360, worker], env=self.env(worker), cwd=REPO_ROOT, stdout=out,
+                stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        if worker == "capture":
+            wait_for("capture to start streaming", lambda: self._says("capture", "capturing"))
+
+    def _says(self, worker: str, text: str) -> bool:
+        self.check(worker)
+        return text in self.log(worker).read_text(errors="replace")
+
+    def check(self, *workers: str) -> None:
+        for name in workers or tuple(self.procs):
+            code = self.procs[name].poll()
+            assert code is None, f"c360 {name} exited with {code}:\n{self.tail(name)}"
+
+    def tail(self, worker: str) -> str:
+        return self.log(worker).read_text(errors="replace")[-3000:]
+
+    def kill(self, worker: str) -> None:
+        proc = self.procs[worker]
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+
+    def stop_all(self) -> None:
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for proc in self.procs.values():
+            try:
+                proc.wait(60)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait(10)
+
+    # -- what the graph and the database hold for this test's rows ---------------------
+    def database_state(self) -> tuple[dict[str, tuple[int, str]], set[str]]:
+        with psycopg.connect(libpq_dsn(self.url)) as conn:
+            rows = conn.execute(
+                "SELECT id::text, version, given_name FROM customers WHERE id::text = ANY(%s)",
+                (self.customers,),
+            ).fetchall()
+            acts = conn.execute(
+                "SELECT id::text FROM customer_interactions WHERE customer_id::text = ANY(%s)",
+                (self.customers,),
+            ).fetchall()
+        return ({record_key(i): (v, n) for i, v, n in rows},
+                {f"sor:interactions:{i}" for (i,) in acts})  # fmt: skip
+
+    def graph_state(self) -> tuple[dict[str, tuple[int, str]], set[str]]:
+        keys = [record_key(c) for c in self.customers]
+        rows = self.store.run_cypher(
+            "MATCH (r:Record) WHERE r.key IN $keys RETURN r.key AS k, r.version AS v, "
+            "r.given_name AS n",
+            {"keys": keys},
+        )
+        acts = self.store.run_cypher(
+            "MATCH (r:Record)-[:HAS_INTERACTION]->(i:Interaction) WHERE r.key IN $keys "
+            "RETURN DISTINCT i.key AS k",
+            {"keys": keys},
+        )
+        return {r["k"]: (r["v"], r["n"]) for r in rows}, {a["k"] for a in acts}
+
+    def assert_graph_equals_database(self) -> None:
+        """Converged, and no effect twice: one node per row, one edge per interaction."""
+
+        def same() -> bool:
+            return self.graph_state() == self.database_state()
+
+        try:
+            wait_for("the graph to equal the database", same)
+        except AssertionError as exc:
+            (graph, g_acts), (db, d_acts) = self.graph_state(), self.database_state()
+            wrong = {k: (graph.get(k), v) for k, v in db.items() if graph.get(k) != v}
+            raise AssertionError(
+                f"{exc}: {len(wrong)} of {len(db)} records differ (graph, db), e.g. "
+                f"{list(wrong.items())[:3]}; interactions graph {len(g_acts)} db {len(d_acts)}"
+                f"\napply log:\n{self.tail('apply')}"
+            ) from None
+        keys = [record_key(c) for c in self.customers]
+        db_records, db_acts = self.database_state()
+        nodes = self.store.run_cypher(
+            "MATCH (r:Record) WHERE r.key IN $keys RETURN r.key AS k, count(r) AS n, "
+            "sum(CASE WHEN r.deleted THEN 1 ELSE 0 END) AS deleted",
+            {"keys": keys},
+        )
+        assert len(nodes) == len(db_records) == len(self.customers)
+        assert all(r["n"] == 1 and r["deleted"] == 0 for r in nodes)
+        edges = self.store.run_cypher(
+            "MATCH (i:Interaction) WHERE i.key IN $keys OPTIONAL MATCH (r)-[h:HAS_INTERACTION]->(i)"
+            " RETURN i.key AS k, count(DISTINCT i) AS nodes, count(h) AS edges",
+            {"keys": sorted(db_acts)},
+        )
+        assert {e["k"] for e in edges} == db_acts
+        assert all((e["nodes"], e["edges"]) == (1, 1) for e in edges), [
+            e for e in edges if (e["nodes"], e["edges"]) != (1, 1)
+        ]
+
+
+class Writer(threading.Thread):
+    """Commits `total` changes at about `rate`/s: customer updates (a few hot rows get
+    most), interactions, and new customers."""
+
+    def __init__(self, pipeline: Pipeline, sor: SystemOfRecord, total: int, rate: float) -> None:
+        super().__init__(daemon=True, name="sor-writer")
+        self.pipeline, self.sor, self.total, self.rate = pipeline, sor, total, rate
+        self.made = 0
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        rng = random.Random(self.pipeline.tag)
+        ids = self.pipeline.customers
+        start = time.monotonic()
+        try:
+            for n in range(self.total):
+                delay = start + n / self.rate - time.monotonic()
+                if delay > 0:
+                    time.sleep(delay)
+                roll = rng.random()
+                if roll < 0.1:
+                    row = self.sor.upsert_customer({"kind": "person", "given_name": "New",
+                                                    "family_name": f"Res{letters(n)}"})  # fmt: skip
+                    ids.append(str(row["id"]))
+                elif roll < 0.55:
+                    target = ids[rng.randrange(3)] if rng.random() < 0.5 else rng.choice(ids)
+                    self.sor.upsert_customer({"id": target, "given_name": f"Upd{letters(n)}"})
+                else:
+                    self.sor.record_interaction({"customer_id": rng.choice(ids),
+                                                 "channel": "call"})  # fmt: skip
+                self.made += 1
+        except BaseException as exc:  # reported by the test
+            self.error = exc
+
+
+class VersionWatch(threading.Thread):
+    """Samples the graph version of the hot rows: it must never go back."""
+
+    def __init__(self, server: ServerInfo, graph: str, keys: list[str]) -> None:
+        super().__init__(daemon=True, name="version-watch")
+        self.store = FalkorDBStore(Catalogue(REPO_ROOT / "cypher"), port=server.port,
+                                   graph_name=graph)  # fmt: skip
+        self.keys = keys
+        self.seen: dict[str, list[int]] = {k: [] for k in keys}
+        self.done = threading.Event()
+
+    def run(self) -> None:
+        try:
+            while not self.done.is_set():
+                for row in self.store.run_cypher(
+                    "MATCH (r:Record) WHERE r.key IN $keys RETURN r.key AS k, r.version AS v",
+                    {"keys": self.keys},
+                ):
+                    if row["v"] is not None:
+                        self.seen[row["k"]].append(row["v"])
+                time.sleep(0.02)
+        finally:
+            self.store.close()
+
+    def assert_monotone(self) -> None:
+        self.done.set()
+        self.join(10)
+        for key, versions in self.seen.items():
+            assert versions == sorted(versions), f"{key} went back: {versions}"
+        assert any(len(set(v)) > 1 for v in self.seen.values())  # it saw them change
+
+
+@pytest.fixture
+def pipeline(
+    request: pytest.FixtureRequest,
+    cdc_database_url: str,
+    falkordb_server: ServerInfo,
+    falkordb_store: FalkorDBStore,
+    tmp_path: Path,
+) -> Iterator[Pipeline]:
+    """Over the session's in-memory broker, or (`durable_broker` as the param) the S3 one."""
+    broker: TansuBroker = request.getfixturevalue(getattr(request, "param", "tansu_broker"))
+    p = Pipeline(cdc_database_url, broker, falkordb_store, falkordb_server, tmp_path)
+    sor = SystemOfRecord.from_url(cdc_database_url)
+    p.customers.extend(
+        str(sor.upsert_customer({"kind": "person", "given_name": "Seed",
+                                 "family_name": f"Res{letters(i)}"})["id"])
+        for i in range(10)
+    )  # fmt: skip
+    sor.close()
+    try:
+        yield p
+    finally:
+        if p.watch is not None:
+            p.watch.done.set()
+            p.watch.join(10)
+        p.stop_all()
+        drop_slot(p.url, p.slot, f"{p.slot}_pub")  # slots are few and shared
+
+
+def run_stream(
+    p: Pipeline, total: int, rate: float, disrupt: Callable[[], None]
+) -> tuple[Writer, VersionWatch]:
+    """Both workers up, the snapshot applied, then `total` changes at `rate`/s; `disrupt`
+    runs once a third of them are committed and the graph has caught some."""
+    p.start("capture")
+    p.start("apply")
+    wait_for("the snapshot in the graph", lambda: len(p.graph_state()[0]) == 10)
+    watch = VersionWatch(p.server, p.store.graph_name, [record_key(c) for c in p.customers[:3]])
+    watch.start()
+    p.watch = watch
+    sor = SystemOfRecord.from_url(p.url)
+    writer = Writer(p, sor, total, rate)
+    writer.start()
+    try:
+        wait_for(
+            "a third of the stream", lambda: writer.made >= total // 3 or not writer.is_alive()
+        )
+        wait_for("the stream to reach the graph",
+                 lambda: any(v > 1 for v, _ in p.graph_state()[0].values()))  # fmt: skip
+        p.check()
+        disrupt()
+        writer.join(WAIT_S)
+    finally:
+        sor.close()
+    assert writer.error is None, writer.error
+    assert writer.made == total
+    return writer, watch
+
+
+def test_apply_killed_mid_stream_applies_every_change_once(pipeline: Pipeline) -> None:
+    def kill_apply() -> None:
+        pipeline.kill("apply")  # kill -9: nothing flushed, the batch in hand not committed
+        time.sleep(1.0)  # the stream goes on while it is down
+        pipeline.start("apply")
+
+    _, watch = run_stream(pipeline, total=300, rate=60, disrupt=kill_apply)
+    pipeline.assert_graph_equals_database()
+    watch.assert_monotone()
+    pipeline.check("capture", "apply")
+
+
+@pytest.mark.parametrize("pipeline", ["durable_broker"], indirect=True)
+def test_broker_killed_and_restarted_loses_and_duplicates_nothing(pipeline: Pipeline) -> None:
+    broker = pipeline.broker
+    port = broker.port
+
+    def kill_broker() -> None:
+        broker.stop(kill=True)  # kill -9
+        time.sleep(2.0)
+        broker.start()  # same port, same S3 bucket
+        assert broker.port == port
+
+    # Fewer changes: every produce, fetch and offset commit is an S3 call to moto.
+    _, watch = run_stream(pipeline, total=120, rate=20, disrupt=kill_broker)
+    pipeline.assert_graph_equals_database()
+    watch.assert_monotone()
+    pipeline.check("capture", "apply")  # both rode the outage out, neither restarted
