@@ -17,6 +17,7 @@ import logging
 import multiprocessing
 import os
 import queue
+import sys
 import threading
 import time
 from collections import Counter, deque
@@ -242,8 +243,11 @@ class ParseWorkers:
     """
 
     def __init__(self, count: int, tasks: Iterator[Task], window: int) -> None:
-        # fork: workers inherit the imported profiles; they touch no sockets of ours.
-        context = multiprocessing.get_context("fork")
+        context = (
+            multiprocessing.get_context("forkserver")
+            if _hosts_jvm()
+            else multiprocessing.get_context("fork")
+        )
         self.pipes: list[Connection] = []
         self.processes: list[BaseProcess] = []
         for _ in range(count):
@@ -291,10 +295,22 @@ class ParseWorkers:
         for process in self.processes:
             process.terminate()
         for process in self.processes:
-            process.join()
+            process.join(timeout=5)
+            if process.is_alive():  # deaf to SIGTERM (see _start_method): no more asking
+                process.kill()
+                process.join()
         for pipe in self.pipes:
             pipe.close()
         self.feeder.join(timeout=5)
+
+
+def _hosts_jvm() -> bool:
+    """Workers are forked: they inherit the imported profiles and touch no sockets of
+    ours. Not when this process hosts a JVM (Debezium's embedded engine, as in the test
+    suite): a forked copy of a running JVM keeps its signal handlers but none of its
+    threads, and hangs instead of exiting; forkserver starts them from a clean process."""
+    jpype = sys.modules.get("jpype")
+    return bool(jpype is not None and jpype.isJVMStarted())
 
 
 def _work(pipe: Connection) -> None:

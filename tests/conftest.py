@@ -22,6 +22,13 @@ from ingest.quarantine import Quarantine
 FIXTURES = REPO_ROOT / "tests" / "fixtures"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests that start a JVM in this process run after every other: a forked copy of a
+    process hosting a running JVM (ingest forks its parse workers) keeps the JVM's signal
+    handlers but none of its threads, and hangs. Order is otherwise kept."""
+    items.sort(key=lambda item: item.get_closest_marker("jvm") is not None)
+
+
 @pytest.fixture(scope="session")
 def catalogue() -> Catalogue:
     return Catalogue(REPO_ROOT / "cypher")

@@ -44,7 +44,8 @@ tansu_broker = bus_fixtures.tansu_broker
 logical_postgres = pg_fixtures.logical_postgres
 cdc_database_url = pg_fixtures.cdc_database_url
 
-pytestmark = pytest.mark.falkordb
+# Debezium's JVM runs inside this process: these run last (see tests/conftest.py).
+pytestmark = [pytest.mark.falkordb, pytest.mark.jvm]
 
 WAIT_S = 60.0  # generous: a shared 2-core machine; the waits end as soon as state is there
 
