@@ -439,8 +439,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 wrote_s = time.monotonic() - t0
                 expected += made
                 watcher.wait_count(expected, capture, 300, "the paced changes on the bus")
-                watcher.recording.clear()
                 watcher.wait_lag_zero(group, apply)
+                watcher.recording.clear()  # after: the last batch may still be recording
                 stats = apply.stop() or {}
                 bus_lat = list(watcher.latencies_ms)
                 result["paced"] = {
