@@ -22,6 +22,7 @@ from workers.cdc.postgres import LogicalWalError, ensure_logical_wal
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 TEST_DATABASE_PREFIX = "c360_cdc_test_"
+LEFTOVER_AGE_S = 3 * 3600  # longer than any test session
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +39,8 @@ def logical_postgres() -> str:
 @pytest.fixture(scope="session")
 def cdc_database_url(logical_postgres: str) -> Iterator[str]:
     """A fresh database holding the SoR schema; its slots and itself dropped at the end."""
-    name = f"{TEST_DATABASE_PREFIX}{uuid.uuid4().hex[:10]}"
+    # The creation time in the name tells a killed session's database from a live one.
+    name = f"{TEST_DATABASE_PREFIX}{int(time.time())}_{uuid.uuid4().hex[:8]}"
     with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5) as admin:
         drop_leftovers(admin)
         admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -54,17 +56,20 @@ def cdc_database_url(logical_postgres: str) -> Iterator[str]:
 
 def drop_leftovers(admin: psycopg.Connection[tuple[object, ...]]) -> None:
     """Databases (and their slots) of an earlier session that was killed before its clean
-    up: their inactive slots would use up max_replication_slots. A database whose slot is
-    still active belongs to a session running now and is left alone."""
+    up: their inactive slots would use up max_replication_slots. Only databases made more
+    than LEFTOVER_AGE_S ago with no active slot are dropped; newer ones may belong to a
+    session running now."""
     rows = admin.execute(
         "SELECT d.datname, bool_or(coalesce(s.active, false)) FROM pg_database d "
         "LEFT JOIN pg_replication_slots s ON s.database = d.datname "
         "WHERE d.datname LIKE %s GROUP BY d.datname",
         (TEST_DATABASE_PREFIX + "%",),
     ).fetchall()
+    now = time.time()
     for database, active in rows:
-        if active:
-            continue
+        born = str(database)[len(TEST_DATABASE_PREFIX) :].split("_")[0]
+        if active or not born.isdigit() or now - int(born) < LEFTOVER_AGE_S:
+            continue  # in use, or not ours to judge, or maybe a session running now
         drop_slots(admin, str(database))
         admin.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(str(database)))
