@@ -51,7 +51,9 @@ def cdc_database_url(logical_postgres: str) -> Iterator[str]:
     finally:
         with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5) as admin:
             drop_slots(admin, name)
-            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+            admin.execute(
+                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+            )
 
 
 def drop_leftovers(admin: psycopg.Connection[tuple[object, ...]]) -> None:
