@@ -14,7 +14,7 @@ from rich.table import Table
 
 from c360.logs import configure_logging
 from c360.settings import Settings
-from c360.wiring import open_graph
+from c360.wiring import open_graph, open_services
 from graph.errors import GraphStoreError
 from ingest.pipeline import IngestSummary, ingest_file, replay
 from ingest.quarantine import Quarantine
@@ -663,6 +663,29 @@ def capture() -> None:
         bus.close()
 
 
+def _announcer(store: Any, redis_url: str | None) -> Any:
+    """Applied changes go onto the API's event stream (subscriptions, webhooks) and
+    through the alert rules, as changes made through the API do."""
+    if not redis_url:
+        return None
+    import redis
+
+    from api.events import publish_sync
+    from workers.alerts import AlertEngine
+
+    client = redis.Redis.from_url(redis_url)
+    engine = AlertEngine(
+        store, publish=lambda kind, key, data: publish_sync(client, kind, key, data)
+    )
+
+    def announce(kind: str, key: str, data: dict[str, Any]) -> None:
+        event_id = publish_sync(client, kind, key, data)
+        engine.evaluate({"id": event_id, "kind": kind, "key": key,
+                         "at": int(event_id.split("-")[0]), "data": data})  # fmt: skip
+
+    return announce
+
+
 @app.command(name="apply")
 def apply_changes() -> None:
     """Apply captured changes to the graph (idempotent, in order per row) until stopped."""
@@ -673,10 +696,11 @@ def apply_changes() -> None:
     _needs(settings, "kafka_bootstrap")
     assert settings.kafka_bootstrap is not None
     bus = KafkaBus(settings.kafka_bootstrap, client_id="c360-apply")
-    with open_graph(settings) as store:
-        worker = Apply(
-            store, bus, topic_prefix=settings.cdc_topic_prefix, group=settings.apply_group
-        )
+    with open_services(settings) as services:
+        store = services.store
+        worker = Apply(store, bus, topic_prefix=settings.cdc_topic_prefix,
+                       group=settings.apply_group,
+                       publish=_announcer(store, services.redis_url))  # fmt: skip
         _until_stopped(worker.stop)
         try:
             worker.run()

@@ -421,6 +421,8 @@ def test_a_change_is_resolved_incrementally_and_a_delete_re_resolves(
         "RETURN r.given_name AS given, r.family_name AS family, e.value AS email, "
         "p.e164 AS phone, c.id AS customer ORDER BY r.key LIMIT 1"
     )
+    announced: list[tuple[str, str, dict[str, Any]]] = []
+    pipeline.apply.publish = lambda kind, key, data: announced.append((kind, key, data))
     pipeline.start_capture()
     pipeline.start_apply()
     twin = pipeline.sor.upsert_customer(
@@ -437,6 +439,10 @@ def test_a_change_is_resolved_incrementally_and_a_delete_re_resolves(
         return [r["id"] for r in rows]
 
     wait_for("the twin to resolve", lambda: customer_of() == [crm["customer"]])
+    # The rest of the service hears of it: subscribers, webhooks and alert rules.
+    wait_for("the change to be announced", lambda: any(
+        kind == "customer.changed" and key == crm["customer"] for kind, key, _ in announced
+    ))  # fmt: skip
     assert pipeline.apply.stats.resolved >= 1 and pipeline.apply.stats.resolution_pending == 0
     resolved_before = pipeline.apply.stats.resolved
     sql(pipeline.url, "DELETE FROM customers WHERE id = %s", twin["id"])

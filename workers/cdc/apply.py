@@ -112,6 +112,7 @@ class ApplyStats:
     resolution_pending: int = 0  # records left for a full run (no model yet)
     resolution_errors: int = 0
     dead_lettered: int = 0  # messages sent to <topic>.dlq
+    announced: int = 0  # customer.changed events published
     by_op: dict[str, int] = field(default_factory=dict)
     latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW))
 
@@ -394,9 +395,13 @@ class Apply:
         resolve: bool = True,
         resolver: IdentityResolver | None = None,
         clock_ms: Callable[[], int] | None = None,
+        publish: Callable[[str, str, dict[str, Any]], object] | None = None,
     ) -> None:
         self.store = store
         self.bus = bus
+        # Tells the rest of the service what changed (the API's event stream: subscribers,
+        # webhooks, alert rules), after the change is in the graph and resolved.
+        self.publish = publish
         self.topic_prefix = topic_prefix
         self.group = group
         self.batch_size = batch_size
@@ -500,6 +505,7 @@ class Apply:
         deletes = {ch.key: ch for ch in changes if ch.op == "delete"}
         delete_after = {ch.key for ch in finals if ch.op == "delete"}
         touched_records: set[str] = set()
+        activities: list[tuple[Change, dict[str, Any]]] = []
         written = 0
         try:
             stored = {label: self._stored(label, [ch.key for ch in changes if ch.label == label])
@@ -513,6 +519,8 @@ class Apply:
                     fresh.append(params)
                     if label == "Record":
                         touched_records.add(change.key)
+                    else:
+                        activities.append((change, params["props"]))
                 if fresh:
                     self.store.run(f"cdc/upsert_{_PLURAL[label]}", {"rows": fresh})
                     written += len(fresh)
@@ -552,6 +560,32 @@ class Apply:
                 self.stats.latencies_ms.append(float(applied_at - ch.commit_ms))
         if touched_records and self.resolve:
             self._resolve(sorted(touched_records))
+        if self.publish is not None and (touched_records or activities):
+            self._announce(touched_records, activities)
+
+    def _announce(self, records: set[str], activities: list[tuple[Change, dict[str, Any]]]) -> None:
+        """One customer.changed per customer a batch touched, and interaction.recorded /
+        transaction.recorded per activity, keyed by customer. At-least-once, like the
+        changes themselves: a replayed batch announces again."""
+        assert self.publish is not None
+        keys = records | {str(props.get("record_key")) for _, props in activities}
+        rows = self.store.run("cdc/customers_of_records", {"keys": sorted(keys)})
+        customer_of = {key: row["customer"] for row in rows for key in row["records"]}
+        for row in rows:
+            self.publish("customer.changed", row["customer"], {
+                "customer_id": row["customer"], "change": "system_of_record",
+                "records": sorted(set(row["records"]) & records),
+            })  # fmt: skip
+        for change, props in activities:
+            customer = customer_of.get(str(props.get("record_key")))
+            if customer is None:
+                continue  # parked until its record arrives
+            kind = (
+                "interaction.recorded" if change.label == "Interaction" else "transaction.recorded"
+            )
+            data = {k: v for k, v in props.items() if isinstance(v, str | int | float | bool)}
+            self.publish(kind, customer, {**data, "customer_id": customer, "key": change.key})
+        self.stats.announced += len(rows)
 
     def _stored(self, label: str, keys: Iterable[str]) -> dict[str, tuple[int | None, bool]]:
         keys = sorted(set(keys))
