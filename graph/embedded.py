@@ -70,12 +70,15 @@ class EmbeddedFalkorDB:
         fsync: str = "everysec",
         bolt_port: int | None = None,
         startup_timeout_s: float = 30.0,
+        die_with_owner: bool = False,
     ) -> None:
         # Absolute: redis-server resolves a relative --dir against its own working directory.
         self.dir = (home / "falkordb").resolve()
         self.fsync = fsync
         self.bolt_port = bolt_port
         self.startup_timeout_s = startup_timeout_s
+        # Tests: a killed test session must not leave its server running (Linux only).
+        self.die_with_owner = die_with_owner
         self.process: subprocess.Popen[bytes] | None = None
         self.info: ServerInfo | None = None
         self.owned = False
@@ -114,6 +117,7 @@ class EmbeddedFalkorDB:
             self.process = subprocess.Popen(
                 command, cwd=self.dir, stdout=subprocess.DEVNULL, stderr=stderr,
                 start_new_session=True,
+                preexec_fn=_terminate_with_parent if self.die_with_owner else None,
             )  # fmt: skip
         self.info = ServerInfo(pid=self.process.pid, port=port, home=str(self.dir))
         self.owned = True
@@ -222,3 +226,12 @@ def _alive(pid: int, process: subprocess.Popen[bytes] | None) -> bool:
         return proc.status() != psutil.STATUS_ZOMBIE and "redis" in proc.name()
     except psutil.Error:
         return False
+
+
+def _terminate_with_parent() -> None:
+    """In the forked child before exec: ask the kernel for SIGTERM when the parent dies
+    (prctl PR_SET_PDEATHSIG), so a server tied to its owner cannot outlive it."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)

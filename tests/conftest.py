@@ -36,7 +36,7 @@ def catalogue() -> Catalogue:
 
 @pytest.fixture(scope="session")
 def falkordb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerInfo]:
-    server = EmbeddedFalkorDB(tmp_path_factory.mktemp("c360-home"))
+    server = EmbeddedFalkorDB(tmp_path_factory.mktemp("c360-home"), die_with_owner=True)
     info = server.start()
     yield info
     server.stop()

@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -303,3 +304,28 @@ def test_writes_survive_sigkill_with_fsync_everysec_after_a_pause(
     assert _kill_then_restart(tmp_path, catalogue, 200, fsync="everysec", wait_s=2.5) == list(
         range(200)
     )
+
+
+def test_a_server_tied_to_its_owner_stops_when_the_owner_is_killed(tmp_path: Path) -> None:
+    """Test sessions tie their server to themselves: a killed session leaves none running."""
+    script = (
+        "import sys, time, pathlib\n"
+        "from graph.embedded import EmbeddedFalkorDB\n"
+        "info = EmbeddedFalkorDB(pathlib.Path(sys.argv[1]), die_with_owner=True).start()\n"
+        "print(info.pid, flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    owner = subprocess.Popen([sys.executable, "-c", script, str(tmp_path)], stdout=subprocess.PIPE,
+                             text=True, cwd=Path(__file__).resolve().parents[2])  # fmt: skip
+    assert owner.stdout is not None
+    server_pid = int(owner.stdout.readline())
+    assert psutil.pid_exists(server_pid)
+    owner.kill()
+    owner.wait()
+    deadline = time.monotonic() + 30
+    while (
+        psutil.pid_exists(server_pid)
+        and psutil.Process(server_pid).status() != psutil.STATUS_ZOMBIE
+    ):
+        assert time.monotonic() < deadline, "the server outlived its killed owner"
+        time.sleep(0.1)
