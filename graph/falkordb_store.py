@@ -17,7 +17,7 @@ from graph.catalogue import Catalogue, split_statements
 from graph.encoding import rows_header
 from graph.errors import GraphStoreError, MissingParameter, ReadOnlyViolation
 from graph.model import NODE_KEYS
-from graph.store import CatalogueStore, Row, check_identifier
+from graph.store import CatalogueStore, FulltextSyntax, Row, check_identifier
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +52,9 @@ def encode_params(params: dict[str, Any]) -> str:
 
 class FalkorDBStore(CatalogueStore):
     backend = "falkordb"
+    # RediSearch: %w% matches within one edit; w* is a prefix.
+    fulltext_syntax = FulltextSyntax(fuzzy="%{w}%", prefix="{w}*", either="({prefix}|{fuzzy})",
+                                     joiner=" ")  # fmt: skip
 
     def __init__(
         self,
@@ -109,14 +112,6 @@ class FalkorDBStore(CatalogueStore):
             f"CALL db.idx.fulltext.queryNodes('{label}', $q) YIELD node, score "
             "RETURN node, score ORDER BY score DESC LIMIT $limit"
         )
-
-    def _fulltext_query(self, words: list[str]) -> str:
-        # RediSearch: %w% matches within one edit; w* is a prefix (as the user types).
-        terms = [f"%{w}%" if len(w) >= 4 and not w.isdigit() else w for w in words[:-1]]
-        last = words[-1]
-        terms.append(f"({last}*|%{last}%)" if len(last) >= 4 and not last.isdigit() else
-                     f"{last}*" if len(last) >= 2 else last)  # fmt: skip
-        return " ".join(terms)
 
     def clear(self) -> None:
         try:

@@ -11,7 +11,7 @@ from neo4j.exceptions import ClientError, Neo4jError, ServiceUnavailable
 
 from graph.catalogue import Catalogue, split_statements
 from graph.errors import GraphStoreError, ReadOnlyViolation
-from graph.store import CatalogueStore, Row
+from graph.store import CatalogueStore, FulltextSyntax, Row
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,9 @@ def to_python(value: Any) -> Any:
 
 class Neo4jStore(CatalogueStore):
     backend = "neo4j"
+    # Lucene: w~1 matches within one edit; w* is a prefix.
+    fulltext_syntax = FulltextSyntax(fuzzy="{w}~1", prefix="{w}*", either="({prefix} OR {fuzzy})",
+                                     joiner=" AND ")  # fmt: skip
 
     def __init__(
         self,
@@ -58,14 +61,6 @@ class Neo4jStore(CatalogueStore):
             f"CALL db.index.fulltext.queryNodes('{label.lower()}_search', $q) YIELD node, score "
             "RETURN node, score ORDER BY score DESC LIMIT $limit"
         )
-
-    def _fulltext_query(self, words: list[str]) -> str:
-        # Lucene: w~1 matches within one edit; w* is a prefix (as the user types).
-        terms = [f"{w}~1" if len(w) >= 4 and not w.isdigit() else w for w in words[:-1]]
-        last = words[-1]
-        terms.append(f"({last}* OR {last}~1)" if len(last) >= 4 and not last.isdigit() else
-                     f"{last}*" if len(last) >= 2 else last)  # fmt: skip
-        return " AND ".join(terms)
 
     def clear(self) -> None:
         self.run_cypher(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from itertools import islice
 from typing import Any, Protocol, TypeVar
 
@@ -76,6 +77,30 @@ def search_words(text: str, max_words: int = 8) -> list[str]:
     return [w for w in _SEPARATORS.split(text.lower()) if w][:max_words]
 
 
+@dataclass(frozen=True)
+class FulltextSyntax:
+    """How one full-text engine writes the terms of `search_nodes`; which words are
+    typo-tolerant and which are prefixes is decided once, in `query`."""
+
+    fuzzy: str  # a word within one edit, e.g. "%{w}%" (RediSearch), "{w}~1" (Lucene)
+    prefix: str  # a word as the user is still typing it: "{w}*"
+    either: str  # the last word, both ways: "({prefix}|{fuzzy})"
+    joiner: str  # between terms, all of which must match
+
+    def query(self, words: list[str]) -> str:
+        def fuzzy(w: str) -> bool:
+            return len(w) >= 4 and not w.isdigit()
+
+        terms = [self.fuzzy.format(w=w) if fuzzy(w) else w for w in words[:-1]]
+        last = words[-1]
+        if fuzzy(last):
+            terms.append(self.either.format(prefix=self.prefix.format(w=last),
+                                            fuzzy=self.fuzzy.format(w=last)))  # fmt: skip
+        else:
+            terms.append(self.prefix.format(w=last) if len(last) >= 2 else last)
+        return self.joiner.join(terms)
+
+
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
@@ -100,6 +125,7 @@ class CatalogueStore(ABC):
     """
 
     catalogue: Catalogue
+    fulltext_syntax: FulltextSyntax  # set by adapters with full-text search
 
     def run(self, name: str, params: dict[str, Any] | None = None) -> list[Row]:
         statement = self.catalogue.get(name)
@@ -149,15 +175,12 @@ class CatalogueStore(ABC):
         if not words:
             return []
         rows = self._execute(
-            "full-text search", self._fulltext_call(label), {"q": self._fulltext_query(words),
-            "limit": limit}, read_only=True,
+            "full-text search", self._fulltext_call(label),
+            {"q": self.fulltext_syntax.query(words), "limit": limit}, read_only=True,
         )  # fmt: skip
         return [(row["node"], float(row["score"])) for row in rows]
 
     def _fulltext_call(self, label: str) -> str:
-        raise NotImplementedError(f"{type(self).__name__} has no full-text search")
-
-    def _fulltext_query(self, words: list[str]) -> str:
         raise NotImplementedError(f"{type(self).__name__} has no full-text search")
 
     @abstractmethod
