@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from graph.store import GraphStore, Row
+from ingest.profiles.api_edits import EDITABLE
 from ingest.quarantine import Quarantine
 
 # How far a merged id is followed to the customer that survives (merges chain rarely).
@@ -212,10 +213,7 @@ class CustomerService:
         return out
 
 
-# The fields a person may correct, as the api-edits profile names them.
-EDITABLE = ("first_name", "last_name", "name", "email", "phone", "street_address", "city",
-            "parish", "date_of_birth", "company", "website", "owner")  # fmt: skip
-# Where each comes from on a stored api record, to carry earlier corrections forward.
+# Where an editable field is kept on a stored api record, to carry earlier corrections forward.
 _STORED = {"first_name": "given_name", "last_name": "family_name", "date_of_birth": "dob",
            "street_address": "line1"}  # fmt: skip
 

@@ -21,6 +21,10 @@ from ingest.model import EvidenceRecord, RecordKind, SourceItem
 from ingest.profiles import _common as c
 from ingest.profiles.base import SourceProfile
 
+# The fields a person may correct (the row's other fields say whose and by whom).
+EDITABLE = ("first_name", "last_name", "name", "email", "phone", "street_address", "city",
+            "parish", "date_of_birth", "company", "website", "owner")  # fmt: skip
+
 
 class ApiEditRow(c.RowModel):
     customer_id: str
@@ -48,9 +52,7 @@ class ApiEditRow(c.RowModel):
 
     @model_validator(mode="after")
     def _changes_something(self) -> ApiEditRow:
-        editable = ("first_name", "last_name", "name", "email", "phone", "street_address",
-                    "city", "parish", "date_of_birth", "company", "website", "owner")  # fmt: skip
-        if not any(getattr(self, f) for f in editable):
+        if not any(getattr(self, f) for f in EDITABLE):
             raise ValueError("the edit changes no field")
         return self
 
