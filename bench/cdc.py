@@ -45,7 +45,6 @@ from typing import Any
 
 import orjson
 import psycopg
-from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -59,11 +58,10 @@ from ingest.sor.db import SystemOfRecord
 from ingest.sor.migrate import upgrade
 from workers.bus.broker import TansuBroker
 from workers.cdc.capture import drop_slot
-from workers.cdc.postgres import ensure_logical_wal
+from workers.cdc.postgres import ensure_logical_wal, scratch_database
 
 OUT = Path(__file__).resolve().parent / "out"
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
-PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 DB_PREFIX = "c360_cdc_bench_"
 C360 = str(Path(sys.executable).parent / "c360")
 TABLES = ("customers", "customer_interactions", "transactions")
@@ -92,43 +90,11 @@ def say(text: str) -> None:
 
 @contextlib.contextmanager
 def fresh_database() -> Iterator[str]:
-    """A database of its own, migrated; dropped (slots first) at the end. Leftovers of a
-    killed earlier run (no active slot) are dropped first: their slots are scarce."""
+    """A database of its own, migrated; dropped (slots first) at the end."""
     ensure_logical_wal(f"{PG_SERVER}/postgres")
-    name = f"{DB_PREFIX}{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5) as admin:
-        for (old,) in admin.execute(
-            "SELECT d.datname FROM pg_database d LEFT JOIN pg_replication_slots s "
-            "ON s.database = d.datname WHERE d.datname LIKE %s GROUP BY d.datname "
-            "HAVING NOT bool_or(coalesce(s.active, false))",
-            (DB_PREFIX + "%",),
-        ).fetchall():
-            _drop(admin, str(old))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = f"{PG_SERVER}/{name}"
-    try:
+    with scratch_database(PG_SERVER, DB_PREFIX) as url:
         upgrade(url)
         yield url
-    finally:
-        with psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5) as admin:
-            _drop(admin, name)
-
-
-def _drop(admin: psycopg.Connection[Any], name: str) -> None:
-    for slot, pid in admin.execute(
-        "SELECT slot_name, active_pid FROM pg_replication_slots WHERE database = %s", (name,)
-    ).fetchall():
-        if pid is not None:
-            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
-        for _ in range(100):
-            try:
-                admin.execute("SELECT pg_drop_replication_slot(%s)", (slot,))
-                break
-            except psycopg.errors.ObjectInUse:
-                time.sleep(0.1)
-            except psycopg.errors.UndefinedObject:
-                break
-    admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 # -- the workers -----------------------------------------------------------------------

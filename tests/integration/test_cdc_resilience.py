@@ -26,7 +26,6 @@ from pathlib import Path
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from c360.settings import REPO_ROOT
 from graph.catalogue import Catalogue
@@ -38,7 +37,7 @@ from tests.integration import bus_fixtures, pg_fixtures
 from workers.bus.broker import TansuBroker, free_port
 from workers.cdc.apply import record_key
 from workers.cdc.capture import drop_slot
-from workers.cdc.postgres import libpq_dsn
+from workers.cdc.postgres import libpq_dsn, scratch_database
 
 logical_postgres = pg_fixtures.logical_postgres
 tansu_broker = bus_fixtures.tansu_broker
@@ -66,37 +65,13 @@ def letters(n: int) -> str:
 
 # -- services ----------------------------------------------------------------------------
 
-DB_PREFIX = "c360_cdc_res_"
-STALE_DB_S = 1800  # a database of this module older than this was left by a killed run
-
 
 @pytest.fixture(scope="module")
 def cdc_database_url(logical_postgres: str) -> Iterator[str]:
-    """A database of this module's own, migrated; dropped with its slots at the end.
-
-    Not `pg_fixtures.cdc_database_url`: its leftover sweep drops every test database that
-    has no active slot, which includes a live one whose capture has not started yet, so
-    two sessions on one machine drop each other's databases. The creation time is in the
-    name here, and only old ones are swept."""
-    name = f"{DB_PREFIX}{int(time.time())}_{uuid.uuid4().hex[:6]}"
-    with psycopg.connect(pg_fixtures.PG_ADMIN, autocommit=True, connect_timeout=5) as admin:
-        for (old,) in admin.execute(
-            "SELECT datname FROM pg_database WHERE datname LIKE %s", (DB_PREFIX + "%",)
-        ).fetchall():
-            born = str(old)[len(DB_PREFIX) :].split("_")[0]
-            if born.isdigit() and time.time() - int(born) > STALE_DB_S:
-                pg_fixtures.drop_slots(admin, str(old))
-                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                    sql.Identifier(str(old))))  # fmt: skip
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    url = f"{logical_postgres}/{name}"
-    try:
+    """A database of this module's own, migrated; dropped with its slots at the end."""
+    with scratch_database(logical_postgres, "c360_cdc_res_") as url:
         upgrade(url)
         yield url
-    finally:
-        with psycopg.connect(pg_fixtures.PG_ADMIN, autocommit=True, connect_timeout=5) as admin:
-            pg_fixtures.drop_slots(admin, name)
-            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 @pytest.fixture(scope="module")

@@ -13,11 +13,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import psycopg
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from psycopg import sql
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
@@ -26,9 +24,9 @@ from ingest.sor.db import SystemOfRecord, engine_for
 from ingest.sor.errors import ConstraintViolation, InvalidRow, MissingReference, StaleVersion
 from ingest.sor.migrate import current, downgrade, head, upgrade
 from ingest.sor.schema import TABLE_NAMES, metadata
+from workers.cdc.postgres import scratch_database
 
 PG_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
-PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 
 
 @pytest.fixture(scope="session")
@@ -40,18 +38,8 @@ def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
 @pytest.fixture(scope="session")
 def postgresql_url() -> Iterator[str]:
     """A database of its own on the machine's PostgreSQL, dropped at the end."""
-    name = f"c360_sor_test_{uuid.uuid4().hex[:10]}"
-    try:
-        admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        # Every machine this runs on has PostgreSQL: its absence is a failure, not a skip.
-        pytest.fail(f"no PostgreSQL on 127.0.0.1:5432 ({exc})")
-    with admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        try:
-            yield f"{PG_SERVER}/{name}"
-        finally:
-            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+    with scratch_database(PG_SERVER, "c360_sor_test_") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

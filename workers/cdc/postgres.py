@@ -5,6 +5,9 @@ slot, which PostgreSQL only offers at `wal_level = logical`; the setting takes e
 a restart. `ensure_logical_wal` checks, sets it with ALTER SYSTEM and restarts the local
 cluster only when needed, then waits until the server accepts connections again, so test
 set-up and `c360 capture` can call it every time.
+
+`scratch_database` is the disposable database of a test session or a benchmark, dropped
+with its replication slots (scarce, and a slot left behind pins WAL forever).
 """
 
 from __future__ import annotations
@@ -13,11 +16,21 @@ import logging
 import shutil
 import subprocess
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import psycopg
+from psycopg import sql
 from sqlalchemy import make_url
 
 log = logging.getLogger(__name__)
+
+
+# A scratch database older than this with no active slot was left by a killed run.
+LEFTOVER_AGE_S = 3 * 3600
+
+Admin = psycopg.Connection[tuple[object, ...]]
 
 
 class LogicalWalError(RuntimeError):
@@ -115,3 +128,60 @@ def _wait_accepting(dsn: str, timeout_s: float) -> None:
             last = exc
             time.sleep(0.2)
     raise LogicalWalError(f"PostgreSQL did not accept connections within {timeout_s}s: {last}")
+
+
+@contextmanager
+def scratch_database(server_url: str, prefix: str) -> Iterator[str]:
+    """A database of its own on the server at `server_url` (a SQLAlchemy URL without a
+    database), named `<prefix><creation time>_<random>`; its URL is yielded and it is
+    dropped with its slots at the end. Same-prefix databases made over LEFTOVER_AGE_S ago
+    with no active slot, left by a killed run, are dropped first; newer ones may belong
+    to a run going on now (the creation time in the name tells them apart)."""
+    name = f"{prefix}{int(time.time())}_{uuid.uuid4().hex[:8]}"
+    with _admin(server_url) as admin:
+        _drop_leftovers(admin, prefix)
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    try:
+        yield f"{server_url}/{name}"
+    finally:
+        with _admin(server_url) as admin:
+            drop_database(admin, name)
+
+
+def drop_database(admin: Admin, name: str) -> None:
+    """Its replication slots first (their walsenders ended), then the database."""
+    rows = admin.execute(
+        "SELECT slot_name, active_pid FROM pg_replication_slots WHERE database = %s", (name,)
+    ).fetchall()
+    for _slot, pid in rows:
+        if pid is not None:
+            admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
+    for slot, _ in rows:
+        for _attempt in range(100):
+            try:
+                admin.execute("SELECT pg_drop_replication_slot(%s)", (slot,))
+                break
+            except psycopg.errors.ObjectInUse:  # its walsender is still going away
+                time.sleep(0.1)
+            except psycopg.errors.UndefinedObject:
+                break
+    admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def _drop_leftovers(admin: Admin, prefix: str) -> None:
+    rows = admin.execute(
+        "SELECT d.datname, bool_or(coalesce(s.active, false)) FROM pg_database d "
+        "LEFT JOIN pg_replication_slots s ON s.database = d.datname "
+        "WHERE d.datname LIKE %s GROUP BY d.datname",
+        (prefix + "%",),
+    ).fetchall()
+    now = time.time()
+    for database, active in rows:
+        born = str(database)[len(prefix) :].split("_")[0]
+        if active or not born.isdigit() or now - int(born) < LEFTOVER_AGE_S:
+            continue  # in use, or not ours to judge, or maybe a run going on now
+        drop_database(admin, str(database))
+
+
+def _admin(server_url: str) -> Admin:
+    return psycopg.connect(libpq_dsn(f"{server_url}/postgres"), autocommit=True, connect_timeout=5)
