@@ -26,8 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.ingest import MemorySampler
 from c360.settings import Settings
 from c360.wiring import open_graph
-from ingest.demo_data import generate, read_truth
-from ingest.pipeline import ingest_file
+from ingest.demo_data import generate, ingest_demo, read_truth
 from ingest.quarantine import Quarantine
 from resolvers.evaluation import evaluate
 from resolvers.identity import IdentityResolver, now_ms
@@ -80,12 +79,10 @@ def run(
     with open_graph(settings) as store:
         records = store.run_cypher("MATCH (r:Record) RETURN count(r) AS n")[0]["n"]
         if not records:
-            manifest = json.loads((data / "manifest.json").read_text())
             quarantine = Quarantine(settings.quarantine_dir)
             t0 = time.perf_counter()
-            for entry in manifest["files"]:
-                summary = ingest_file(data / entry["file"], entry["profile"], store, quarantine)
-                print(f"  ingested {entry['file']}: {summary.rows:,} rows", flush=True)
+            for summary in ingest_demo(data, store, quarantine):
+                print(f"  ingested {Path(summary.origin).name}: {summary.rows:,} rows", flush=True)
             print(f"  ingest {time.perf_counter() - t0:,.0f} s", flush=True)
         # Records an earlier run of this benchmark added (below) are not demo data.
         store.run_cypher("MATCH (r:Record {source: 'bench'}) DETACH DELETE r", read_only=False)

@@ -98,11 +98,16 @@ from datetime import date, timedelta
 from functools import lru_cache
 from pathlib import Path
 from random import Random
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import orjson
 
 from ingest import normalise
+
+if TYPE_CHECKING:  # types only: generating data needs no graph
+    from graph.store import GraphStore
+    from ingest.pipeline import IngestSummary
+    from ingest.quarantine import Quarantine
 
 T = TypeVar("T")
 
@@ -2346,7 +2351,20 @@ def read_manifest(out_dir: Path) -> dict[str, Any]:
     return data
 
 
-__all__ = ["FILES", "DemoSummary", "generate", "read_manifest"]
+def ingest_demo(
+    out_dir: Path, store: GraphStore, quarantine: Quarantine, **options: Any
+) -> list[IngestSummary]:
+    """Ingest every file of a generated data set with its profile, in manifest order."""
+    from ingest.pipeline import ingest_file  # the generator alone needs no graph
+
+    folder = Path(out_dir)
+    return [
+        ingest_file(folder / entry["file"], entry["profile"], store, quarantine, **options)
+        for entry in read_manifest(folder)["files"]
+    ]
+
+
+__all__ = ["FILES", "DemoSummary", "generate", "ingest_demo", "read_manifest"]
 
 
 def read_truth(path: Path) -> dict[str, str]:

@@ -17,7 +17,9 @@ from c360.settings import REPO_ROOT, Settings
 from graph.catalogue import Catalogue
 from graph.embedded import EmbeddedFalkorDB, ServerInfo
 from graph.falkordb_store import FalkorDBStore
+from ingest.demo_data import generate, ingest_demo
 from ingest.quarantine import Quarantine
+from resolvers.identity import IdentityResolver
 
 FIXTURES = REPO_ROOT / "tests" / "fixtures"
 
@@ -57,6 +59,25 @@ def falkordb_store(falkordb_server: ServerInfo, catalogue: Catalogue) -> Iterato
 @pytest.fixture
 def quarantine(tmp_path: Path) -> Quarantine:
     return Quarantine(tmp_path / "quarantine")
+
+
+@pytest.fixture(scope="session")
+def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The demo data set of 300 people (with its truth), generated once per session."""
+    folder = tmp_path_factory.mktemp("demo-300")
+    generate(folder, 300)
+    return folder
+
+
+@pytest.fixture
+def resolved(
+    demo_folder: Path, falkordb_store: FalkorDBStore, quarantine: Quarantine
+) -> IdentityResolver:
+    """The demo data ingested into a fresh graph and resolved by a full run."""
+    ingest_demo(demo_folder, falkordb_store, quarantine)
+    resolver = IdentityResolver(falkordb_store)
+    resolver.resolve_full()
+    return resolver
 
 
 @pytest.fixture

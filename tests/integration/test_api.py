@@ -33,8 +33,7 @@ from c360.settings import Settings
 from graph.catalogue import Catalogue
 from graph.embedded import ServerInfo
 from graph.falkordb_store import FalkorDBStore
-from ingest.demo_data import generate
-from ingest.pipeline import ingest_file
+from ingest.demo_data import generate, ingest_demo
 from ingest.quarantine import Quarantine
 from resolvers.identity import IdentityResolver
 from resolvers.relations import RelationshipMapper
@@ -107,8 +106,7 @@ def api(
     )
     store.ensure_schema()
     quarantine = Quarantine(home / "quarantine")
-    for entry in json.loads((folder / "manifest.json").read_text())["files"]:
-        ingest_file(folder / entry["file"], entry["profile"], store, quarantine)
+    ingest_demo(folder, store, quarantine)
     IdentityResolver(store).resolve_full()
     RelationshipMapper(store).run()
     settings = Settings(home=home, jwt_secret=SECRET, rate_per_minute=100_000, max_page_size=50)

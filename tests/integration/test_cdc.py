@@ -27,8 +27,7 @@ import pytest
 
 from c360.settings import REPO_ROOT
 from graph.falkordb_store import FalkorDBStore
-from ingest.demo_data import generate
-from ingest.pipeline import ingest_file
+from ingest.demo_data import generate, ingest_demo
 from ingest.quarantine import Quarantine
 from ingest.sor.db import SystemOfRecord
 from resolvers.identity import IdentityResolver
@@ -409,10 +408,7 @@ def test_a_change_is_resolved_incrementally_and_a_delete_re_resolves(
     """With a trained model (a full run over demo data), a SoR customer that duplicates a
     CRM contact joins that contact's Customer as soon as it is applied."""
     generate(tmp_path / "demo", 150)
-    manifest = json.loads((tmp_path / "demo" / "manifest.json").read_text())
-    for entry in manifest["files"]:
-        ingest_file(tmp_path / "demo" / entry["file"], entry["profile"], pipeline.store,
-                    quarantine)  # fmt: skip
+    ingest_demo(tmp_path / "demo", pipeline.store, quarantine)
     IdentityResolver(pipeline.store).resolve_full()
     (crm,) = pipeline.store.run_cypher(
         "MATCH (r:Record {source: 'crm', kind: 'person'})-[:HAS_EMAIL]->(e:Email), "

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from graph.falkordb_store import FalkorDBStore
-from ingest.demo_data import generate, read_truth
+from ingest.demo_data import read_truth
 from ingest.pipeline import ingest_file
 from ingest.quarantine import Quarantine
 from resolvers.evaluation import evaluate
@@ -26,25 +26,6 @@ pytestmark = pytest.mark.falkordb
 
 CRM_HEADER = ["Contact ID", "First Name", "Last Name", "Email", "Phone", "Company", "City",
               "Parish", "Date of Birth", "Created Date"]  # fmt: skip
-
-
-@pytest.fixture(scope="session")
-def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("identity-demo")
-    generate(folder, 300)
-    return folder
-
-
-@pytest.fixture
-def resolved(
-    demo_folder: Path, falkordb_store: FalkorDBStore, quarantine: Quarantine
-) -> IdentityResolver:
-    manifest = json.loads((demo_folder / "manifest.json").read_text())
-    for entry in manifest["files"]:
-        ingest_file(demo_folder / entry["file"], entry["profile"], falkordb_store, quarantine)
-    resolver = IdentityResolver(falkordb_store)
-    resolver.resolve_full()
-    return resolver
 
 
 def _assignments(store: FalkorDBStore) -> dict[str, str]:

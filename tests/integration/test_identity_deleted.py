@@ -8,39 +8,15 @@ record resolves again as a new arrival. A full run and an incremental one agree.
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from graph.falkordb_store import FalkorDBStore
-from ingest.demo_data import generate
-from ingest.pipeline import ingest_file
-from ingest.quarantine import Quarantine
 from resolvers.identity import IdentityResolver, now_ms
 
 pytestmark = pytest.mark.falkordb
-
-
-@pytest.fixture(scope="session")
-def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("identity-deleted-demo")
-    generate(folder, 300)
-    return folder
-
-
-@pytest.fixture
-def resolved(
-    demo_folder: Path, falkordb_store: FalkorDBStore, quarantine: Quarantine
-) -> IdentityResolver:
-    manifest = json.loads((demo_folder / "manifest.json").read_text())
-    for entry in manifest["files"]:
-        ingest_file(demo_folder / entry["file"], entry["profile"], falkordb_store, quarantine)
-    resolver = IdentityResolver(falkordb_store)
-    resolver.resolve_full()
-    return resolver
 
 
 def _assignments(store: FalkorDBStore) -> dict[str, str]:

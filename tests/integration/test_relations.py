@@ -8,7 +8,6 @@ through the normal path.
 from __future__ import annotations
 
 import csv
-import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,7 @@ from graph.catalogue import Catalogue
 from graph.embedded import ServerInfo
 from graph.falkordb_store import FalkorDBStore
 from graph.store import GraphStore
-from ingest.demo_data import generate
+from ingest.demo_data import ingest_demo
 from ingest.pipeline import ingest_file
 from ingest.quarantine import Quarantine
 from resolvers.identity import IdentityResolver
@@ -88,13 +87,6 @@ SCENARIO: list[dict[str, str]] = [
 ]  # fmt: skip
 
 
-@pytest.fixture(scope="module")
-def demo_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    folder = tmp_path_factory.mktemp("relations-demo")
-    generate(folder, 300)
-    return folder
-
-
 def write_crm(path: Path, rows: list[dict[str, str]]) -> Path:
     with path.open("w", newline="") as f:
         writer = csv.DictWriter(f, HEADER)
@@ -106,9 +98,7 @@ def write_crm(path: Path, rows: list[dict[str, str]]) -> Path:
 
 def build(store: FalkorDBStore, folder: Path, tmp: Path) -> None:
     quarantine = Quarantine(tmp / "quarantine")
-    manifest = json.loads((folder / "manifest.json").read_text())
-    for entry in manifest["files"]:
-        ingest_file(folder / entry["file"], entry["profile"], store, quarantine)
+    ingest_demo(folder, store, quarantine)
     summary = ingest_file(write_crm(tmp / "scenario.csv", SCENARIO), "crm-contacts", store,
                           quarantine)  # fmt: skip
     assert summary.quarantined == 0, summary.reasons
