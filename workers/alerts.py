@@ -418,13 +418,7 @@ class AlertRules:
         at = self.clock()
         props = {
             "id": new_rule_id(),
-            "name": spec.name,
-            "event_kind": spec.event_kind,
-            "field": spec.field,
-            "op": spec.op,
-            "value_json": json.dumps(spec.value),
-            "rep": spec.rep,
-            "enabled": spec.enabled,
+            **_stored_fields(spec),
             "version": 1,
             "created_at": at,
             "created_by": actor,
@@ -460,13 +454,7 @@ class AlertRules:
                 {
                     "id": id,
                     "version": current["version"],
-                    "name": spec.name,
-                    "event_kind": spec.event_kind,
-                    "field": spec.field,
-                    "op": spec.op,
-                    "value_json": json.dumps(spec.value),
-                    "rep": spec.rep,
-                    "enabled": spec.enabled,
+                    **_stored_fields(spec),
                     "actor": actor,
                     "at": self.clock(),
                 },
@@ -494,6 +482,14 @@ class AlertRules:
         """Oldest first."""
         rows = self.store.run("alerts/rules", {"enabled_only": enabled_only})
         return [_rule_dict(r["rule"]) for r in rows]
+
+
+def _stored_fields(spec: AlertRuleInput) -> dict[str, Any]:
+    """A checked rule's properties as the graph keeps them (the value as JSON)."""
+    return {
+        "name": spec.name, "event_kind": spec.event_kind, "field": spec.field, "op": spec.op,
+        "value_json": json.dumps(spec.value), "rep": spec.rep, "enabled": spec.enabled,
+    }  # fmt: skip
 
 
 def _same(a: object, b: object) -> bool:
