@@ -44,6 +44,7 @@ from prometheus_client import (
 from pydantic import BaseModel, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from strawberry.exceptions import ConnectionRejectionError
 from strawberry.extensions import (
     MaxTokensLimiter,
     ParserCache,
@@ -439,18 +440,12 @@ def create_app(
 
     class Router(GraphQLRouter[Context, None]):
         async def on_ws_connect(self, context: Context) -> Any:
-            try:
-                context.principal.require(Permission.SUBSCRIBE)
+            try:  # a bad token and a missing permission both arrive as GraphQLError
+                context.require(Permission.SUBSCRIBE)
             except GraphQLError as exc:
-                from strawberry.exceptions import ConnectionRejectionError
-
                 raise ConnectionRejectionError(
                     {"message": exc.message, "code": (exc.extensions or {}).get("code")}
                 ) from None
-            except AuthError as exc:
-                from strawberry.exceptions import ConnectionRejectionError
-
-                raise ConnectionRejectionError({"message": exc.message, "code": exc.code}) from None
             return None
 
     graphql = Router(
