@@ -84,12 +84,44 @@ truth.jsonl
     {"type": "referral", "referrer": "P0000012", "referred": "P0000042",
      "record": "crm:51000012", "written_as": "Liz Campbel"}
         the true referral behind each "Referred By".
+    {"type": "lifecycle", "entity": "P0000042", "kind": "person", "joined": "2021-03-04",
+     "churned": "2023-05-01", "first_purchase": "2021-09-30", "churn_hazard": 0.31,
+     "purchase_pace": 2.72, "covariates": {"referred": true, "employed": false, ...}}
+        the customer lifecycle behind an entity's activity dates (below), once per entity
+        that has any activity, written just before its first activity row.
+
+Customer lifecycle (synthetic: a documented generating process, not observed behaviour)
+    So that churn, lead and value models have something true to find, the dates of an
+    entity's interactions and transactions follow a lifecycle drawn from a random stream
+    of its own (`Random(f"{seed}:lifecycle")`): every other value, and the number of
+    activities, comes from the main stream exactly as before, so every record file is
+    byte-identical to what the generator wrote without lifecycles; only the dates in
+    interactions.csv, transactions.csv and qbo_transactions.json (and the truth lines)
+    depend on it. The process, per entity, drawn at its first activity:
+        joined       uniform over the activity window (2020-02-09 .. 2025-06-30)
+        churn        after an exponential time with hazard (per year)
+                         base (person 0.45, business 0.25)
+                         * exp(sum of CHURN_EFFECTS over the covariates that hold)
+                         * a lognormal frailty (sigma 0.5, unobserved)
+                     referred by someone -0.9 (log hazard ratio), works at a business
+                     -0.4, lives with others -0.3, has a social handle -0.3; a churn
+                     after the window's end means still active
+        activity     interactions uniform over [joined, churned or window end]
+        purchases    transactions uniform over [first purchase, same end], where the
+                     first purchase comes at the share u ** pace of that span
+                     (u uniform, pace = exp(sum of PURCHASE_EFFECTS): referred +1.0,
+                     lives with others +0.4, works at a business +0.3; a higher pace
+                     buys sooner)
+    The covariates are those known when the entity's first activity is written (a
+    person's "referred" is their first CRM row naming a referrer). Whether an entity
+    buys at all, and how much, is unchanged (main stream): only when.
 """
 
 from __future__ import annotations
 
 import bisect
 import csv
+import math
 import shutil
 import time
 from collections.abc import Callable, Sequence
@@ -934,6 +966,7 @@ _QBO_TXNS = _Weighted((0, 1, 2, 3, 4, 5), (28, 30, 20, 12, 6, 4))
 
 _D2016 = date(2016, 1, 1).toordinal()
 _D2025 = date(2025, 6, 30).toordinal()
+_ACTIVITY_FROM = _D2016 + 1500  # activity dates fall in [_ACTIVITY_FROM, _D2025]
 _DOB_FROM = date(1950, 1, 1).toordinal()
 _DOB_TO = date(2006, 12, 31).toordinal()
 _ALNUM = "abcdefghijklmnopqrstuvwxyz0123456789"
@@ -1183,6 +1216,49 @@ class _Business:
         return text
 
 
+# Customer lifecycle (see the module docstring): churns per year before the effects,
+# log hazard ratios, and the log effects on the pace of the first purchase.
+CHURN_BASE_HAZARD = {"person": 0.45, "business": 0.25}
+CHURN_EFFECTS = {"referred": -0.9, "employed": -0.4, "household": -0.3, "social": -0.3}
+CHURN_FRAILTY_SIGMA = 0.5
+PURCHASE_EFFECTS = {"referred": 1.0, "household": 0.4, "employed": 0.3}
+
+
+class _Lifecycle:
+    """When one entity's activities happen: from `joined` to `ends` (its churn, or the
+    window's end), purchases from `first_purchase` on."""
+
+    __slots__ = ("ends", "first_purchase", "joined", "truth")
+    truth: dict[str, Any]
+
+    def __init__(self, rng: Random, entity: str, kind: str, covariates: dict[str, bool]) -> None:
+        self.joined = _rr(rng, _ACTIVITY_FROM, _D2025 + 1)
+        log_hazard = sum(CHURN_EFFECTS.get(k, 0.0) for k, on in covariates.items() if on)
+        hazard = CHURN_BASE_HAZARD[kind] * math.exp(log_hazard)
+        hazard *= rng.lognormvariate(0.0, CHURN_FRAILTY_SIGMA)
+        churn = self.joined + int(rng.expovariate(hazard) * 365.25)
+        self.ends = min(churn, _D2025)
+        pace = math.exp(sum(PURCHASE_EFFECTS.get(k, 0.0) for k, on in covariates.items() if on))
+        self.first_purchase = self.joined + int((self.ends - self.joined) * rng.random() ** pace)
+        self.truth = {
+            "type": "lifecycle",
+            "entity": entity,
+            "kind": kind,
+            "joined": date.fromordinal(self.joined).isoformat(),
+            "churned": date.fromordinal(churn).isoformat() if churn <= _D2025 else None,
+            "first_purchase": date.fromordinal(self.first_purchase).isoformat(),
+            "churn_hazard": round(hazard, 4),
+            "purchase_pace": round(pace, 4),
+            "covariates": dict(covariates),
+        }
+
+    def interaction_date(self, rng: Random) -> date:
+        return date.fromordinal(_rr(rng, self.joined, self.ends + 1))
+
+    def transaction_date(self, rng: Random) -> date:
+        return date.fromordinal(_rr(rng, self.first_purchase, self.ends + 1))
+
+
 class _Person:
     __slots__ = (
         "address",
@@ -1331,6 +1407,11 @@ class _Generator:
         self, out_dir: Path, people: int, seed: int, progress: Callable[[int], None] | None
     ) -> None:
         self.rng = Random(seed)
+        # The lifecycle stream: never the main one, so record files do not depend on it.
+        self.life_rng = Random(f"{seed}:lifecycle")
+        self.subject: tuple[str, str, dict[str, bool]] | None = None  # id, kind, covariates
+        self.life: _Lifecycle | None = None
+        self.household_size = 1  # of the person being written
         self.seed = seed
         self.people = people
         self.progress = progress
@@ -1383,6 +1464,24 @@ class _Generator:
             )
             + b"\n"
         )
+
+    # ---- lifecycle ----------------------------------------------------------------------
+
+    def begin_entity(self, entity: str, kind: str, **covariates: bool) -> None:
+        """The entity whose rows come next; its lifecycle is drawn at its first activity."""
+        self.subject = (entity, kind, covariates)
+        self.life = None
+
+    def activity_date(self, transaction: bool) -> date:
+        """The date of the current entity's next activity, from the lifecycle stream."""
+        if self.life is None:
+            assert self.subject is not None, "an activity outside any entity"
+            entity, kind, covariates = self.subject
+            self.life = _Lifecycle(self.life_rng, entity, kind, covariates)
+            self.files.truth_f.write(orjson.dumps(self.life.truth) + b"\n")
+        if transaction:
+            return self.life.transaction_date(self.life_rng)
+        return self.life.interaction_date(self.life_rng)
 
     # ---- people's values as sources write them ------------------------------------------
 
@@ -1529,6 +1628,7 @@ class _Generator:
     def write_businesses(self) -> None:
         rng = self.rng
         for biz in self.businesses:
+            self.begin_entity(biz.id, "business")
             placed = False
             if rng.random() < 0.65:
                 self.directory_row(biz)
@@ -1779,6 +1879,7 @@ class _Generator:
                     f"the{_slug(shared_family)}s{household}@{_PERSONAL_DOMAIN.pick(rng)}"
                 )
             for _member in range(size):
+                self.household_size = size
                 n += 1
                 p = _Person(n, address, landline, household_email)
                 p.female = rng.random() < 0.52
@@ -1835,6 +1936,10 @@ class _Generator:
 
     def write_person(self, p: _Person) -> None:
         rng = self.rng
+        self.begin_entity(
+            p.id, "person", referred=False, employed=p.business is not None,
+            household=self.household_size > 1, social=p.handle is not None,
+        )  # fmt: skip
         in_crm = rng.random() < 0.62
         in_qbo = rng.random() < 0.28
         in_sheets = rng.random() < 0.26
@@ -1934,6 +2039,8 @@ class _Generator:
             return
         if referral is not None:
             self.referrals += 1
+            if self.subject is not None and self.life is None:  # not yet drawn: it counts
+                self.subject[2]["referred"] = True
             self.files.truth_f.write(
                 orjson.dumps(
                     {
@@ -2118,7 +2225,8 @@ class _Generator:
             iid = f"INT-{self.interaction_seq:08d}"
             spellings = _ITYPE.pick(rng)
             kind = spellings[0] if rng.random() < 0.7 else _pick(rng, spellings)
-            d = date.fromordinal(_rr(rng, _D2016 + 1500, _D2025))
+            _rr(rng, _ACTIVITY_FROM, _D2025)  # the date it once was: keeps the main stream aligned
+            d = self.activity_date(transaction=False)
             h, m = _rr(rng, 8, 19), _rr(rng, 60)
             roll = rng.random()
             when = (
@@ -2162,7 +2270,8 @@ class _Generator:
             roll = rng.random()
             if roll < 0.03:
                 amount = -amount
-            d = date.fromordinal(_rr(rng, _D2016 + 1500, _D2025))
+            _rr(rng, _ACTIVITY_FROM, _D2025)  # the date it once was: keeps the main stream aligned
+            d = self.activity_date(transaction=True)
             currency = "" if rng.random() < 0.3 else ("JMD" if rng.random() < 0.95 else "USD")
             if currency == "USD":
                 amount = round(amount / 155, 2)
@@ -2223,7 +2332,8 @@ class _Generator:
             lines.append(
                 {"Amount": total, "DetailType": "SubTotalLineDetail", "SubTotalLineDetail": {}}
             )
-            d = date.fromordinal(_rr(rng, _D2016 + 1500, _D2025))
+            _rr(rng, _ACTIVITY_FROM, _D2025)  # the date it once was: keeps the main stream aligned
+            d = self.activity_date(transaction=True)
             self.doc_seq += 1
             row: dict[str, Any] = {
                 "DocNumber": str(self.doc_seq),

@@ -245,3 +245,66 @@ def test_tiny_and_invalid_sizes(tmp_path: Path) -> None:
     assert set(qbo["QueryResponse"]) == {"Invoice", "SalesReceipt"}
     with pytest.raises(ValueError, match="people"):
         generate(tmp_path / "none", 0)
+
+
+def test_activity_dates_follow_each_entitys_lifecycle(
+    demo: tuple[Path, DemoSummary], ingested: dict[str, Any]
+) -> None:
+    out, _ = demo
+    lines = truth_lines(out)
+    entity_of = {t["key"]: t["entity"] for t in lines if t["type"] == "record"}
+    lifecycles: dict[str, dict[str, Any]] = {}
+    for t in lines:
+        if t["type"] == "lifecycle":
+            assert t["entity"] not in lifecycles, "one lifecycle per entity"
+            lifecycles[t["entity"]] = t
+    activities: list[ActivityRecord] = ingested["activities"]
+    checked = 0
+    for activity in activities:
+        life = lifecycles[entity_of[activity.record_key]]
+        when = str(activity.fields["date"])
+        end = life["churned"] or "2025-06-30"
+        assert life["joined"] <= when <= end, (activity.key, life)
+        if activity.kind.value == "transaction":
+            assert when >= life["first_purchase"], (activity.key, life)
+        checked += 1
+    assert checked == len(activities) > 0
+    churned = [t for t in lifecycles.values() if t["churned"]]
+    assert 0 < len(churned) < len(lifecycles)
+
+
+def test_lifecycle_effects_are_those_documented(tmp_path: Path) -> None:
+    generate(tmp_path, 3_000, seed=11)
+    people = [
+        t for t in truth_lines(tmp_path) if t["type"] == "lifecycle" and t["kind"] == "person"
+    ]
+    referred = [t["churn_hazard"] for t in people if t["covariates"]["referred"]]
+    others = [t["churn_hazard"] for t in people if not t["covariates"]["referred"]]
+    assert len(referred) >= 50
+    # exp(-0.9) ~ 0.41 as a hazard ratio; other covariates and frailty blur it a little
+    ratio = (sum(referred) / len(referred)) / (sum(others) / len(others))
+    assert 0.25 < ratio < 0.6, ratio
+    assert all(t["purchase_pace"] > 1 for t in people if t["covariates"]["referred"])
+
+
+def test_lifecycles_leave_record_files_byte_identical(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The lifecycle stream only moves activity dates: with every activity on one fixed
+    date instead, the record files (and the manifest) come out the same byte for byte."""
+    from datetime import date
+
+    from ingest import demo_data
+
+    generate(tmp_path / "with", 400, seed=5)
+    monkeypatch.setattr(
+        demo_data._Generator, "activity_date", lambda self, transaction: date(2022, 1, 1)
+    )
+    generate(tmp_path / "without", 400, seed=5)
+    for name, _, part in FILES:
+        same = (tmp_path / "with" / name).read_bytes() == (tmp_path / "without" / name).read_bytes()
+        assert same == (part == "records"), name
+    manifest = "manifest.json"
+    assert (tmp_path / "with" / manifest).read_bytes() == (
+        tmp_path / "without" / manifest
+    ).read_bytes()
