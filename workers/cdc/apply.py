@@ -27,6 +27,7 @@ they wait for it, counted in `stats.resolution_pending`.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections import deque
@@ -93,7 +94,10 @@ class Change:
     version: int | None
     row: Mapping[str, Any] | None  # the after image of an upsert
     commit_ms: int | None  # source.ts_ms: when the database committed it
-    lsn: int | None
+    # the change's log position, for tracing only (order is the row version):
+    # PostgreSQL's `lsn` (an integer), SQL Server's `change_lsn` or, for a snapshot read,
+    # `commit_lsn` ("0000002b:00000a58:0003", hex, fixed width)
+    lsn: int | str | None
 
 
 @dataclass
@@ -113,6 +117,7 @@ class ApplyStats:
     resolution_errors: int = 0
     dead_lettered: int = 0  # messages sent to <topic>.dlq
     announced: int = 0  # customer.changed events published
+    last_batch_at: float | None = None  # epoch seconds when the latest batch was applied
     by_op: dict[str, int] = field(default_factory=dict)
     latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW))
 
@@ -149,9 +154,38 @@ def _graph_key(label: str, row_id: str) -> str:
 
 # -- decoding ---------------------------------------------------------------------------
 
+_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def canonical_id(value: Any) -> Any:
+    """SQL Server sends a UNIQUEIDENTIFIER in capitals, PostgreSQL a uuid in small letters:
+    the same row must get the same graph key from either, and from the API's own uuids."""
+    if isinstance(value, str) and _UUID.fullmatch(value):
+        return value.lower()
+    return value
+
+
+def _canonical_ids(image: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: canonical_id(v) if k == "id" or k.endswith("_id") else v for k, v in image.items()}
+
+
+def _position(source: Mapping[str, Any]) -> int | str | None:
+    """The change's log position from Debezium's source block, whichever connector wrote it."""
+    lsn = source.get("lsn")  # PostgreSQL
+    if isinstance(lsn, int):
+        return lsn
+    for name in ("change_lsn", "commit_lsn"):  # SQL Server (a snapshot read has no change_lsn)
+        value = source.get(name)
+        if isinstance(value, str) and value:
+            return value
+    return None
+
 
 def decode(message: Message, prefix: str) -> Change:
-    """The change a Debezium message carries; ApplyError says why one cannot be used."""
+    """The change a Debezium message carries; ApplyError says why one cannot be used.
+    The table is the topic's last part: `<prefix>.public.<table>` (PostgreSQL),
+    `<prefix>.dbo.<table>` (SQL Server, routed) and `<prefix>.<db>.dbo.<table>` (SQL
+    Server as Debezium names it) all decode alike."""
     table = message.topic.rsplit(".", 1)[-1]
     if not message.topic.startswith(prefix + ".") or table not in LABELS:
         raise ApplyError(f"no apply rule for topic {message.topic!r}")
@@ -172,10 +206,12 @@ def decode(message: Message, prefix: str) -> Change:
         raise ApplyError(f"unknown Debezium op {envelope.get('op')!r}")
     source = envelope.get("source") or {}
     commit_ms = source.get("ts_ms") if isinstance(source, dict) else None
-    lsn = source.get("lsn") if isinstance(source, dict) else None
+    lsn = _position(source) if isinstance(source, dict) else None
     image = envelope.get("after") if op == "upsert" else envelope.get("before")
     if op == "upsert" and not isinstance(image, dict):
         raise ApplyError(f"op {envelope['op']!r} without an after image")
+    if isinstance(image, dict):
+        image = _canonical_ids(image)
     row_id = (image or {}).get("id") if isinstance(image, dict) else None
     if row_id is None:
         row_id = _key_id(message)
@@ -185,8 +221,7 @@ def decode(message: Message, prefix: str) -> Change:
     return Change(
         table=table, label=label, key=_graph_key(label, str(row_id)), op=op, version=version,
         row=image if op == "upsert" else None,
-        commit_ms=commit_ms if isinstance(commit_ms, int) else None,
-        lsn=lsn if isinstance(lsn, int) else None,
+        commit_ms=commit_ms if isinstance(commit_ms, int) else None, lsn=lsn,
     )  # fmt: skip
 
 
@@ -199,7 +234,7 @@ def _key_id(message: Message) -> str:
         key = key["payload"]
     if not isinstance(key, dict) or not key.get("id"):
         raise ApplyError(f"the key {message.key!r} names no id")
-    return str(key["id"])
+    return str(canonical_id(key["id"]))
 
 
 # -- rows -> evidence -------------------------------------------------------------------
@@ -411,6 +446,8 @@ class Apply:
         self.clock_ms = clock_ms or (lambda: int(time.time() * 1000))
         self.stats = ApplyStats()
         self.consume_stats = ConsumeStats()
+        # each event's commit -> applied latency in seconds, as it is measured (metrics)
+        self.observe_latency: Callable[[float], None] | None = None
         self.pending_resolution: set[str] = set()
         self._records_state: dict[str, tuple[int | None, bool, list[str]]] = {}
         self._untrained_until = 0.0
@@ -448,7 +485,15 @@ class Apply:
         """Messages not yet committed by the group, per topic (a gauge to export). Asks the
         broker (KafkaBus) without joining the group; {} on a bus that cannot say."""
         from workers.bus.kafka import KafkaBus
+        from workers.bus.memory import MemoryBus
 
+        if isinstance(self.bus, MemoryBus):
+            lag: dict[str, int] = {}
+            for topic in self.topics:
+                done = self.bus.committed(self.group, topic)
+                ends = self.bus.end_offsets(topic)
+                lag[topic] = sum(max(end - done.get(p, 0), 0) for p, end in ends.items())
+            return lag
         if not isinstance(self.bus, KafkaBus):
             return {}
         from confluent_kafka import Consumer, TopicPartition
@@ -554,10 +599,15 @@ class Apply:
         self.stats.deleted += marked
         self.stats.stale += len(changes) - written - marked
         self.stats.parked = parked
+        self.stats.last_batch_at = applied_at / 1000
+        observe = self.observe_latency
         for ch in changes:
             self.stats.by_op[ch.op] = self.stats.by_op.get(ch.op, 0) + 1
             if ch.commit_ms is not None:
-                self.stats.latencies_ms.append(float(applied_at - ch.commit_ms))
+                latency_ms = float(applied_at - ch.commit_ms)
+                self.stats.latencies_ms.append(latency_ms)
+                if observe is not None:
+                    observe(latency_ms / 1000)
         if touched_records and self.resolve:
             self._resolve(sorted(touched_records))
         if self.publish is not None and (touched_records or activities):

