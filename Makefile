@@ -9,7 +9,7 @@ BIN    := $(VENV)/bin
 TORCH  := torch==2.13.0
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test test-unit test-integration bench lint typecheck format clean
+.PHONY: demo test test-unit test-integration bench lint typecheck format clean web web-test
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,10 +22,10 @@ $(STAMP): $(BIN)/python pyproject.toml
 
 install: $(STAMP)
 
-demo: $(STAMP)
+demo: $(STAMP) web/dist/index.html
 	$(BIN)/c360 demo
 
-test: $(STAMP)
+test: $(STAMP) web
 	$(BIN)/python -m pytest -q
 
 test-unit: $(STAMP)
@@ -34,11 +34,37 @@ test-unit: $(STAMP)
 test-integration: $(STAMP)
 	$(BIN)/python -m pytest -q tests/integration
 
-bench: $(STAMP)
+bench: $(STAMP) web
 	$(BIN)/pip install --quiet -e ".[dev,bench]"
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/er.py
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/web.py
+
+# -- the reps' web app (web/): npm ci, types generated from the API's schema, vite build.
+# The schema is exported from api/schema.py on every change, so a change that breaks the
+# app fails its type check here. The browser tests drive Debian's chromium.
+WEB_SOURCES := $(shell find web/src web/scripts -type f ! -path 'web/src/gql/*' 2>/dev/null) \
+	web/index.html web/vite.config.ts web/codegen.ts web/tsconfig.json
+
+web/node_modules/.installed: web/package.json web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	touch $@
+
+web/schema.graphql: api/schema.py | $(BIN)/python
+	$(BIN)/python -c "from api.schema import build_schema; print(build_schema([]).as_str())" > $@.tmp
+	mv $@.tmp $@
+
+web/dist/index.html: web/node_modules/.installed web/schema.graphql $(WEB_SOURCES)
+	cd web && npm run build
+
+/usr/bin/chromium:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
+
+web: web/dist/index.html /usr/bin/chromium
+
+web-test: $(STAMP) web
+	$(BIN)/python -m pytest -q tests/integration/test_web.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -53,4 +79,4 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache web/node_modules web/dist web/src/gql web/schema.graphql

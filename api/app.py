@@ -11,17 +11,19 @@ import asyncio
 import json
 import logging
 import math
+import mimetypes
 import re
 import time
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import FileResponse, JSONResponse, Response
 from graphql import (
     FieldNode,
     FragmentDefinitionNode,
@@ -60,7 +62,7 @@ from api.limits import RateLimiter
 from api.schema import Context, build_schema
 from api.service import CustomerFilter, CustomerService, GraphWrites, Visibility
 from api.webhooks import Webhooks
-from c360.settings import Settings
+from c360.settings import REPO_ROOT, Settings
 from graph.errors import GraphStoreError
 from graph.store import GraphStore
 from ingest.quarantine import Quarantine
@@ -542,10 +544,42 @@ def create_app(
             )
         )
 
+    serve_web_app(app, REPO_ROOT / "web" / "dist")
     return app
 
 
 _ROUTES = {"/graphql", "/cypher", "/healthz", "/readyz", "/metrics"}
+# First path segments that belong to the API: never answered with the web app's page.
+_API_PREFIXES = {"graphql", "cypher", "healthz", "readyz", "metrics", "docs", "redoc",
+                 "openapi.json", "webhooks"}  # fmt: skip
+
+
+def serve_web_app(app: FastAPI, dist: Path) -> None:
+    """The reps' app (`make web` builds web/dist) at `/`: its files, gzipped where the build
+    left a .gz beside them, and index.html for the app's own routes (/customers/C1...).
+    Registered after every API route, so it shadows none; without a build, nothing."""
+    if not (dist / "index.html").is_file():
+        return
+    root = dist.resolve()
+
+    @app.get("/{path:path}", include_in_schema=False)
+    async def web_app(path: str, request: Request) -> Response:
+        if path.split("/", 1)[0] in _API_PREFIXES:
+            return error_response(404, "NOT_FOUND", f"no route /{path}")
+        file = (root / path).resolve()
+        if not (path and file.is_file() and root in file.parents):
+            file = root / "index.html"  # a client-side route
+        immutable = file.parent.name == "assets"  # names carry a content hash
+        headers = {
+            "Cache-Control": "public, max-age=31536000, immutable" if immutable else "no-cache"
+        }
+        gz = file.with_name(file.name + ".gz")
+        if "gzip" in request.headers.get("accept-encoding", "") and gz.is_file():
+            headers["Content-Encoding"] = "gzip"
+            headers["Vary"] = "Accept-Encoding"
+            media = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+            return FileResponse(gz, media_type=media, headers=headers)
+        return FileResponse(file, headers=headers)
 
 
 async def _rate_limit(state: ApiState, client_id: str) -> JSONResponse | None:
