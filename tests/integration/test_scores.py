@@ -154,21 +154,19 @@ def test_empty_graph_and_missing_model_give_clear_answers(
 
 
 def test_customers_without_activity_get_base_rates(
-    demo_folder: Path, falkordb_store: FalkorDBStore, tmp_path: Path
+    falkordb_store: FalkorDBStore, tmp_path: Path
 ) -> None:
-    """Only the record files ingested, so no customer has any activity: training refuses
+    """Customers with records but no interaction or transaction at all: training refuses
     (nothing dated to learn from) and scoring with a model gives every customer the base
     rates, marked insufficient history."""
-    from ingest.demo_data import read_manifest
-    from ingest.pipeline import ingest_file
-    from ingest.quarantine import Quarantine
-
     store = falkordb_store
-    quarantine = Quarantine(tmp_path / "q")
-    for entry in read_manifest(demo_folder)["files"]:
-        if entry["part"] == "records" and entry["file"] in ("crm_contacts.csv",):
-            ingest_file(demo_folder / entry["file"], entry["profile"], store, quarantine)
-    IdentityResolver(store).resolve_full()
+    store.run_cypher(
+        "UNWIND range(1, 5) AS i "
+        "CREATE (:Record {key: 'crm:' + toString(i), source: 'crm', kind: 'person'})"
+        "-[:RESOLVES_TO]->(:Customer {id: 'C' + toString(i), status: 'active', kind: 'person', "
+        "record_count: 1, sources: ['crm']})",
+        read_only=False,
+    )
     registry = ModelRegistry.under_home(tmp_path)
     job = ScoresJob(store, registry, FAST)
     with pytest.raises(InsufficientLabels, match="but no dated interactions or transactions"):
