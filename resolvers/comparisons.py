@@ -843,6 +843,10 @@ class Comparison:
     sides, or when both records have every field of `unless_present` (another
     comparison weighs those, so this one would count the same evidence twice).
     `term_frequency` marks the exact levels on the own field for frequency adjustment.
+    `across_sources` marks a comparison whose levels only arise between sources (a
+    handle against an email's user name): its u is drawn from pairs across all records,
+    since pairs inside one source never reach those levels and would make them look
+    impossibly rare for non-matches.
     """
 
     name: str
@@ -850,6 +854,7 @@ class Comparison:
     levels: tuple[Level, ...]
     term_frequency: bool = False
     unless_present: tuple[str, ...] = ()
+    across_sources: bool = False
 
     def __post_init__(self) -> None:
         if not self.fields:
@@ -950,6 +955,8 @@ class Comparison:
             data["term_frequency"] = True
         if self.unless_present:
             data["unless_present"] = list(self.unless_present)
+        if self.across_sources:
+            data["across_sources"] = True
         return data
 
     @classmethod
@@ -960,6 +967,7 @@ class Comparison:
             levels=tuple(level_from_dict(level) for level in data["levels"]),
             term_frequency=bool(data.get("term_frequency", False)),
             unless_present=tuple(data.get("unless_present", ())),
+            across_sources=bool(data.get("across_sources", False)),
         )
 
 
@@ -1145,7 +1153,12 @@ PERSON_SPEC = ComparisonSpec(
         Comparison("company", ("company_key",), (Exact(), TokenSet(0.9))),
         Comparison("handle", ("handle",), (Exact(),)),
         # People reuse a user name: an Instagram handle is often the email's user part.
-        Comparison("username", ("username",), (Crossed(), Crossed(threshold=0.92), CrossedNone())),
+        Comparison(
+            "username",
+            ("username",),
+            (Crossed(), Crossed(threshold=0.92), CrossedNone()),
+            across_sources=True,
+        ),
     ),
 )
 

@@ -468,17 +468,23 @@ def estimate_u(
     `within` (a group per record, e.g. its source) draws the pairs inside one group:
     a source seldom holds one customer twice, so its pairs are non-matches, where in a
     small business's data a good share of all pairs are matches and would count into u.
+    A comparison marked `across_sources` still draws from all records (see Comparison).
     """
     if total_pairs(len(table), sources) == 0:
         # One record (or one source): no pair to learn from, every level equally likely.
         return [np.full(c.n_levels, 1.0 / c.n_levels) for c in spec.comparisons], 0
     rng = np.random.default_rng(seed)
+    across: tuple[IntArray, IntArray] | None = None
+    inside: tuple[IntArray, IntArray] | None = None
     if within is not None and int(np.bincount(within).max(initial=0)) >= 2:
-        a, b = random_pairs_within(pairs, rng, within)
-    else:
-        a, b = random_pairs(len(table), pairs, rng, sources)
+        inside = random_pairs_within(pairs, rng, within)
+    if inside is None or any(c.across_sources for c in spec.comparisons):
+        across = random_pairs(len(table), pairs, rng, sources)
     u, most = [], 0
     for comparison in spec.comparisons:
+        drawn = across if comparison.across_sources or inside is None else inside
+        assert drawn is not None
+        a, b = drawn
         counts = np.zeros(comparison.n_levels, dtype=np.float64)
         used = 0
         while used < pairs:
