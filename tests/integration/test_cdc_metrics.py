@@ -2,7 +2,9 @@
 through the apply worker (the in-process bus, the embedded FalkorDB), and after a capture
 published batches. SQL Server cannot run here: the events are what Debezium's SQL Server
 connector writes (UNIQUEIDENTIFIER ids in capitals, `change_lsn` / `commit_lsn` instead
-of `lsn`), on the topics its routed names give (`<prefix>.dbo.<table>`)."""
+of `lsn`), on the topics its routed names give (`<prefix>.dbo.<table>`); and the SQL
+Server configuration goes through Debezium's own validation and Kafka Connect's own
+router, in the JVM."""
 
 from __future__ import annotations
 
@@ -158,3 +160,26 @@ def test_port_zero_serves_nothing(falkordb_store: FalkorDBStore) -> None:
     apply = Apply(falkordb_store, MemoryBus(), resolve=False)
     assert serve_apply_metrics(apply, 0) is None
     assert apply.observe_latency is None  # nothing hooked in when metrics are off
+
+
+@pytest.mark.jvm
+def test_debezium_accepts_the_sqlserver_configuration(tmp_path: Path) -> None:
+    """Every property passes the SQL Server connector's validation but the connection
+    (nothing listens there), and the router gives apply's topic names."""
+    import jpype
+
+    url = f"mssql+pyodbc://c360:pw@127.0.0.1:{free_port()}/crm?driver=ODBC+Driver+18"
+    capture = Capture(url, MemoryBus(), offsets_path=tmp_path / "offsets.dat",
+                      properties={"driver.connectRetryCount": "0", "driver.loginTimeout": "2"})  # fmt: skip
+    errors = capture.validate()
+    assert list(errors) == ["database.hostname"], errors
+    assert "Unable to connect" in errors["database.hostname"][0]
+
+    props = capture.properties()
+    router = jpype.JClass(props["transforms.route.type"])()
+    router.configure({"regex": props["transforms.route.regex"],
+                      "replacement": props["transforms.route.replacement"]})  # fmt: skip
+    record = jpype.JClass("org.apache.kafka.connect.source.SourceRecord")
+    routed = [str(router.apply(record(None, None, f"c360.crm.dbo.{t}", None, None)).topic())
+              for t in ("customers", "customer_interactions", "transactions")]  # fmt: skip
+    assert routed == capture.topics

@@ -317,6 +317,23 @@ class Capture:
             props["database.trustServerCertificate"] = "true"
         return props
 
+    def validate(self) -> dict[str, list[str]]:
+        """Debezium's own check of `properties()` (the connector also tries to connect):
+        its error messages per property, {} when the connector would start. Starts this
+        process's JVM if it is not running."""
+        self.log_path = _ensure_jvm(self.log_path)
+        jpype: Any = importlib.import_module("jpype")  # untyped
+        props = self.properties()
+        config = jpype.JClass("java.util.HashMap")()
+        for key, value in props.items():
+            config.put(key, value)
+        result = jpype.JClass(props["connector.class"])().validate(config)
+        return {
+            str(value.name()): [str(m) for m in value.errorMessages()]
+            for value in result.configValues()
+            if len(value.errorMessages()) > 0
+        }
+
     # -- lifecycle -----------------------------------------------------------------
     def start(self) -> None:
         """Start the engine on a thread of its own (snapshot first when no offsets)."""
