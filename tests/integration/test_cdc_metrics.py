@@ -19,6 +19,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from c360.settings import REPO_ROOT
 from graph.falkordb_store import FalkorDBStore
 from workers.bus import MemoryBus
 from workers.cdc.apply import Apply, activity_key, record_key
@@ -183,3 +184,16 @@ def test_debezium_accepts_the_sqlserver_configuration(tmp_path: Path) -> None:
     routed = [str(router.apply(record(None, None, f"c360.crm.dbo.{t}", None, None)).topic())
               for t in ("customers", "customer_interactions", "transactions")]  # fmt: skip
     assert routed == capture.topics
+
+    # the Connect JSON of compose/ passes the same check (pointed at nothing)
+    connect = json.loads(
+        (REPO_ROOT / "compose" / "connect" / "sqlserver-connector.json").read_text()
+    )
+    connect.update({"database.hostname": "127.0.0.1", "database.port": str(free_port()),
+                    "driver.connectRetryCount": "0", "driver.loginTimeout": "2"})  # fmt: skip
+    config = jpype.JClass("java.util.HashMap")()
+    for key, value in connect.items():
+        config.put(key, value)
+    result = jpype.JClass(connect["connector.class"])().validate(config)
+    failed = {str(v.name()) for v in result.configValues() if len(v.errorMessages()) > 0}
+    assert failed == {"database.hostname"}
