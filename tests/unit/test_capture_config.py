@@ -123,6 +123,8 @@ def test_postgres_topics_are_what_apply_consumes(tmp_path: Path) -> None:
     assert capture(POSTGRES, tmp_path).topics == apply_for(POSTGRES).topics
     assert apply_for(None).topics == apply_for(POSTGRES).topics  # apply without a SoR URL
     assert apply_for(POSTGRES).topics[0] == "c360.public.customers"
+    # a system of record capture does not read (SQLite): apply keeps PostgreSQL's names
+    assert apply_for("sqlite:///sor.db").topics == apply_for(POSTGRES).topics
 
 
 @pytest.mark.parametrize(

@@ -97,13 +97,17 @@ def sor_dialect(db_url: str) -> str:
 
 def source_schema(db_url: str | None) -> str:
     """The schema in the capture topics' names (`<prefix>.<schema>.<table>`) for the system
-    of record at `db_url`: what the apply worker subscribes to. No URL: PostgreSQL's."""
-    return SCHEMAS[sor_dialect(db_url)] if db_url else SCHEMAS["postgresql"]
+    of record at `db_url`: what the apply worker subscribes to. `dbo` for SQL Server;
+    PostgreSQL's `public` for PostgreSQL, no URL, and a database capture does not read
+    (whatever publishes its changes uses those names)."""
+    if not db_url:
+        return SCHEMAS["postgresql"]
+    return SCHEMAS.get(_parse_url(db_url).get_backend_name(), SCHEMAS["postgresql"])
 
 
 def tables_of(db_url: str) -> tuple[str, ...]:
     """The captured tables as the connector names them (`schema.table`)."""
-    schema = source_schema(db_url)
+    schema = SCHEMAS[sor_dialect(db_url)]
     return tuple(f"{schema}.{t}" for t in CAPTURED_TABLES)
 
 
