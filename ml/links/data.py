@@ -1,13 +1,18 @@
 """The customer graph as link prediction sees it, and its time-respecting split.
 
 A `LinkGraph` is nodes (customer ids) and undirected edges, each with a kind and a time.
-From the store, an edge is dated when its later customer first appeared (the earliest
-creation date of that customer's records, else its earliest ingest time): a relationship
-cannot be known before both people are. Edges with no date at all count as the oldest.
+From the store, an edge is dated by its evidence: the earliest pair of records (one per
+customer) sharing a phone, email or address, at the later of the two records' creation
+dates; a referral by the referred customer's record that names the referrer; otherwise
+(colleagues, undated records) when its later customer first appeared (earliest creation
+date of its records, else earliest ingest time). Edges with no date count as the oldest.
 
 `temporal_split` puts the latest target edges in the test set, the ones just before them
 in the supervision set, and everything older into the graph the model reads (messages).
-Nothing the model learns from or reads is later than what it is tested on.
+Nothing the model learns from or reads is later than what it is tested on. A test (or
+supervision) edge with an end that has no relationship before it (a customer arriving
+with it: cold start) is counted but not scored: no structure can predict it, and
+keeping it would let a model score the "newness" of an end instead of the link.
 """
 
 from __future__ import annotations
@@ -122,14 +127,19 @@ def build_graph(
     )
 
 
+def _day(value: object) -> float | None:
+    """Days since the epoch of an ISO date (or datetime) text; None when it is not one."""
+    if value is None:
+        return None
+    try:
+        return float(date.fromisoformat(str(value)[:10]).toordinal() - 719163)
+    except ValueError:
+        return None
+
+
 def _first_seen(created: Sequence[object], ingested_at: object) -> float | None:
     """Days since the epoch when a customer first appeared."""
-    days = []
-    for value in created:
-        try:
-            days.append(date.fromisoformat(str(value)[:10]).toordinal() - 719163)
-        except ValueError:
-            continue
+    days = [d for d in map(_day, created) if d is not None]
     if days:
         return float(min(days))
     if isinstance(ingested_at, int | float):
@@ -145,10 +155,24 @@ def load_graph(store: GraphStore, name: str) -> LinkGraph:
     edges = []
     for row in store.run("links/edges"):
         a, b = str(row["a"]), str(row["b"])
-        ta, tb = seen.get(a), seen.get(b)
-        at = None if ta is None or tb is None else max(ta, tb)
-        edges.append((a, b, str(row["type"]), at))
+        edges.append((a, b, str(row["type"]), _edge_day(row, seen.get(a), seen.get(b))))
     return build_graph(name, seen, edges)
+
+
+def _edge_day(row: dict[str, object], seen_a: float | None, seen_b: float | None) -> float | None:
+    """When the evidence for an edge first existed (see the module docstring)."""
+    found: list[float] = []
+    for pair in row.get("shared") or []:  # type: ignore[attr-defined]
+        days = [_day(v) for v in pair]
+        if len(days) == 2 and days[0] is not None and days[1] is not None:
+            found.append(max(days[0], days[1]))
+    for value in row.get("referred") or []:  # type: ignore[attr-defined]
+        day = _day(value)
+        if day is not None:
+            found.append(day if seen_a is None else max(day, seen_a))
+    if found:
+        return min(found)
+    return None if seen_a is None or seen_b is None else max(seen_a, seen_b)
 
 
 @dataclass(frozen=True)
@@ -157,10 +181,12 @@ class Split:
 
     train_messages: npt.NDArray[np.bool_]  # read while learning
     supervision: npt.NDArray[np.bool_]  # the positives it learns to predict
-    test_messages: npt.NDArray[np.bool_]  # read while tested (messages + supervision)
+    test_messages: npt.NDArray[np.bool_]  # read while tested (every edge before the test)
     test: npt.NDArray[np.bool_]  # the positives it is tested on
     cutoff: float  # time from which edges are test edges
     timed: bool
+    cold_test: int = 0  # test edges left out: an end with no relationship before them
+    cold_supervision: int = 0  # supervision edges moved into the messages, for the same reason
 
 
 def temporal_split(
@@ -192,18 +218,38 @@ def temporal_split(
     n_sup = max(1, round(n_target * supervision_fraction))
     test_from = target_ranks[n_target - n_test]
     sup_from = target_ranks[n_target - n_test - n_sup]
-    test = target & (rank >= test_from)
-    supervision = target & (rank >= sup_from) & (rank < test_from)
+    test_messages = rank < test_from
     train_messages = rank < sup_from
+    test = target & ~test_messages & _warm(graph, test_messages)
+    supervision = target & ~train_messages & test_messages
+    warm_supervision = supervision & _warm(graph, train_messages)
+    cold_supervision = supervision & ~warm_supervision
     finite = graph.time[np.isfinite(graph.time)]
     return Split(
-        train_messages=train_messages,
-        supervision=supervision,
-        test_messages=rank < test_from,
+        train_messages=train_messages | cold_supervision,
+        supervision=warm_supervision,
+        test_messages=test_messages,
         test=test,
         cutoff=float(graph.time[order[test_from]]),
         timed=bool(finite.size and finite.min() < finite.max()),
+        cold_test=int((target & ~test_messages).sum() - test.sum()),
+        cold_supervision=int(cold_supervision.sum()),
     )
+
+
+def _warm(graph: LinkGraph, messages: npt.NDArray[np.bool_]) -> npt.NDArray[np.bool_]:
+    """Edges both of whose ends have a relationship among `messages`."""
+    has_history = np.zeros(graph.num_nodes, dtype=bool)
+    has_history[graph.src[messages]] = True
+    has_history[graph.dst[messages]] = True
+    return has_history[graph.src] & has_history[graph.dst]
+
+
+def nodes_with_history(graph: LinkGraph, messages: npt.NDArray[np.bool_]) -> IntArray:
+    has_history = np.zeros(graph.num_nodes, dtype=bool)
+    has_history[graph.src[messages]] = True
+    has_history[graph.dst[messages]] = True
+    return np.flatnonzero(has_history).astype(np.int64)
 
 
 def sample_non_edges(

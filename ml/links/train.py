@@ -23,7 +23,15 @@ import numpy as np
 import torch
 from sklearn.metrics import average_precision_score, roc_auc_score  # type: ignore[import-untyped]
 
-from ml.links.data import ANY, IntArray, LinkGraph, LinkPredictionError, sample_non_edges
+from ml.links.data import (
+    ANY,
+    IntArray,
+    LinkGraph,
+    LinkPredictionError,
+    TooFewEdges,
+    nodes_with_history,
+    sample_non_edges,
+)
 from ml.links.data import temporal_split as split_graph
 from ml.links.features import HEURISTICS, PairFeatures, model_inputs, pair_features
 from ml.links.model import LinkPredictor, edge_index_of, log_degree_of, to_torch_sparse
@@ -69,6 +77,7 @@ class LinkEvaluation:
     train_messages: int
     supervision: int
     test: int
+    cold_test: int  # test edges bringing a customer with no earlier relationship: not scored
     timed_split: bool
     cutoff: float | None
     epochs: int
@@ -190,12 +199,23 @@ def train_links(
         )
         train_messages[supervision[extra]] = True
         supervision = np.delete(supervision, extra)
+    if len(supervision) == 0 or not split.test.any():
+        raise TooFewEdges(
+            f"graph {graph.name!r}: after the time-respecting split {len(supervision)} "
+            f"supervision and {int(split.test.sum())} test edges join customers that already "
+            f"had relationships ({split.cold_supervision + split.cold_test} more bring a new "
+            "customer); nothing to learn or test on"
+        )
     sup_u, sup_v = graph.src[supervision], graph.dst[supervision]
-    neg_u, neg_v = sample_non_edges(graph, len(sup_u) * config.negatives_per_positive, rng)
+    warm_train = nodes_with_history(graph, split.train_messages)
+    neg_u, neg_v = sample_non_edges(
+        graph, len(sup_u) * config.negatives_per_positive, rng, among=warm_train
+    )
     train_u, train_v = np.concatenate([sup_u, neg_u]), np.concatenate([sup_v, neg_v])
     train_labels = torch.cat([torch.ones(len(sup_u)), torch.zeros(len(neg_u))])
     test_pos_u, test_pos_v = graph.src[split.test], graph.dst[split.test]
-    test_neg_u, test_neg_v = sample_non_edges(graph, len(test_pos_u), rng)
+    warm_test = nodes_with_history(graph, split.test_messages)
+    test_neg_u, test_neg_v = sample_non_edges(graph, len(test_pos_u), rng, among=warm_test)
     test_u = np.concatenate([test_pos_u, test_neg_u])
     test_v = np.concatenate([test_pos_v, test_neg_v])
     labels = np.concatenate([np.ones(len(test_pos_u)), np.zeros(len(test_neg_u))])
@@ -234,7 +254,7 @@ def train_links(
         graph=graph.name, kind=kind, model=model_id(kind), methods=methods, best_baseline=best,
         shipped=shipped, reason=reason, nodes=graph.num_nodes, edges=graph.num_edges,
         train_messages=int(train_messages.sum()), supervision=len(supervision),
-        test=int(split.test.sum()), timed_split=split.timed,
+        test=int(split.test.sum()), cold_test=split.cold_test, timed_split=split.timed,
         cutoff=split.cutoff if math.isfinite(split.cutoff) else None, epochs=config.epochs,
         seconds_per_epoch=round(per_epoch, 4), train_seconds=round(train_seconds, 2),
     )  # fmt: skip
