@@ -28,6 +28,7 @@ export function makeClient(token: string, onUnauthenticated: (message: string) =
   const client = new Client({
     url: urls.http,
     requestPolicy: "cache-and-network",
+    preferGetMethod: false, // the API takes GraphQL over POST only
     fetchOptions: () => ({ headers: { Authorization: `Bearer ${token}` } }),
     exchanges: [
       mapExchange({

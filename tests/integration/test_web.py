@@ -1,0 +1,255 @@
+"""The reps' web app (web/): its vitest unit tests, then the whole app in headless Chromium
+against a real `c360 serve` on resolved demo data.
+
+The browser run (web/e2e/run.mjs, playwright-core over Debian's /usr/bin/chromium) signs
+in, searches and opens a customer, receives an alert pushed while the page is open, logs
+an interaction, checks masking and a rep's reach, the phone-width layout, and a steward's
+accepted review pair; this module then checks in the graph that what the page showed
+happened. Screenshots land in web/test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from api.auth import mint_token
+from c360.settings import REPO_ROOT
+from graph.catalogue import Catalogue
+from graph.embedded import ServerInfo
+from graph.falkordb_store import FalkorDBStore
+from ingest.demo_data import ingest_demo
+from ingest.quarantine import Quarantine
+from resolvers.identity import IdentityResolver
+from resolvers.relations import RelationshipMapper
+
+pytestmark = pytest.mark.falkordb
+
+WEB = REPO_ROOT / "web"
+ARTEFACTS = WEB / "test-artifacts"
+SECRET = "web-test-secret-" + "x" * 40
+ALERT_SUBJECT = "e2e-alert"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _run(command: list[str], cwd: Path, timeout: float, env: dict[str, str] | None = None) -> str:
+    """Run a command; on failure the assertion shows its own words."""
+    done = subprocess.run(
+        command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, f"{' '.join(command)} exited {done.returncode}:\n{output[-4000:]}"
+    return output
+
+
+@pytest.fixture(scope="module")
+def built_app() -> Path:
+    """web/dist, built by `make web` (npm ci, schema export, codegen, tsc, vite) when stale."""
+    _run(["make", "-s", "web"], REPO_ROOT, timeout=900)
+    assert (WEB / "dist" / "index.html").is_file()
+    return WEB / "dist"
+
+
+class Served:
+    def __init__(self, url: str, store: FalkorDBStore) -> None:
+        self.url = url
+        self.store = store
+
+    def gql(self, token: str, query: str, **variables: Any) -> dict[str, Any]:
+        answer = httpx.post(
+            self.url + "/graphql", json={"query": query, "variables": variables},
+            headers={"Authorization": f"Bearer {token}"}, timeout=30,
+        )  # fmt: skip
+        body: dict[str, Any] = answer.json()
+        assert not body.get("errors"), body["errors"]
+        data: dict[str, Any] = body["data"]
+        return data
+
+
+@pytest.fixture(scope="module")
+def served(
+    built_app: Path,
+    falkordb_server: ServerInfo,
+    catalogue: Catalogue,
+    demo_folder: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Served]:
+    """`c360 serve` as its own process, on the resolved 300-people demo graph."""
+    graph = f"t_web_{uuid.uuid4().hex[:8]}"
+    store = FalkorDBStore(catalogue, port=falkordb_server.port, graph_name=graph)
+    store.ensure_schema()
+    home = tmp_path_factory.mktemp("web-home")
+    ingest_demo(demo_folder, store, Quarantine(home / "quarantine"))
+    IdentityResolver(store).resolve_full()
+    RelationshipMapper(store).run()
+    port = _free_port()
+    env = {
+        **os.environ,
+        "C360_HOME": str(home),
+        "C360_GRAPH_URI": f"redis://127.0.0.1:{falkordb_server.port}",
+        "C360_GRAPH_NAME": graph,
+        "C360_JWT_SECRET": SECRET,
+        "C360_RATE_PER_MINUTE": "100000",
+        "C360_LOG_LEVEL": "WARNING",
+    }
+    log = (home / "serve.log").open("w")
+    server = subprocess.Popen(
+        [str(Path(sys.executable).with_name("c360")), "serve", "--port", str(port)],
+        cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, (home / "serve.log").read_text()[-3000:]
+            try:
+                if httpx.get(url + "/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "c360 serve did not become ready in 60 s"
+            time.sleep(0.2)
+        yield Served(url, store)
+    finally:
+        server.terminate()
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(5)
+        log.close()
+        store.clear()
+        store.close()
+
+
+def test_vitest_unit_tests_pass(built_app: Path) -> None:
+    output = _run(["npx", "vitest", "run", "--reporter=dot"], WEB, timeout=300)
+    assert " passed" in output and " failed" not in output, output[-2000:]
+
+
+def test_the_app_is_served_at_root_without_shadowing_the_api(served: Served) -> None:
+    index = httpx.get(served.url + "/")
+    assert index.status_code == 200 and '<div id="root">' in index.text
+    deep = httpx.get(served.url + "/customers/C123")  # a client-side route
+    assert deep.status_code == 200 and deep.text == index.text
+    asset = next((WEB / "dist" / "assets").glob("index-*.js"))
+    zipped = httpx.get(f"{served.url}/assets/{asset.name}", headers={"Accept-Encoding": "gzip"})
+    assert zipped.status_code == 200 and zipped.headers["content-encoding"] == "gzip"
+    assert zipped.headers["content-type"].startswith(("text/javascript", "application/javascript"))
+    assert "immutable" in zipped.headers["cache-control"]
+    assert httpx.get(served.url + "/healthz").json() == {"status": "ok"}
+    assert (
+        "graphiql"
+        in httpx.get(served.url + "/graphql", headers={"Accept": "text/html"}).text.lower()
+    )
+    assert httpx.get(served.url + "/openapi.json").json()["info"]["title"] == "c360"
+    missing = httpx.get(served.url + "/metrics/nothing")
+    assert (
+        missing.status_code == 404
+        and missing.json()["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    )
+    escape = httpx.get(served.url + "/assets/..%2F..%2Fpackage.json")
+    assert "devDependencies" not in escape.text
+
+
+def _rep_and_customers(store: FalkorDBStore) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """The rep with the most accounts, one of theirs with a findable name and PII, and
+    someone else's customer."""
+    owners = store.run_cypher(
+        "MATCH (c:Customer {status: 'active'}) WHERE c.owner IS NOT NULL "
+        "RETURN c.owner AS owner, count(*) AS n ORDER BY n DESC, owner LIMIT 1"
+    )
+    assert owners, "the demo graph has no customer with an owner"
+    rep = owners[0]["owner"]
+    own = store.run_cypher(
+        "MATCH (c:Customer {status: 'active', owner: $rep, kind: 'person'}) "
+        "WHERE c.email IS NOT NULL AND c.phone IS NOT NULL AND c.given_name IS NOT NULL "
+        "AND c.family_name IS NOT NULL RETURN c {.*} AS c ORDER BY c.id",
+        {"rep": rep},
+    )
+    foreign = store.run_cypher(
+        "MATCH (c:Customer {status: 'active'}) WHERE c.owner <> $rep AND c.name IS NOT NULL "
+        "RETURN c {.*} AS c ORDER BY c.id LIMIT 1",
+        {"rep": rep},
+    )
+    assert own and foreign
+    # A name shared with nobody else, so the search hit to click is unambiguous.
+    names = [r["c"]["name"] for r in store.run_cypher(
+        "MATCH (c:Customer {status: 'active'}) RETURN c {.name} AS c")]  # fmt: skip
+    unique = [c["c"] for c in own if names.count(c["c"]["name"]) == 1]
+    assert unique, f"every person of {rep}'s with email and phone shares a name"
+    return rep, unique[0], foreign[0]["c"]
+
+
+def test_the_app_end_to_end_in_headless_chromium(served: Served) -> None:
+    store = served.store
+    rep, own, foreign = _rep_and_customers(store)
+    tokens = {
+        "rep": mint_token(SECRET, sub=rep, roles=["rep"], ttl_s=900),
+        "manager": mint_token(SECRET, sub="e2e-manager", roles=["manager"], ttl_s=900),
+        "steward": mint_token(SECRET, sub="e2e-steward", roles=["steward"], ttl_s=900),
+    }
+    served.gql(
+        tokens["manager"],
+        "mutation($input: AlertRuleInput!) { createAlertRule(input: $input) { id } }",
+        input={"name": "e2e office call", "eventKind": "interaction.recorded", "field": "subject",
+               "op": "contains", "value": ALERT_SUBJECT, "rep": rep},
+    )  # fmt: skip
+    queue_before = len(store.run("resolve/review_queue", {"skip": 0, "limit": 5}))
+    assert queue_before > 0, "the demo graph has nothing in the review queue"
+    # A typo in the family name: the search must forgive it.
+    family = own["family_name"]
+    query = f"{own['given_name']} {family[:-1] + ('a' if family[-1] != 'a' else 'e')}"
+    config = {
+        "url": served.url,
+        "artefacts": str(ARTEFACTS),
+        "tokens": tokens,
+        "own": {"id": own["id"], "name": own["name"], "query": query,
+                "secrets": [own["email"], own["phone"]]},
+        "foreign": {"id": foreign["id"], "name": foreign["name"]},
+        "alertSubject": ALERT_SUBJECT,
+    }  # fmt: skip
+    env = {**os.environ, "C360_E2E": json.dumps(config)}
+    output = _run(["node", "e2e/run.mjs"], WEB, timeout=240, env=env)
+    seen = json.loads(output.strip().splitlines()[-1])
+    assert seen["steps"] == ["done"]
+    assert seen["masked"] > 0
+    assert ALERT_SUBJECT in seen["alert"]
+
+    # What the page showed happened in the graph.
+    alerts = store.run_cypher(
+        "MATCH (a:Alert {rep: $rep})-[:ABOUT]->(:Customer {id: $id}) RETURN a.message AS m",
+        {"rep": rep, "id": own["id"]},
+    )
+    assert alerts, "no alert was raised for the rep"
+    logged = store.run_cypher(
+        "MATCH (:Customer {id: $id})<-[:RESOLVES_TO]-(:Record)-[:HAS_INTERACTION]->(i:Interaction) "
+        "WHERE i.subject = $subject RETURN i.type AS type, i.rep AS rep",
+        {"id": own["id"], "subject": seen["logged"]},
+    )
+    assert logged == [{"type": "visit", "rep": rep}]
+    a, b = seen["accepted"]
+    holders = store.run_cypher(
+        "MATCH (r:Record)-[:RESOLVES_TO]->(c:Customer) WHERE r.key IN [$a, $b] "
+        "RETURN collect(DISTINCT c.id) AS ids",
+        {"a": a, "b": b},
+    )[0]["ids"]
+    assert holders == [seen["mergedInto"]], f"{a} and {b} resolve to {holders}"
+    shots = sorted(p.name for p in ARTEFACTS.glob("*.png"))
+    assert {"02-360-rep-masked.png", "03-live-alert.png", "06-phone-360.png"} <= set(shots)
