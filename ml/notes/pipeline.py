@@ -315,7 +315,7 @@ class _Words:
         """The capitalised name right after (or before) a referral phrase."""
         if side == "after":
             i = end
-            while i < self.n and i - end < 5 and self.lower[i] in REFERRAL_FILLERS:
+            while i < self.n and i - end < 5 and self.lower[i].rstrip(".") in REFERRAL_FILLERS:
                 i += 1
             j = i
             while j < self.n and j - i < 3 and self.name_word(j):
@@ -516,7 +516,10 @@ def _referrals(doc: Doc, by_token: dict[int, Mention]) -> list[ReferralCue]:
         after: Mention | None = None
         i = end
         while (
-            i < len(doc) and i - end < 5 and i not in by_token and doc[i].lower_ in REFERRAL_FILLERS
+            i < len(doc)
+            and i - end < 5
+            and i not in by_token
+            and doc[i].lower_.rstrip(".") in REFERRAL_FILLERS
         ):
             i += 1
         if i < len(doc) and i in by_token and by_token[i].label in names:
