@@ -1,4 +1,4 @@
-// doc: Relationships between active customers (REFERRED, KNOWS, HOUSEHOLD, COLLEAGUE) with what dates each: the creation dates of the record pairs sharing a phone, email or address across the two ends ([a's, b's]), and for a referral the creation dates of the referred customer's records that name a referrer. PREDICTED_LINK edges are never read back as evidence.
+// doc: Relationships between active customers (REFERRED, KNOWS, HOUSEHOLD, COLLEAGUE) with what dates each: the edge's own `since` (ISO date) where a source gave one, the creation dates of the record pairs sharing a phone, email or address across the two ends ([a's, b's]), and for a referral the creation dates of the referred customer's records that name a referrer. PREDICTED_LINK edges are never read back as evidence.
 // example: {}
 MATCH (a:Customer {status: 'active'})-[e:REFERRED|KNOWS|HOUSEHOLD|COLLEAGUE]->(b:Customer {status: 'active'})
 WHERE a.id <> b.id
@@ -6,4 +6,4 @@ OPTIONAL MATCH (a)<-[:RESOLVES_TO]-(ra:Record)-[:HAS_PHONE|HAS_EMAIL|LOCATED_AT]
 WITH a, b, e, collect(DISTINCT [ra.created, rb.created]) AS shared
 OPTIONAL MATCH (b)<-[:RESOLVES_TO]-(rr:Record)
 WHERE type(e) = 'REFERRED' AND rr.referred_by IS NOT NULL
-RETURN type(e) AS type, a.id AS a, b.id AS b, shared, collect(rr.created) AS referred
+RETURN type(e) AS type, a.id AS a, b.id AS b, e.since AS since, shared, collect(rr.created) AS referred

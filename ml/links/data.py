@@ -1,7 +1,8 @@
 """The customer graph as link prediction sees it, and its time-respecting split.
 
 A `LinkGraph` is nodes (customer ids) and undirected edges, each with a kind and a time.
-From the store, an edge is dated by its evidence: the earliest pair of records (one per
+From the store, an edge is dated by its own `since` (an ISO date) where a source gave
+one, else by its evidence: the earliest pair of records (one per
 customer) sharing a phone, email or address, at the later of the two records' creation
 dates; a referral by the referred customer's record that names the referrer; otherwise
 (colleagues, undated records) when its later customer first appeared (earliest creation
@@ -161,6 +162,9 @@ def load_graph(store: GraphStore, name: str) -> LinkGraph:
 
 def _edge_day(row: dict[str, object], seen_a: float | None, seen_b: float | None) -> float | None:
     """When the evidence for an edge first existed (see the module docstring)."""
+    since = _day(row.get("since"))
+    if since is not None:
+        return since
     found: list[float] = []
     for pair in row.get("shared") or []:  # type: ignore[attr-defined]
         days = [_day(v) for v in pair]
