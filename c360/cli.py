@@ -630,25 +630,29 @@ def _until_stopped(stop: Any) -> None:
 
 @app.command()
 def capture() -> None:
-    """Stream the system of record's changes (Debezium, PostgreSQL) to Kafka until stopped."""
+    """Stream the system of record's changes (Debezium: PostgreSQL or SQL Server) to Kafka
+    until stopped."""
     from sqlalchemy.engine import make_url
 
     from workers.bus.kafka import KafkaBus
-    from workers.cdc.capture import Capture, CaptureError
+    from workers.cdc.capture import Capture, CaptureError, sor_dialect
+    from workers.cdc.metrics import serve_capture_metrics
     from workers.cdc.postgres import LogicalWalError, ensure_logical_wal
 
     settings = _settings()
     _needs(settings, "sor_url", "kafka_bootstrap")
     assert settings.sor_url is not None and settings.kafka_bootstrap is not None
     try:
-        ensure_logical_wal(
-            make_url(settings.sor_url).set(database="postgres").render_as_string(False)
-        )
-    except LogicalWalError as exc:
+        if sor_dialect(settings.sor_url) == "postgresql":  # SQL Server: enable_cdc.sql
+            ensure_logical_wal(
+                make_url(settings.sor_url).set(database="postgres").render_as_string(False)
+            )
+    except (CaptureError, LogicalWalError) as exc:
         raise _fail(str(exc)) from None
     bus = KafkaBus(settings.kafka_bootstrap, client_id="c360-capture")
     worker = Capture(settings.sor_url, bus, offsets_path=settings.cdc_offsets_file,
                      topic_prefix=settings.cdc_topic_prefix, slot_name=settings.cdc_slot)  # fmt: skip
+    metrics = serve_capture_metrics(worker, settings.metrics_port)
     _until_stopped(worker.stop)
     try:
         worker.start()
@@ -661,6 +665,8 @@ def capture() -> None:
         worker.stop()
     finally:
         bus.close()
+        if metrics is not None:
+            metrics.close()
 
 
 def _announcer(store: Any, redis_url: str | None) -> Any:
@@ -691,16 +697,24 @@ def apply_changes() -> None:
     """Apply captured changes to the graph (idempotent, in order per row) until stopped."""
     from workers.bus.kafka import KafkaBus
     from workers.cdc.apply import Apply
+    from workers.cdc.capture import CaptureError, source_schema
+    from workers.cdc.metrics import serve_apply_metrics
 
     settings = _settings()
     _needs(settings, "kafka_bootstrap")
+    try:
+        schema = source_schema(settings.sor_url)  # SQL Server's topics: c360.dbo.*
+    except CaptureError as exc:
+        raise _fail(str(exc)) from None
     assert settings.kafka_bootstrap is not None
     bus = KafkaBus(settings.kafka_bootstrap, client_id="c360-apply")
     with open_services(settings) as services:
         store = services.store
         worker = Apply(store, bus, topic_prefix=settings.cdc_topic_prefix,
+                       schema=schema,
                        group=settings.apply_group,
                        publish=_announcer(store, services.redis_url))  # fmt: skip
+        metrics = serve_apply_metrics(worker, settings.metrics_port)
         _until_stopped(worker.stop)
         try:
             worker.run()
@@ -708,6 +722,8 @@ def apply_changes() -> None:
             worker.stop()
         finally:
             bus.close()
+            if metrics is not None:
+                metrics.close()
     print(json.dumps(worker.stats.as_dict(), default=str))  # one line, for a log collector
 
 

@@ -53,6 +53,13 @@ class Settings(BaseSettings):
     cdc_topic_prefix: str = "c360"
     cdc_slot: str = Field(default="c360_capture", description="PostgreSQL replication slot.")
     apply_group: str = "c360-apply"
+    metrics_port: int = Field(
+        default=0,
+        ge=0,
+        le=65535,
+        description="Where c360 capture / c360 apply serve Prometheus /metrics (all "
+        "interfaces); 0: not served. One port per process.",
+    )
     # --- the API (c360 serve) -----------------------------------------------------------
     redis_url: str | None = Field(
         default=None,
