@@ -184,17 +184,18 @@ def _rep_and_customers(store: FalkorDBStore) -> tuple[str, dict[str, Any], dict[
         {"rep": rep},
     )
     foreign = store.run_cypher(
-        "MATCH (c:Customer {status: 'active'}) WHERE c.owner <> $rep AND c.name IS NOT NULL "
-        "RETURN c {.*} AS c ORDER BY c.id LIMIT 1",
+        "MATCH (c:Customer {status: 'active', kind: 'person'}) WHERE c.owner <> $rep "
+        "AND c.name IS NOT NULL RETURN c {.*} AS c ORDER BY c.id",
         {"rep": rep},
     )
-    assert own and foreign
-    # A name shared with nobody else, so the search hit to click is unambiguous.
+    # Names shared with nobody else, so a search hit is unambiguous.
     names = [r["c"]["name"] for r in store.run_cypher(
         "MATCH (c:Customer {status: 'active'}) RETURN c {.name} AS c")]  # fmt: skip
     unique = [c["c"] for c in own if names.count(c["c"]["name"]) == 1]
+    others = [c["c"] for c in foreign if names.count(c["c"]["name"]) == 1]
     assert unique, f"every person of {rep}'s with email and phone shares a name"
-    return rep, unique[0], foreign[0]["c"]
+    assert others, f"every person outside {rep}'s accounts shares a name"
+    return rep, unique[0], others[0]
 
 
 def test_the_app_end_to_end_in_headless_chromium(served: Served) -> None:

@@ -124,6 +124,11 @@ try {
   await page.goto(`${url}/customers/${foreign.id}`); // a deep link to someone else's account
   await page.getByRole("alert").filter({ hasText: "outside your accounts" }).waitFor();
   await shot(page, "05-rep-refused-foreign");
+  await nav(page, "Search").click();
+  await page.getByPlaceholder("Name, email, phone or company").fill(foreign.name);
+  await page.waitForURL(/[?&]q=/);
+  await page.locator('ul[aria-label="Search results"], p.state.empty').first().waitFor();
+  check((await page.locator(`a[href="/customers/${foreign.id}"]`).count()) === 0, `a rep's search shows ${foreign.name}, someone else's account`);
   check(pageErrors.length === 0, `errors in the page: ${pageErrors.join("; ")}`);
 
   step = "phone width";

@@ -134,3 +134,15 @@ export const SplitCustomer = graphql(`
     splitCustomer(id: $id, recordKeys: $recordKeys, reason: $reason) { summary }
   }
 `);
+
+export const CustomerChanged = graphql(`
+  subscription CustomerChanged($id: ID!) {
+    customerChanged(id: $id) { eventId customerId change }
+  }
+`);
+
+export const FindProspect = graphql(`
+  query FindProspect($text: String!) {
+    search(text: $text, first: 5) { score customer { id name kind parish } }
+  }
+`);

@@ -1,10 +1,10 @@
 import { useEffect, useState } from "react";
 import { Link, useParams } from "react-router";
-import { useMutation, useQuery } from "urql";
+import { useMutation, useQuery, useSubscription } from "urql";
 import { can } from "../auth";
 import type { CustomerViewQuery } from "../gql/graphql";
 import { label, money, percent, score, showValue, timeline, when } from "../format";
-import { CustomerView, RecordInteraction } from "../queries";
+import { CustomerChanged, CustomerView, RecordInteraction } from "../queries";
 import { useSession } from "../session";
 import { Value } from "../components/Masked";
 import { Empty, ErrorNote, Loading } from "../components/States";
@@ -17,6 +17,12 @@ export function CustomerPage() {
   const { session } = useSession();
   const [result, refetch] = useQuery({ query: CustomerView, variables: { id, withDecisions: can.readDecisions(session) } });
   const customer = result.data?.customer;
+  // Someone else changed this customer (a merge, an edit, a new interaction): fetch it again.
+  const [changed] = useSubscription({ query: CustomerChanged, variables: { id }, pause: !can.subscribe(session) });
+  const lastChange = changed.data?.customerChanged.eventId;
+  useEffect(() => {
+    if (lastChange) refetch({ requestPolicy: "network-only" });
+  }, [lastChange]); // eslint-disable-line react-hooks/exhaustive-deps
   useEffect(() => {
     if (customer?.name) document.title = `${customer.name} · c360`;
   }, [customer?.name]);
@@ -47,11 +53,11 @@ export function CustomerPage() {
         </p>
       </header>
       <div className="grid">
-        <Golden customer={customer} />
         <Contacts customer={customer} />
-        <Scores customer={customer} />
         <Alerts customer={customer} />
         <Timeline customer={customer} canLog={can.logInteraction(session)} />
+        <Golden customer={customer} />
+        <Scores customer={customer} />
         <Relations customer={customer} />
         <Records customer={customer} />
         {customer.decisions && <Decisions customer={customer} />}

@@ -3,7 +3,7 @@ import { Link, useNavigate, useParams } from "react-router";
 import { useClient } from "urql";
 import cytoscape, { type Core } from "cytoscape";
 import { elements, emptyGraph, expand, overlayPath, type MapGraph } from "../graph";
-import { Neighbourhood, WarmPath } from "../queries";
+import { FindProspect, Neighbourhood, WarmPath } from "../queries";
 import { errorText } from "../format";
 import { ErrorNote, Loading } from "../components/States";
 
@@ -87,8 +87,16 @@ export default function MapPage() {
   async function findPath(event: React.FormEvent) {
     event.preventDefault();
     setPathNote(null);
-    const to = target.trim();
+    let to = target.trim();
     if (!to) return;
+    if (!/^C[0-9a-f]{8,}$/i.test(to)) {
+      // A name: the best search hit other than this customer is the prospect.
+      const found = await client.query(FindProspect, { text: to }).toPromise();
+      if (found.error) return setPathNote(errorText(found.error));
+      const hit = found.data?.search.find((h) => h.customer.id !== id);
+      if (!hit) return setPathNote(`No customer matches “${to}”.`);
+      to = hit.customer.id;
+    }
     const result = await client.query(WarmPath, { from: id, to }).toPromise();
     if (result.error) return setPathNote(errorText(result.error));
     const path = result.data?.path;
@@ -106,7 +114,7 @@ export default function MapPage() {
       </p>
       <form onSubmit={findPath} className="filters">
         <label>
-          Warm intro to prospect <input value={target} onChange={(e) => setTarget(e.target.value)} placeholder="customer id" />
+          Warm intro to prospect <input value={target} onChange={(e) => setTarget(e.target.value)} placeholder="name or customer id" />
         </label>
         <button type="submit">Find path</button>
       </form>
