@@ -23,6 +23,7 @@ import jellyfish
 import numpy as np
 
 from resolvers.config import Hubs
+from resolvers.nicknames import canonical_given
 from resolvers.records import ROLE_MAILBOXES, ResolutionRecord
 
 IDENTIFIER_KINDS = ("email", "phone", "address", "handle", "website")
@@ -39,8 +40,6 @@ def phonetic(text: str | None) -> str:
 
 def block_keys(record: ResolutionRecord) -> list[str]:
     """The blocking keys of one record (kind-prefixed: persons never block with businesses)."""
-    from resolvers.nicknames import canonical_given
-
     v = record.values
     keys: set[str] = set()
     prefix = "p" if record.kind == "person" else "b"
@@ -52,7 +51,7 @@ def block_keys(record: ResolutionRecord) -> list[str]:
         family = phonetic(_str(v.get("family_name")))
         given = _str(v.get("given_name"))
         if family and given:
-            keys.add(f"{prefix}n:{family}|{canonical_given(given)[:1]}")
+            keys.add(f"{prefix}n:{family}|{_initial_of(given)}")
         if folded and parish:
             keys.add(f"{prefix}np:{folded}|{parish.lower()}")
         if company and city:
@@ -72,9 +71,22 @@ def block_keys(record: ResolutionRecord) -> list[str]:
         if len(local) >= 4 and local not in ROLE_MAILBOXES:
             keys.add(f"{prefix}el:{local}")
     # A handle and an email user name that are one user name ("tamara.mullings.13").
+    initial = _initial_of(v.get("given_name")) if record.kind == "person" else ""
     for name in _list(v.get("username")):
         keys.add(f"{prefix}un:{name[2:]}")
+        # Or that carry one number under different letters ("iamsharon10" and
+        # "sharon_johnson10"), with the given name's initial to keep the block small.
+        number = "".join(ch for ch in name[2:] if ch.isdigit())
+        if len(number) >= 2 and initial:
+            keys.add(f"{prefix}ud:{number}|{initial}")
     return sorted(keys)
+
+
+def _initial_of(given: object) -> str:
+    """The canonical given name's initial ("Bob" -> "r"); "" without one."""
+
+    text = _str(given)
+    return canonical_given(text)[:1] if text else ""
 
 
 @dataclass

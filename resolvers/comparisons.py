@@ -695,6 +695,10 @@ class Crossed(Level):
 
     kind: ClassVar[str] = "crossed"
     threshold: float = 1.0
+    # With `min_digits`, the level asks only for the same number of at least that many
+    # digits, whatever the letters ("jevaughn_j74" / "jjohnson74"): people carry their
+    # number (a birth year, a lucky number) from one platform to the next.
+    min_digits: int = 0
 
     def test(self, pairs: ValuePairs) -> BoolArray:
         folded = pairs.table.folded(pairs.field)
@@ -708,7 +712,15 @@ class Crossed(Level):
             return hit
         body_a = np.asarray([v[2:] for v in a[todo]], dtype=object)
         body_b = np.asarray([v[2:] for v in b[todo]], dtype=object)
-        if self.threshold >= 1.0:
+        if self.min_digits:
+            hit[todo] = np.asarray(
+                [
+                    len(d) >= self.min_digits and d == _digits(y)
+                    for d, y in zip(map(_digits, body_a), body_b, strict=True)
+                ],
+                dtype=np.bool_,
+            )
+        elif self.threshold >= 1.0:
             hit[todo] = body_a == body_b
         else:
             # Letters may differ a little ("jodiannw" / "jodiannwilliams"); the number a
@@ -724,6 +736,8 @@ class Crossed(Level):
 
     @property
     def description(self) -> str:
+        if self.min_digits:
+            return "crossed same number"
         how = "exact" if self.threshold >= 1.0 else f"jaro-winkler >= {self.threshold:g}"
         return f"crossed {how}"
 
@@ -1132,6 +1146,8 @@ PERSON_SPEC = ComparisonSpec(
                 JaroWinkler(0.92),
                 Phonetic("metaphone"),
                 Swapped(other="given_name", threshold=0.88),
+                # "Carlene N.": a family name written as its initial.
+                Initial(),
                 JaroWinkler(0.8),
             ),
             term_frequency=True,
@@ -1156,7 +1172,7 @@ PERSON_SPEC = ComparisonSpec(
         Comparison(
             "username",
             ("username",),
-            (Crossed(), Crossed(threshold=0.92), CrossedNone()),
+            (Crossed(), Crossed(threshold=0.92), Crossed(min_digits=2), CrossedNone()),
             across_sources=True,
         ),
     ),

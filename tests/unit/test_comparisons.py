@@ -395,11 +395,13 @@ def test_crossed_user_names_match_handles_to_email_users_only() -> None:
     other_crm = {"email": ["tamaramullings13@yahoo.com"]}
     near = {"email": ["tamaramulling13@gmail.com"]}
     wrong_number = {"email": ["tamaramullings31@gmail.com"]}
-    records = [{"username": usernames(r)} for r in (instagram, crm, other_crm, near, wrong_number)]
+    same_number = {"email": ["tmullings13@gmail.com"]}
+    people = (instagram, crm, other_crm, near, wrong_number, same_number)
+    records = [{"username": usernames(r)} for r in people]
     assert records[1]["username"] == ["e:tamaramullings13"]  # role mailboxes are not user names
     spec = ComparisonSpec("u", (PERSON_SPEC.comparisons[PERSON_SPEC.names.index("username")],))
     table = RecordTable.from_records(records, spec.fields)
-    levels = spec.vectors(table, [0, 1, 0, 0], [1, 2, 3, 4])[:, 0].tolist()
+    levels = spec.vectors(table, [0, 1, 0, 0, 0], [1, 2, 3, 4, 5])[:, 0].tolist()
     # handle = email user: exact; two emails: not this comparison's business; a letter
-    # dropped: close; another number: no match.
-    assert levels == [0, 2, 1, 3]
+    # dropped: close; another number: no match; other letters, one number: the number.
+    assert levels == [0, 3, 1, 4, 2]
