@@ -68,6 +68,7 @@ class NotesConfig:
 class NotesReport:
     model: str = ""
     texts: int = 0  # read
+    kinds: dict[str, int] = field(default_factory=dict)  # read, per label of the text's node
     analysed: int = 0
     unchanged: int = 0
     statuses: dict[str, int] = field(default_factory=dict)
@@ -139,6 +140,7 @@ class NotesJob:
                 return
             after = max(str(r["key"]) for r in rows)
             report.texts += len(rows)
+            report.kinds[kind.label] = report.kinds.get(kind.label, 0) + len(rows)
             todo = [r for r in rows if full or r.get("hash") != text_hash(r["text"], name)]
             report.unchanged += len(rows) - len(todo)
             if todo:
@@ -160,6 +162,7 @@ class NotesJob:
         referral_rows: list[Row] = []
         stale: list[Row] = []
         marks: list[Row] = []
+        written_now: dict[str, set[str]] = {}
         statuses: Counter[str] = Counter(report.statuses)
         found: Counter[str] = Counter(report.mentions)
         linked: Counter[str] = Counter(report.linked)
@@ -191,10 +194,14 @@ class NotesJob:
             mention_rows += edges.values()
             pairs = self._referrals(kind, key, subject, analysis, resolved, name, now,
                                     referral_rows, report)  # fmt: skip
-            for old in row.get("written") or ():
-                a, _, b = str(old).partition(">")
-                if old not in pairs and a and b:
-                    stale.append({"a": a, "b": b, "note": key})
+            # Every earlier edge from this note touches its customer or one it mentioned
+            # (MENTIONS edges outlive a re-ingest of the note; `nlp_*` properties do not).
+            ends = {str(c) for c in row.get("mentioned") or ()}
+            ends |= {e for old in row.get("written") or () for e in str(old).split(">") if e}
+            ends |= {subject} if subject else set()
+            if ends:
+                stale.append({"note": key, "ends": sorted(ends)})
+            written_now[key] = set(pairs)
             marks.append({
                 "key": key, "hash": text_hash(row["text"], name), "status": analysis.status,
                 "language": analysis.language, "sentiment": analysis.sentiment,
@@ -207,9 +214,11 @@ class NotesJob:
         self.store.run(kind.clear, {"keys": [str(r["key"]) for r in rows]})
         for chunk in range(0, len(stale), batch):
             deleted = self.store.run(
-                "notes/delete_referrals", {"rows": stale[chunk : chunk + batch]}
+                "notes/delete_note_referrals", {"rows": stale[chunk : chunk + batch]}
             )
-            report.referrals_removed += int(deleted[0]["deleted"]) if deleted else 0
+            report.referrals_removed += sum(
+                1 for d in deleted if f"{d['a']}>{d['b']}" not in written_now.get(d["note"], ())
+            )
         self.store.write_batches(kind.mentions, mention_rows, batch)
         report.referrals += self.store.write_batches("notes/merge_referrals", referral_rows, batch)
         self.store.write_batches(kind.mark, marks, batch)  # last: a crash before it re-runs
