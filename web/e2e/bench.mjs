@@ -41,6 +41,7 @@ async function load(context, id) {
       asset_bytes: assets.reduce((n, r) => n + r.transferSize, 0) + (nav?.transferSize ?? 0),
       asset_bytes_decoded: assets.reduce((n, r) => n + r.decodedBodySize, 0) + (nav?.decodedBodySize ?? 0),
       api_bytes: api.reduce((n, r) => n + r.transferSize, 0),
+      api_ms: api.reduce((n, r) => Math.max(n, r.responseEnd - r.startTime), 0), // the 360 query's round trip
       requests: resources.length + 1,
     };
   });
@@ -75,6 +76,7 @@ try {
     p50_ms: pct(list.map((f) => f.ready_ms), 0.5),
     p95_ms: pct(list.map((f) => f.ready_ms), 0.95),
     max_ms: pct(list.map((f) => f.ready_ms), 1),
+    api_p50_ms: pct(list.map((f) => f.api_ms), 0.5),
     asset_bytes_transferred: pct(list.map((f) => f.asset_bytes), 0.5),
     api_bytes_transferred: pct(list.map((f) => f.api_bytes), 0.5),
     loads: list.length,

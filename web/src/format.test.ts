@@ -105,6 +105,7 @@ describe("errors in words", () => {
     expect(errorText(e("TOKEN_EXPIRED", "token expired"))).toMatch(/^Please sign in again/);
     expect(errorText(e("BAD_INPUT", "first: 500 is outside 1..100"))).toBe("first: 500 is outside 1..100");
     expect(errorText({ graphQLErrors: [], networkError: new Error("Failed to fetch") })).toMatch(/Cannot reach the c360 server/);
+    expect(errorText({ graphQLErrors: [], networkError: new Error("Bad Request") })).toBe("The c360 server could not answer: Bad Request.");
     expect(errorText(null)).toBe("");
   });
 });

@@ -154,6 +154,12 @@ export function errorText(error: { message?: string; graphQLErrors?: { message: 
     if (code === "RATE_LIMITED") return `Too many requests: ${first.message}`;
     return first.message;
   }
-  if (error.networkError) return `Cannot reach the c360 server (${error.networkError.message}). Check your connection and try again.`;
+  if (error.networkError) {
+    const message = error.networkError.message;
+    // fetch itself failed (offline, server down) or the server answered with an HTTP error
+    return /fetch|network|load failed/i.test(message)
+      ? `Cannot reach the c360 server (${message}). Check your connection and try again.`
+      : `The c360 server could not answer: ${message}.`;
+  }
   return error.message ?? "Something went wrong.";
 }
