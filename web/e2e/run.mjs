@@ -136,8 +136,10 @@ try {
   phone.setDefaultTimeout(TIMEOUT);
   const small = await phone.newPage();
   current = small;
-  await signIn(small, tokens.rep);
+  // A deep link opened before signing in: after signing in, the customer it points at.
   await small.goto(`${url}/customers/${own.id}`);
+  await small.getByLabel("Token").fill(tokens.rep);
+  await small.getByRole("button", { name: "Sign in" }).click();
   await small.getByRole("heading", { level: 1, name: own.name }).waitFor();
   await small.getByTestId("timeline").getByText(subject).waitFor();
   const widths = await small.evaluate(() => ({ page: document.documentElement.scrollWidth, viewport: window.innerWidth }));

@@ -38,8 +38,8 @@ export function App() {
           saveSession(s);
           setNotice(null);
           setSession(s);
-          const from = (location.state as { from?: string } | null)?.from;
-          navigate(from && from !== "/signin" ? from : "/", { replace: true });
+          // A deep link opened before signing in stays where it pointed.
+          if (location.pathname === "/signin") navigate("/", { replace: true });
         }}
       />
     );
