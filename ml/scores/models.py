@@ -51,9 +51,13 @@ class ModelConfig:
     min_rows: int = 40  # training rows a model needs at all
     min_class: int = 8  # examples of each class a classifier needs
     isotonic_from: int = 1_000  # training rows from which calibration is isotonic
-    max_iter: int = 200
+    # Small, regularised trees: on the 20k-people demo graph these gave lead AUC 0.741
+    # where 15-leaf trees of 200 rounds gave 0.725 (churn 0.809 and 0.807).
+    max_iter: int = 150
     learning_rate: float = 0.05
-    max_leaf_nodes: int = 15
+    max_leaf_nodes: int = 7
+    min_samples_leaf: int = 40  # at most a tenth of the training rows
+    l2_regularization: float = 1.0
     top_factors: int = 3
     seed: int = 7
     # OpenMP threads for the trees. One: these 2-core machines are shared, and OpenMP's
@@ -144,18 +148,14 @@ def fit(
     )  # fmt: skip
     estimator: Any
     if classifier:
-        trees = HistGradientBoostingClassifier(
-            max_iter=config.max_iter, learning_rate=config.learning_rate,
-            max_leaf_nodes=config.max_leaf_nodes, random_state=config.seed,
-        )  # fmt: skip
+        trees = HistGradientBoostingClassifier(**_tree_options(config, len(y_train)))
         method = "isotonic" if len(y_train) >= config.isotonic_from else "sigmoid"
         folds = int(min(3, y_train.sum(), len(y_train) - y_train.sum()))
         estimator = CalibratedClassifierCV(trees, method=method, cv=folds, ensemble=False)
     else:
         estimator = HistGradientBoostingRegressor(
-            loss="poisson", max_iter=config.max_iter, learning_rate=config.learning_rate,
-            max_leaf_nodes=config.max_leaf_nodes, random_state=config.seed,
-        )  # fmt: skip
+            loss="poisson", **_tree_options(config, len(y_train))
+        )
     with threadpool_limits(limits=config.threads):
         estimator.fit(x_train, y_train)
     model = FittedModel(
@@ -175,6 +175,17 @@ def fit(
     model.metrics |= {"population": population, "rows": n, "train_rows": len(y_train),
                       "test_rows": len(y_test)}  # fmt: skip
     return model
+
+
+def _tree_options(config: ModelConfig, rows: int) -> dict[str, Any]:
+    return {
+        "max_iter": config.max_iter,
+        "learning_rate": config.learning_rate,
+        "max_leaf_nodes": config.max_leaf_nodes,
+        "min_samples_leaf": max(1, min(config.min_samples_leaf, rows // 10)),
+        "l2_regularization": config.l2_regularization,
+        "random_state": config.seed,
+    }
 
 
 def classifier_metrics(y: FloatArray, p: FloatArray, base_rate: float) -> dict[str, Any]:
