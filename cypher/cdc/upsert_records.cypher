@@ -1,10 +1,10 @@
-// doc: Create or replace system-of-record Records from change events, guarded by the row version: a row whose version is not above the stored one changes nothing (a replay, a duplicate, a stale event), so at-least-once delivery has exactly-once effect. Properties replaced and identifier edges re-linked as in ingest/upsert_records; identifier nodes are never deleted. One batch is one atomic statement.
+// doc: Create or replace system-of-record Records from change events, guarded by the row version: a row whose version is not above the stored one changes nothing (a replay, a duplicate, a stale event), so at-least-once delivery has exactly-once effect; row.new_life (the apply worker decided from log positions that the row was deleted and inserted again) writes a lower version too. Properties replaced and identifier edges re-linked as in ingest/upsert_records; identifier nodes are never deleted. One batch is one atomic statement.
 // writes: true
 // example: {"rows": [{"props": {"key": "sor:EX9", "source": "sor", "source_id": "EX9", "kind": "person", "hash": "h1", "ingested_at": 1, "version": 2, "deleted": false, "name": "Ann Example"}, "emails": ["ann@example.com"], "phones": ["+18765550101"], "addresses": [], "handles": [], "websites": [], "works_at": []}]}
 UNWIND $rows AS row
 MERGE (r:Record {key: row.props.key})
 WITH r, row
-WHERE r.version IS NULL OR r.version < row.props.version
+WHERE r.version IS NULL OR r.version < row.props.version OR coalesce(row.new_life, false)
 SET r = row.props
 WITH r, row
 OPTIONAL MATCH (r)-[old:HAS_EMAIL|HAS_PHONE|LOCATED_AT|HAS_HANDLE|HAS_WEBSITE|WORKS_AT]->()

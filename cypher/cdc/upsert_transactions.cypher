@@ -4,7 +4,7 @@
 UNWIND $rows AS row
 MERGE (a:Transaction {key: row.props.key})
 WITH a, row
-WHERE a.version IS NULL OR a.version < row.props.version
+WHERE a.version IS NULL OR a.version < row.props.version OR coalesce(row.new_life, false)
 SET a = row.props
 SET a:Unlinked
 WITH a, row

@@ -2,5 +2,5 @@
 // example: {"keys": ["crm:EX1", "sor:missing"]}
 UNWIND $keys AS k
 MATCH (r:Record {key: k})
-RETURN r.key AS key, r.version AS version, r.deleted AS deleted,
+RETURN r.key AS key, r.version AS version, r.deleted AS deleted, r.sor_lsn AS lsn,
   [(r)-[:RESOLVES_TO]->(c:Customer) | c.id] AS customers

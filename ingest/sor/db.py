@@ -4,6 +4,14 @@ SQLAlchemy Core over SQL Server (`mssql+pyodbc://`), PostgreSQL (`postgresql+psy
 or a SQLite file (the embedded default). Every write is one transaction that validates
 first, checks the rows it refers to, writes, bumps `version` and `updated_at`, and reads
 the row back; a refused write leaves nothing behind.
+
+The outbox: a SQLite system of record has no change log Debezium can read, so each write
+to a captured table also writes its Debezium change event to the `outbox` table, in the
+same transaction (`ingest.sor.envelope`); `workers.cdc.outbox` relays it to the bus. It is
+on by default for SQLite only: PostgreSQL and SQL Server have their log, which Debezium
+reads whoever the writer is (other applications, a DBA's script), so an outbox there
+would only send every change twice. `outbox=True` turns it on for any database (a
+PostgreSQL without replication rights, the tests of the relay).
 """
 
 from __future__ import annotations
@@ -21,6 +29,7 @@ from sqlalchemy import (
     Select,
     Table,
     create_engine,
+    delete,
     event,
     insert,
     make_url,
@@ -29,12 +38,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from ingest.sor import envelope
 from ingest.sor.errors import ConstraintViolation, InvalidRow, MissingReference, StaleVersion
 from ingest.sor.models import CustomerIn, InteractionIn, SalesRepIn, TransactionIn
 from ingest.sor.schema import (
+    CAPTURED_TABLE_NAMES,
     customer_interactions,
     customers,
     metadata,
+    outbox,
     sales_reps,
     transactions,
     utcnow,
@@ -43,6 +55,7 @@ from ingest.sor.schema import (
 Row = dict[str, Any]
 _HOUSEKEEPING = frozenset({"id", "created_at", "updated_at", "version"})
 _WRITE = "c360_sor_write"  # execution option: this transaction writes
+_EMITTED = "c360_sor_outbox"  # connection info: this transaction wrote outbox rows
 
 
 def engine_for(url: str | URL, **kwargs: Any) -> Engine:
@@ -147,14 +160,32 @@ def _locked(query: Select[Any]) -> Select[Any]:
 
 
 class SystemOfRecord:
-    """The SoR port. The API's writes come here, and reach the graph only through CDC."""
+    """The SoR port. The API's writes come here, and reach the graph only through CDC.
 
-    def __init__(self, engine: Engine) -> None:
+    `outbox`: write each change's event to the outbox table in its transaction; None
+    (the default) means on for SQLite, off for databases Debezium reads. `on_outbox`
+    callbacks run after a transaction that wrote outbox rows committed (a relay in the
+    same process wakes up at once instead of at its next poll).
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        outbox: bool | None = None,
+        topic_prefix: str = "c360",
+    ) -> None:
         self.engine = engine
+        self.dialect = engine.dialect.name
+        self.outbox = self.dialect == "sqlite" if outbox is None else outbox
+        self.topic_prefix = topic_prefix
+        self.on_outbox: list[Callable[[], None]] = []
 
     @classmethod
-    def from_url(cls, url: str | URL) -> SystemOfRecord:
-        return cls(engine_for(url))
+    def from_url(
+        cls, url: str | URL, *, outbox: bool | None = None, topic_prefix: str = "c360"
+    ) -> SystemOfRecord:
+        return cls(engine_for(url), outbox=outbox, topic_prefix=topic_prefix)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -199,19 +230,71 @@ class SystemOfRecord:
         """Add a transaction (currency defaults to JMD); retry-safe like interactions."""
         return self._record(transactions, TransactionIn, row)
 
+    def delete_customer(self, customer_id: uuid.UUID | str) -> Row | None:
+        """Delete a customer row; returns it as it was, None if there was none (a repeated
+        delete does nothing). One that interactions or transactions still refer to is
+        refused (ConstraintViolation naming the foreign key)."""
+        return self._delete(customers, customer_id)
+
+    def delete_interaction(self, interaction_id: uuid.UUID | str) -> Row | None:
+        return self._delete(customer_interactions, interaction_id)
+
+    def delete_transaction(self, transaction_id: uuid.UUID | str) -> Row | None:
+        return self._delete(transactions, transaction_id)
+
     # --- the machinery ---------------------------------------------------------------
 
     @contextmanager
     def _write(self, table: Table) -> Iterator[Connection]:
         """One write transaction; the database's own refusals become ConstraintViolation."""
+        emitted = False
         try:
             with self.engine.connect() as conn:
                 conn.execution_options(**{_WRITE: True})
                 with conn.begin():
                     yield conn
+                    emitted = bool(conn.info.pop(_EMITTED, False))
         except IntegrityError as exc:
             detail = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
             raise ConstraintViolation(table.name, _constraint_named(table, exc), detail) from exc
+        if emitted:
+            for callback in list(self.on_outbox):
+                callback()
+
+    def _emit(
+        self,
+        conn: Connection,
+        table: Table,
+        op: str,
+        before: Mapping[str, Any] | None,
+        after: Mapping[str, Any] | None,
+    ) -> None:
+        """The change's Debezium event into the outbox, in the write's own transaction (so
+        the event exists exactly when the change does). The row's id is the event's
+        position, so it is written after the change: on a server database a re-inserted
+        key waits for its delete to commit first, and gets the later position."""
+        if not self.outbox or table.name not in CAPTURED_TABLE_NAMES:
+            return
+        row = after if after is not None else before
+        assert row is not None
+        ts_ms = envelope.now_ms()
+        inserted = conn.execute(
+            insert(outbox).values(
+                topic=envelope.topic(self.topic_prefix, self.dialect, table.name),
+                message_key=envelope.message_key(row["id"]),
+                value="",
+                created_at=utcnow(),
+            )
+        )
+        assert inserted.inserted_primary_key is not None
+        position = int(inserted.inserted_primary_key[0])
+        value = envelope.envelope(
+            op, table=table.name, dialect=self.dialect, database=self.engine.url.database,
+            prefix=self.topic_prefix, before=before, after=after, position=position,
+            ts_ms=ts_ms,
+        )  # fmt: skip
+        conn.execute(update(outbox).where(outbox.c.id == position).values(value=value.decode()))
+        conn.info[_EMITTED] = True
 
     def _get(self, table: Table, key: uuid.UUID | str) -> Row | None:
         ident = self._key(table, key)
@@ -272,6 +355,7 @@ class SystemOfRecord:
                 self._check_references(conn, table, fields)
                 values = {**fields, "id": key, "version": 1, "created_at": now, "updated_at": now}
                 conn.execute(insert(table).values(values))
+                self._emit(conn, table, "c", None, self._read_back(conn, table, key))
             else:
                 assert key is not None
                 version = current["version"]
@@ -290,6 +374,7 @@ class SystemOfRecord:
                 if changed.rowcount != 1:  # cannot happen under the row lock; a safety net
                     actual = conn.execute(select(table.c.version).where(table.c.id == key))
                     raise StaleVersion(table.name, key, version, actual.scalar())
+                self._emit(conn, table, "u", dict(current), self._read_back(conn, table, key))
             return self._read_back(conn, table, key)
 
     def _record(self, table: Table, model: type[BaseModel], row: Mapping[str, Any]) -> Row:
@@ -305,4 +390,17 @@ class SystemOfRecord:
             now = utcnow()
             values = {**fields, "id": key, "version": 1, "created_at": now, "updated_at": now}
             conn.execute(insert(table).values(values))
-            return self._read_back(conn, table, key)
+            written = self._read_back(conn, table, key)
+            self._emit(conn, table, "c", None, written)
+            return written
+
+    def _delete(self, table: Table, row_id: uuid.UUID | str) -> Row | None:
+        key = self._key(table, row_id)
+        with self._write(table) as conn:
+            found = conn.execute(_locked(select(table).where(table.c.id == key))).mappings().first()
+            if found is None:
+                return None
+            before = dict(found)
+            conn.execute(delete(table).where(table.c.id == key))
+            self._emit(conn, table, "d", before, None)
+            return before

@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import (
     DECIMAL,
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -328,7 +329,36 @@ social_media_profiles = Table(
     Index(None, "customer_id"),
 )
 
-# The tables in dependency order (referenced first): creation, CDC enabling, and the
-# order a consumer snapshot should apply them in.
-TABLES: tuple[Table, ...] = tuple(metadata.sorted_tables)
+# The transactional outbox: where a system of record with no change log Debezium can read
+# (SQLite, the embedded default) keeps the change events it writes in the same
+# transaction as each change; `workers.cdc.outbox` relays them to the bus in `id` order
+# and marks them sent. `id` is the position apply compares (the log position of a change,
+# as PostgreSQL's LSN is): SQLite hands out AUTOINCREMENT ids in commit order, since it
+# has one writer at a time, and never reuses one.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column(
+        "id",
+        BigInteger().with_variant(Integer(), "sqlite"),  # INTEGER: SQLite's rowid alias
+        primary_key=True,
+        autoincrement=True,
+    ),
+    Column("topic", Unicode(255), nullable=False),
+    Column("message_key", Unicode(255), nullable=False),  # `{"id":"..."}`, as Debezium keys
+    Column("value", LongText()),  # the Debezium JSON envelope
+    Column("created_at", UtcDateTime(), nullable=False, default=utcnow),
+    Column("sent_at", UtcDateTime()),  # NULL until the bus has it
+    Index(None, "sent_at", "id"),
+    sqlite_autoincrement=True,
+)
+OUTBOX = "outbox"
+
+# The data tables in dependency order (referenced first): creation, CDC enabling, and the
+# order a consumer snapshot should apply them in. The outbox is plumbing, not data: it is
+# neither captured nor CDC-enabled.
+TABLES: tuple[Table, ...] = tuple(t for t in metadata.sorted_tables if t.name != OUTBOX)
 TABLE_NAMES: tuple[str, ...] = tuple(t.name for t in TABLES)
+# The tables whose changes reach the graph: what Debezium captures
+# (`workers.cdc.capture.CAPTURED_TABLES`) and what the outbox carries.
+CAPTURED_TABLE_NAMES: tuple[str, ...] = ("customers", "customer_interactions", "transactions")

@@ -273,3 +273,19 @@ def test_money_is_exact_to_the_cent() -> None:
     assert TransactionIn.model_validate({"amount": "12345.67"}).amount == Decimal("12345.67")
     with pytest.raises(ValidationError, match="2 decimal places"):
         TransactionIn.model_validate({"amount": "1.005"})
+
+
+def test_the_outbox_table_on_each_dialect() -> None:
+    """The outbox is plumbing: in the metadata and the migrations, never among the data
+    tables CDC captures; its id is SQLite's rowid (AUTOINCREMENT: never reused, so a
+    position only goes up) and a BIGINT identity elsewhere."""
+    assert "outbox" not in TABLE_NAMES and "outbox" in metadata.tables
+    assert set(schema.CAPTURED_TABLE_NAMES) <= set(TABLE_NAMES)
+    sqlite_sql = ddl(schema.outbox, SQLITE)
+    assert column_line(sqlite_sql, "id") == "INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT"
+    assert column_line(ddl(schema.outbox, POSTGRESQL), "id") == "BIGSERIAL NOT NULL"
+    mssql_sql = ddl(schema.outbox, MSSQL)
+    assert column_line(mssql_sql, "id") == "BIGINT NOT NULL IDENTITY"
+    assert column_line(mssql_sql, "value") == "NVARCHAR(max) NULL"
+    script = upgrade_sql("mssql+pyodbc://sor")
+    assert "CREATE TABLE outbox" in script and "CREATE INDEX ix_outbox_sent_at_id" in script

@@ -12,7 +12,8 @@ Exactly-once effect over at-least-once delivery:
   two appliers racing cannot go backwards either;
 - per key, the bus keeps order (the key picks the partition); inside one batch the events
   of a key are folded to their outcome (the last image, then a delete if one followed);
-- a delete (and its tombstone) marks the node `deleted: true`; nothing is removed;
+- a delete marks the node `deleted: true`; nothing is removed;
+- a row deleted and inserted again with the same id starts a new life: see `upsert_verdict`;
 - an activity whose customer Record has not arrived yet (topics are not ordered with
   each other) is parked and linked when the Record comes.
 
@@ -98,6 +99,7 @@ class Change:
     # PostgreSQL's `lsn` (an integer), SQL Server's `change_lsn` or, for a snapshot read,
     # `commit_lsn` ("0000002b:00000a58:0003", hex, fixed width)
     lsn: int | str | None
+    created: bool = False  # Debezium op "c": the row was inserted (once per life of a row)
 
 
 @dataclass
@@ -116,6 +118,7 @@ class ApplyStats:
     resolution_pending: int = 0  # records left for a full run (no model yet)
     resolution_errors: int = 0
     dead_lettered: int = 0  # messages sent to <topic>.dlq
+    new_lives: int = 0  # rows deleted and inserted again with the same id
     announced: int = 0  # customer.changed events published
     last_batch_at: float | None = None  # epoch seconds when the latest batch was applied
     by_op: dict[str, int] = field(default_factory=dict)
@@ -181,6 +184,77 @@ def _position(source: Mapping[str, Any]) -> int | str | None:
     return None
 
 
+def _comparable(a: int | str | None, b: int | str | None) -> bool:
+    """Two log positions of one connector: both PostgreSQL LSNs (integers), both SQL
+    Server LSNs (fixed-width hex, so text order is log order) or both outbox ids."""
+    return a is not None and b is not None and type(a) is type(b)
+
+
+def _after(a: int | str, b: int | str) -> bool:
+    return a > b  # type: ignore[operator]  # same type, checked by _comparable
+
+
+NEW_LIFE = "new_life"
+
+
+def upsert_verdict(
+    change: Change, version: int | None, deleted: bool, position: int | str | None
+) -> str | None:
+    """Whether an upsert is written over the stored node (`version`, `deleted`, the log
+    `position` of the last change applied to it): None (stale), "apply", or NEW_LIFE.
+
+    Within one life of a row, its `version` orders its changes. But a row deleted and
+    inserted again with the same id starts again at version 1, below what the graph
+    holds, so the version alone would call the new row stale forever. The SoR cannot keep
+    versions going up across a delete (other writers insert rows too, and nothing of the
+    deleted row is left to continue from), while the log can: every change carries its
+    position in the database's log (PostgreSQL's LSN, SQL Server's change LSN, the outbox
+    id), which only goes up, across lives too. So when the event and the node both have a
+    position from the same log:
+    - an event at or before the node's position is stale, whatever its version (a replay
+      of the old life after the new one arrived, a duplicate);
+    - a later event on a deleted node is the row inserted again: a new life (the version
+      restarts, the node is live again and resolved as a new arrival);
+    - a later event with a higher version is the next change of this life;
+    - a later event with a *lower* version is also a new life, whose delete never reached
+      the graph (folded into one batch with the insert, or lost);
+    - a later insert (op "c") with the same version is a new life too (deleted and
+      inserted again in one batch), a later read or update at the same version is the
+      same row read again (a new snapshot): stale.
+    Without positions (an event from elsewhere) the version alone decides, and a deleted
+    node stays deleted.
+    """
+    if version is None:
+        return "apply"
+    new = change.version or 0
+    if _comparable(change.lsn, position):
+        assert change.lsn is not None and position is not None
+        if not _after(change.lsn, position):
+            return None
+        if deleted or new < version or (new == version and change.created):
+            return NEW_LIFE
+        return "apply" if new > version else None
+    if deleted or version >= new:
+        return None
+    return "apply"
+
+
+def delete_verdict(change: Change, deleted: bool, position: int | str | None) -> bool:
+    """Whether a delete marks the stored node deleted. One at or before the node's log
+    position is a replay of an older life's delete: applying it would kill the row
+    inserted since. A tombstone (no position) only follows its delete event, which
+    carried the position: alone it cannot be placed, so it counts only on a node that has
+    no position either."""
+    if deleted:
+        return False
+    if change.lsn is None:
+        return position is None
+    if _comparable(change.lsn, position):
+        assert position is not None
+        return _after(change.lsn, position)
+    return True
+
+
 def decode(message: Message, prefix: str) -> Change:
     """The change a Debezium message carries; ApplyError says why one cannot be used.
     The table is the topic's last part: `<prefix>.public.<table>` (PostgreSQL),
@@ -222,6 +296,7 @@ def decode(message: Message, prefix: str) -> Change:
         table=table, label=label, key=_graph_key(label, str(row_id)), op=op, version=version,
         row=image if op == "upsert" else None,
         commit_ms=commit_ms if isinstance(commit_ms, int) else None, lsn=lsn,
+        created=envelope.get("op") == "c",
     )  # fmt: skip
 
 
@@ -547,8 +622,7 @@ class Apply:
         for change in finals:
             if change.op == "upsert":
                 upserts.setdefault(change.label, []).append((change, graph_params(change, now)))
-        deletes = {ch.key: ch for ch in changes if ch.op == "delete"}
-        delete_after = {ch.key for ch in finals if ch.op == "delete"}
+        deletes = {ch.key: ch for ch in finals if ch.op == "delete"}
         touched_records: set[str] = set()
         activities: list[tuple[Change, dict[str, Any]]] = []
         written = 0
@@ -558,10 +632,16 @@ class Apply:
             for label in ("Record", "Interaction", "Transaction"):
                 fresh = []
                 for change, params in upserts.get(label, []):
-                    version, deleted = stored[label].get(change.key, (None, False))
-                    if deleted or (version is not None and version >= (change.version or 0)):
+                    version, deleted, position = stored[label].get(change.key, (None, False, None))
+                    verdict = upsert_verdict(change, version, deleted, position)
+                    if verdict is None:
                         continue
+                    if verdict == NEW_LIFE:
+                        params[NEW_LIFE] = True
+                        self.stats.new_lives += 1
                     fresh.append(params)
+                    # a delete of the same batch is placed after this upsert
+                    stored[label][change.key] = (change.version, False, change.lsn)
                     if label == "Record":
                         touched_records.add(change.key)
                     else:
@@ -574,8 +654,9 @@ class Apply:
                     self.store.run("cdc/link_parked", {"keys": keys})
             marked = 0
             for label in ("Interaction", "Transaction", "Record"):
-                rows = [{"key": k, "at": now} for k in delete_after
-                        if deletes[k].label == label]  # fmt: skip
+                rows = [{"key": k, "at": now, "lsn": ch.lsn} for k, ch in deletes.items()
+                        if ch.label == label
+                        and delete_verdict(ch, *stored[label].get(k, (None, False, None))[1:])]  # fmt: skip
                 if rows:
                     got = self.store.run(f"cdc/delete_{_PLURAL[label]}", {"rows": rows})
                     marked += len(got)
@@ -637,7 +718,9 @@ class Apply:
             self.publish(kind, customer, {**data, "customer_id": customer, "key": change.key})
         self.stats.announced += len(rows)
 
-    def _stored(self, label: str, keys: Iterable[str]) -> dict[str, tuple[int | None, bool]]:
+    def _stored(
+        self, label: str, keys: Iterable[str]
+    ) -> dict[str, tuple[int | None, bool, int | str | None]]:
         keys = sorted(set(keys))
         if not keys:
             return {}
@@ -647,7 +730,7 @@ class Apply:
                 r["key"]: (r["version"], bool(r["deleted"]), list(r["customers"] or []))
                 for r in rows
             }
-        return {r["key"]: (r["version"], bool(r["deleted"])) for r in rows}
+        return {r["key"]: (r["version"], bool(r["deleted"]), r.get("lsn")) for r in rows}
 
     def _count_parked(self, upserts: Mapping[str, Any]) -> int:
         if not (upserts.get("Interaction") or upserts.get("Transaction")):
@@ -680,23 +763,43 @@ class Apply:
         self.stats.resolved += report.records
 
 
+def _newer(a: Change, b: Change) -> bool:
+    """Whether `a` is at least as new as `b` (same key): by log position when both have
+    one (a replay inside a batch is older whatever its version; a new life is newer
+    though its version restarted), else by version."""
+    if _comparable(a.lsn, b.lsn):
+        return not _after(b.lsn, a.lsn)  # type: ignore[arg-type]
+    return (a.version or 0) >= (b.version or 0)
+
+
 def fold_changes(changes: Sequence[Change]) -> list[Change]:
-    """Per key, in order: the last upsert image, then a delete if one came after it."""
-    last_upsert: dict[str, Change] = {}
-    deleted_after: dict[str, bool] = {}
+    """Per key, in order of first appearance: the newest upsert image, then a delete if
+    one is newer than it (the delete event that has a position, rather than the
+    tombstone after it)."""
+    upsert: dict[str, tuple[int, Change]] = {}
+    gone: dict[str, tuple[int, Change]] = {}
     order: dict[str, int] = {}
     for i, ch in enumerate(changes):
         order.setdefault(ch.key, i)
         if ch.op == "upsert":
-            if ch.key not in last_upsert or (ch.version or 0) >= (last_upsert[ch.key].version or 0):
-                last_upsert[ch.key] = ch
-            deleted_after[ch.key] = False
-        else:
-            deleted_after[ch.key] = True
+            if ch.key not in upsert or _newer(ch, upsert[ch.key][1]):
+                upsert[ch.key] = (i, ch)
+        elif ch.key not in gone or ch.lsn is not None or gone[ch.key][1].lsn is None:
+            gone[ch.key] = (i, ch)
     out: list[Change] = []
     for key in sorted(order, key=order.__getitem__):
-        if key in last_upsert:
-            out.append(last_upsert[key])
-        if deleted_after.get(key):
-            out.append(next(ch for ch in reversed(changes) if ch.key == key and ch.op == "delete"))
+        kept = upsert.get(key)
+        if kept is not None:
+            out.append(kept[1])
+        if key in gone:
+            at, delete = gone[key]
+            if kept is None:
+                out.append(delete)
+            elif _comparable(delete.lsn, kept[1].lsn):
+                if _after(delete.lsn, kept[1].lsn):  # type: ignore[arg-type]
+                    out.append(delete)
+            elif at > kept[0] or any(
+                ch.key == key and ch.op == "delete" for ch in changes[kept[0] + 1 :]
+            ):
+                out.append(delete)
     return out
