@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 import spacy
+from spacy.lang.en.stop_words import STOP_WORDS
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
@@ -236,7 +237,12 @@ class NoteRules:
             hit = words.name_beside(start, end, side)
             if hit is not None:
                 found.append((2, *hit))
-        doc.set_ents(_without_overlaps(doc, found), default="outside")
+        kept = _without_overlaps(doc, found)
+        doc.set_ents(kept, default="outside")
+        covered = {i for span in kept for i in range(span.start, span.end)}
+        doc.user_data["c360_needs_model"] = any(
+            words.unexplained_name(i) for i in range(words.n) if i not in covered
+        )
         return doc
 
     def _cues(self, doc: Doc) -> list[tuple[int, int, tuple[str, str, str, float]]]:
@@ -274,6 +280,11 @@ class _Words:
             return False
         lower = self.lower[i]
         return not (lower in TITLES or (lower in NOT_NAME_WORDS and self.sentence_start(i)))
+
+    def unexplained_name(self, i: int) -> bool:
+        """A capitalised word no rule explains: what only the statistical model may name
+        ("She" or "The" opening a sentence is not one)."""
+        return self.name_word(i) and not (self.lower[i] in STOP_WORDS and self.sentence_start(i))
 
     def title_person(self, title: int) -> tuple[int, int, str, str] | None:
         """ "Mrs. Campbell", "Pastor Lewis Grant": the name after a title (title left out)."""
@@ -419,9 +430,19 @@ class NotesAnalyser:
             doc = self.nlp.make_doc(text)
             doc.user_data["c360_text"] = text  # Doc.text joins every token again
             english.append((doc, (index, language, truncated)))
-        for doc, (index, language, truncated) in self.nlp.pipe(
-            english, as_tuples=True, batch_size=self.batch_size
-        ):
+        docs = [doc for doc, _ in english]
+        if self.model_name is None:
+            docs = list(self.nlp.pipe(docs, batch_size=self.batch_size))
+        else:
+            # Rules first; the model only reads notes with a capitalised word no rule
+            # explained (a lower-case note, or one whose names the graph knows, gains
+            # nothing from it, and the model costs ~10x the rules per note).
+            model_pipes = [name for name in self.nlp.pipe_names if name != RULES_PIPE]
+            docs = list(self.nlp.pipe(docs, batch_size=self.batch_size, disable=model_pipes))
+            unexplained = [d for d in docs if d.user_data.get("c360_needs_model")]
+            for _ in self.nlp.pipe(unexplained, batch_size=self.batch_size, disable=[RULES_PIPE]):
+                pass  # the model sets its entities on the same Doc objects
+        for doc, (_, (index, language, truncated)) in zip(docs, english, strict=True):
             results[index] = self._result(doc, language, truncated)
         return [r for r in results if r is not None]
 
