@@ -61,6 +61,7 @@ from api.events import Event, EventHub
 from api.limits import RateLimiter
 from api.schema import Context, build_schema
 from api.service import CustomerFilter, CustomerService, GraphWrites, Visibility
+from api.sor_writes import SorWrites, writes_for
 from api.webhooks import Webhooks
 from c360.settings import REPO_ROOT, Settings
 from graph.errors import GraphStoreError
@@ -122,7 +123,7 @@ class ApiState:
     redis: aioredis.Redis
     verifier: TokenVerifier
     service: CustomerService
-    writes: GraphWrites
+    writes: GraphWrites | SorWrites
     hub: EventHub
     audit: AuditLog
     limiter: RateLimiter
@@ -399,7 +400,8 @@ def create_app(
     state = ApiState(
         settings=settings, store=store, redis=client, verifier=verifier,
         service=CustomerService(store),
-        writes=GraphWrites(store, Quarantine(settings.quarantine_dir)), hub=EventHub(client),
+        writes=writes_for(settings, store, GraphWrites(store, Quarantine(settings.quarantine_dir))),
+        hub=EventHub(client),
         audit=AuditLog(client), limiter=RateLimiter(client, per_minute=settings.rate_per_minute),
         webhooks=Webhooks(store, client), metrics=metrics,
     )  # fmt: skip
@@ -408,6 +410,8 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await state.hub.start()
+        if isinstance(state.writes, SorWrites):  # the SoR's change path into the graph
+            state.writes.start()
         tasks = [asyncio.create_task(state.webhooks.run_forever())] if run_workers else []
         log.info(json.dumps({"event": "api.started", "workers": run_workers}))
         try:
@@ -419,6 +423,8 @@ def create_app(
                 with suppress(asyncio.CancelledError, Exception):
                     await task
             await state.webhooks.aclose()
+            if isinstance(state.writes, SorWrites):
+                await asyncio.to_thread(state.writes.close)
             await state.hub.stop()
             await client.aclose()
 
