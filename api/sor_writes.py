@@ -202,8 +202,8 @@ class SorWrites:
         """The correction updates the customer's SoR row (made from the golden record
         first if it has none). Returns the SoR record key, `sor:<id>`."""
         values = self._edit_values(customer, changes)
-        sor_id = self._sor_customer(customer, actor, extra=values)
-        if values:
+        sor_id, made = self._sor_customer(customer, actor, extra=values)
+        if values and not made:  # a row made just now already holds the values
             self._sor(lambda: self.sor.upsert_customer({"id": sor_id, **values}), customer["id"])
         return record_key(str(sor_id))
 
@@ -211,7 +211,7 @@ class SorWrites:
         """A `customer_interactions` row of the customer's SoR customer. `key` makes a
         retry idempotent (the row id derives from it). Returns what was written."""
         customer = self._customer(customer_id)
-        sor_id = self._sor_customer(customer, str(fields.get("rep") or "api"))
+        sor_id, _ = self._sor_customer(customer, str(fields.get("rep") or "api"))
         row_id = (uuid.uuid5(CUSTOMER_NAMESPACE, f"{customer['id']}/interaction/{key}")
                   if key else uuid.uuid4())  # fmt: skip
         row: dict[str, Any] = {
@@ -243,31 +243,35 @@ class SorWrites:
             raise NotFound(f"no customer {customer_id}")
         return found
 
-    def _sor_customer(self, customer: Row, actor: str, extra: Mapping[str, Any] = {}) -> uuid.UUID:
-        """The SoR customer behind a graph customer, made from its golden record (with
-        `extra` values) when there is none yet, and pinned to it on arrival."""
+    def _sor_customer(
+        self, customer: Row, actor: str, extra: Mapping[str, Any] | None = None
+    ) -> tuple[uuid.UUID, bool]:
+        """The SoR customer behind a graph customer, and whether it was made now: made
+        from its golden record (with `extra` values) when there is none yet, and pinned
+        to the customer when its record arrives."""
         found = self.store.run("views/customer_records", {"ids": [customer["id"]]})
         for row in found:
             record = row["record"]
             if record.get("source") == "sor" and not record.get("deleted"):
-                return uuid.UUID(str(record["source_id"]))
+                return uuid.UUID(str(record["source_id"])), False
         sor_id = uuid.uuid5(CUSTOMER_NAMESPACE, str(customer["id"]))
-        if self.sor.get_customer(sor_id) is None:
-            row = {**golden_to_sor(customer), **extra, "id": sor_id}
-            self._sor(lambda: self._insert_tolerant(row), customer["id"])
+        made = self.sor.get_customer(sor_id) is None
+        if made:
+            row = {**golden_to_sor(customer), **(extra or {}), "id": sor_id}
+            self._sor(lambda: self._insert_tolerant(row, keep=set(extra or {})), customer["id"])
         self.pins.add(record_key(str(sor_id)), str(customer["id"]), actor,
                       "system-of-record row made for this customer")  # fmt: skip
-        return sor_id
+        return sor_id, made
 
-    def _insert_tolerant(self, row: dict[str, Any]) -> Row:
+    def _insert_tolerant(self, row: dict[str, Any], keep: set[str]) -> Row:
         """Insert, leaving out golden-record values the SoR refuses (a name in a shape its
-        rules do not take); what the caller asked for is never dropped silently."""
+        rules do not take); what the caller asked for (`keep`) is refused, not dropped."""
         for _ in range(len(row)):
             try:
                 return self.sor.upsert_customer(row)
             except InvalidRow as exc:
                 fields = {f.split(".", 1)[1] for f in exc.problems if "." in f}
-                droppable = fields & set(row) - {"id", "kind"}
+                droppable = fields & set(row) - {"id", "kind", *keep}
                 if not droppable:
                     raise
                 for name in droppable:
