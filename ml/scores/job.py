@@ -16,6 +16,7 @@ and writes onto each active Customer (`cypher/scores/write`):
                      bought (null for those who have: they are not leads)
     lifetime_value   expected spend over the next horizon, JMD
     churn_factors, lead_factors, value_factors   the top factors of each prediction
+                     (or "no single feature moves this score")
     scores_model     the registry version; scores_at (epoch ms); scores_basis
 
 A customer with no dated activity at all is not scored by a model: it gets each model's
@@ -55,6 +56,7 @@ log = logging.getLogger(__name__)
 
 KINDS: tuple[Kind, ...] = ("churn", "lead", "value")
 INSUFFICIENT = "insufficient history: no dated interactions or transactions"
+NO_FACTOR = "no single feature moves this score"  # typical in every respect the model uses
 
 
 @dataclass(frozen=True)
@@ -216,7 +218,7 @@ class ScoresJob:
                     row[name] = row[factor_name] = None  # no model, or already a buyer
                 elif has_history:
                     row[name] = _round(kind, float(predictions[kind][i]))
-                    row[factor_name] = factors[kind][i] or None
+                    row[factor_name] = factors[kind][i] or [NO_FACTOR]
                 else:
                     row[name] = _round(kind, fitted.base_rate)
                     row[factor_name] = [INSUFFICIENT]
