@@ -61,6 +61,7 @@ class Gazetteer:
             return
         self.people[key].add(customer_id)
         self.person_patterns.add(" ".join(name.split()))
+        self.person_patterns.add(" ".join(name.split()).lower())
         self.person_patterns.add(key)
 
     def add_business(self, customer_id: str, name: str | None) -> None:
@@ -73,7 +74,8 @@ class Gazetteer:
         words = key.split()
         display = " ".join(name.split())
         if len(words) > 1:
-            self.business_patterns.update((display, key))
+            # lower-case too: "ltd." splits where "Ltd." does not, so the spellings differ
+            self.business_patterns.update((display, display.lower(), key))
         elif _specific_word(display):
             self.business_words.add(display)
 

@@ -35,6 +35,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from random import Random
 
+from unidecode import unidecode
+
 from ingest.demo_data import (
     ADJECTIVES,
     FEMALE_NAMES,
@@ -244,7 +246,7 @@ class NoteGenerator:
 
     def _email(self) -> str:
         rng = self.rng
-        given = rng.choice(MALE_NAMES + FEMALE_NAMES).lower()
+        given = unidecode(rng.choice(MALE_NAMES + FEMALE_NAMES)).lower()  # "renée" -> "renee"
         family = rng.choice(SURNAMES).lower().replace("'", "").replace(" ", "")
         domain = rng.choice(("gmail.com", "yahoo.com", "hotmail.com", "outlook.com", "cwjamaica.com",
                              "flowja.com", "example.com.jm"))  # fmt: skip

@@ -21,6 +21,7 @@ boundary) and marked `truncated`.
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, cast
@@ -179,7 +180,9 @@ class NoteRules:
         self.cues = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.heads = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.tokenizer = cast(Any, nlp.tokenizer)  # a compiled Tokenizer: no stubs
-        self.names.add(PLACE, list(self.tokenizer.pipe(sorted(PLACE_SPELLINGS))))
+        # As written and capitalised: the tokenizer keeps "St." whole but splits "st."
+        places = sorted({form for p in PLACE_SPELLINGS for form in (p, string.capwords(p))})
+        self.names.add(PLACE, list(self.tokenizer.pipe(places)))
         self.cue_info: dict[int, tuple[str, str, str, float]] = {}
         for phrase, direction, side, confidence in REFERRAL_PHRASES:
             key = f"CUE:{phrase}"
@@ -268,11 +271,17 @@ class _Words:
         self.n = len(self.text)
 
     def sentence_start(self, i: int) -> bool:
-        return i == 0 or self.text[i - 1] in _SENTENCE_END or self.text[i - 1].isspace()
+        if i == 0:
+            return True
+        before = self.text[i - 1]
+        if before in _SENTENCE_END or before.isspace():
+            return True
+        # "... Co. Ltd. Called ...": an abbreviation's stop may end the sentence too
+        return before.endswith(".") and before.lower().rstrip(".") not in TITLES
 
     def capitalised(self, i: int) -> bool:
-        word = self.text[i]
-        return word.isalpha() and (word.istitle() or (word.isupper() and len(word) > 1))
+        word = self.text[i]  # "Brown", "McKenzie", "DaCosta", "IBM"; not "I" or "a"
+        return word.isalpha() and word[:1].isupper() and (len(word) > 1 or word != "I")
 
     def name_word(self, i: int) -> bool:
         """A capitalised word that may be part of a name (not "Called" opening a sentence)."""

@@ -3,7 +3,8 @@
 VADER (the `vaderSentiment` package) supplies the valence of ~7,500 words, the
 negations, the boosters ("very", "slightly") and the normalisation of the sum to -1..1;
 the words of customer service its general lexicon lacks ("refund", "overcharged",
-"late") are added. Its own `polarity_scores` is not used: it lower-cases the whole note
+"late") are added, and words whose general valence means nothing in a sales note
+("credit" account, phone "number") are neutral. Its own `polarity_scores` is not used: it lower-cases the whole note
 again for every sentiment word (quadratic: a 12,000-character note took seconds, and
 the notes benchmark spent half its time there). The rules applied here, as VADER
 applies them: a booster up to three words before a sentiment word strengthens it (less
@@ -37,8 +38,12 @@ SERVICE_WORDS: dict[str, float] = {
     "expensive": -0.8, "pricey": -0.6, "leaving": -0.8, "switching": -1.0, "competitor": -0.5,
     "unresolved": -1.5, "escalated": -1.3, "faulty": -2.0, "defective": -2.0, "overdue": -1.2,
     "chargeback": -2.0, "dispute": -1.5, "disputed": -1.5, "ignored": -1.5, "shortchanged": -2.0,
-    "loyal": 2.1, "referral": 1.0, "referrals": 1.0, "renewed": 1.2, "prompt": 1.2,
-    "reorder": 1.0, "reordered": 1.0, "grateful": 2.0,
+    "loyal": 2.1, "renewed": 1.2, "prompt": 1.2, "reorder": 1.0, "reordered": 1.0,
+    "grateful": 2.0,
+    # General-English valences that mean nothing in a sales note: a credit account, a
+    # phone number, a referral (a fact, not a feeling).
+    "credit": 0.0, "number": 0.0, "account": 0.0, "balance": 0.0, "referral": 0.0,
+    "referrals": 0.0, "interest": 0.0, "interested": 0.0, "order": 0.0, "free": 0.0,
 }  # fmt: skip
 _NEGATIONS = frozenset(NEGATE) | {"n't", "not", "no", "never", "nobody", "nothing", "without"}
 _DISTANCE_DAMPING = (1.0, 0.95, 0.9)  # a booster one, two, three words away
