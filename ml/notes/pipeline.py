@@ -243,8 +243,8 @@ class NoteRules:
         kept = _without_overlaps(doc, found)
         doc.set_ents(kept, default="outside")
         covered = {i for span in kept for i in range(span.start, span.end)}
-        doc.user_data["c360_needs_model"] = any(
-            words.unexplained_name(i) for i in range(words.n) if i not in covered
+        doc.user_data["c360_model_windows"] = words.sentences_with(
+            [i for i in range(words.n) if i not in covered and words.unexplained_name(i)]
         )
         return doc
 
@@ -294,6 +294,21 @@ class _Words:
         """A capitalised word no rule explains: what only the statistical model may name
         ("She" or "The" opening a sentence is not one)."""
         return self.name_word(i) and not (self.lower[i] in STOP_WORDS and self.sentence_start(i))
+
+    def sentences_with(self, tokens: list[int]) -> list[tuple[int, int]]:
+        """The (start, end) token ranges of the sentences holding these tokens."""
+        windows: list[tuple[int, int]] = []
+        for i in tokens:
+            if windows and i < windows[-1][1]:
+                continue
+            start = i
+            while start > 0 and not self.sentence_start(start):
+                start -= 1
+            end = i + 1
+            while end < self.n and not self.sentence_start(end):
+                end += 1
+            windows.append((start, end))
+        return windows
 
     def title_person(self, title: int) -> tuple[int, int, str, str] | None:
         """ "Mrs. Campbell", "Pastor Lewis Grant": the name after a title (title left out)."""
@@ -448,12 +463,25 @@ class NotesAnalyser:
             # nothing from it, and the model costs ~10x the rules per note).
             model_pipes = [name for name in self.nlp.pipe_names if name != RULES_PIPE]
             docs = list(self.nlp.pipe(docs, batch_size=self.batch_size, disable=model_pipes))
-            unexplained = [d for d in docs if d.user_data.get("c360_needs_model")]
-            for _ in self.nlp.pipe(unexplained, batch_size=self.batch_size, disable=[RULES_PIPE]):
-                pass  # the model sets its entities on the same Doc objects
+            self._model_sentences(docs)
         for doc, (_, (index, language, truncated)) in zip(docs, english, strict=True):
             results[index] = self._result(doc, language, truncated)
         return [r for r in results if r is not None]
+
+    def _model_sentences(self, docs: list[Doc]) -> None:
+        """The statistical model over the sentences where a capitalised word is left
+        unexplained by the rules (each a Doc of its own, carrying the rules' entities,
+        which the recogniser keeps); what it finds is added to the note's Doc."""
+        pieces = [(doc, start, doc[start:end].as_doc())
+                  for doc in docs for start, end in doc.user_data.get("c360_model_windows", ())]  # fmt: skip
+        sentences = (sentence for _, _, sentence in pieces)
+        for _ in self.nlp.pipe(sentences, batch_size=self.batch_size, disable=[RULES_PIPE]):
+            pass  # the components annotate the sentence Docs in place
+        for doc, start, sentence in pieces:
+            found = [Span(doc, start + e.start, start + e.end, e.label_, span_id=MODEL)
+                     for e in sentence.ents if not e.id_]  # fmt: skip
+            if found:
+                doc.set_ents(found, default="unmodified")
 
     def _prepare(self, raw: object) -> NoteAnalysis | tuple[str, str, bool]:
         if raw is None:
