@@ -248,7 +248,7 @@ def train_links(
         f"AUC {methods[OURS].auc:.4f} above the best heuristic, {best} ({methods[best].auc:.4f})"
         if shipped
         else f"AUC {methods[OURS].auc:.4f} not above {best} ({methods[best].auc:.4f}) on graph "
-        f"{graph.name!r}: not shipped for this graph"
+        f"{graph.name!r}"
     )
     evaluation = LinkEvaluation(
         graph=graph.name, kind=kind, model=model_id(kind), methods=methods, best_baseline=best,
