@@ -115,6 +115,11 @@ def scores_app(open_store: OpenStore, home: Home) -> typer.Typer:
 
 def worker_app(open_store: OpenStore, home: Home) -> typer.Typer:
     app = typer.Typer(help="Long-running workers.", no_args_is_help=True)
+
+    @app.callback()
+    def workers() -> None:
+        """Long-running workers (a group even with one command: `worker schedule`)."""
+
     app.command("schedule")(_schedule_command(open_store, home))
     return app
 
