@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from spacy.lang.en.stop_words import STOP_WORDS
@@ -23,6 +24,7 @@ PERSON = "PERSON"
 ORG = "ORG"
 
 
+@lru_cache(maxsize=1 << 16)
 def person_key(text: str) -> str:
     """Matching form of a person's name: folded, titles and middle names dropped
     ("Mrs. Jane A. Brown" -> "jane brown")."""
@@ -32,6 +34,7 @@ def person_key(text: str) -> str:
     return " ".join(words)
 
 
+@lru_cache(maxsize=1 << 16)
 def business_key(text: str) -> str:
     """Matching form of a business name: ingest's company key ("The Coral Cove Co.
     Ltd." -> "coral cove")."""

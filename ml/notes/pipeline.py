@@ -87,6 +87,7 @@ EMAIL_PATTERN = re.compile(
     r"(?<![\w.+\-])[A-Za-z0-9][A-Za-z0-9._%+\-]*@[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9\-]*[A-Za-z0-9])?)*\.[A-Za-z]{2,}"
 )
+_THREE_DIGITS = re.compile(r"\d\d\d")
 _SENTENCE_END = frozenset({".", "!", "?", ";", ":", "\n", "-", "|"})
 
 
@@ -148,6 +149,8 @@ def identifier_mentions(text: str) -> list[Mention]:
     """Phones and emails in any text, normalised; numbers that are not possible phone
     numbers (an exchange starting 0 or 1, say) are left out."""
     found: list[Mention] = []
+    if "@" not in text and not _THREE_DIGITS.search(text):
+        return found  # most notes: nothing to look for
     for match in EMAIL_PATTERN.finditer(text):
         value = normalised_email(match.group())
         if value:
@@ -197,6 +200,7 @@ class NoteRules:
         self._person = nlp.vocab.strings[PERSON]
         self._title = nlp.vocab.strings["TITLE"]
         self.gazetteer = Gazetteer()
+        self.model_follows = False  # set by the analyser when a statistical model runs after
 
     def load(self, gazetteer: Gazetteer) -> None:
         """Add the graph's names (called again with a new gazetteer, it replaces them)."""
@@ -242,10 +246,11 @@ class NoteRules:
                 found.append((2, *hit))
         kept = _without_overlaps(doc, found)
         doc.set_ents(kept, default="outside")
-        covered = {i for span in kept for i in range(span.start, span.end)}
-        doc.user_data["c360_model_windows"] = words.sentences_with(
-            [i for i in range(words.n) if i not in covered and words.unexplained_name(i)]
-        )
+        if self.model_follows:  # where the statistical model is to read
+            covered = {i for span in kept for i in range(span.start, span.end)}
+            doc.user_data["c360_model_windows"] = words.sentences_with(
+                [i for i in range(words.n) if i not in covered and words.unexplained_name(i)]
+            )
         return doc
 
     def _cues(self, doc: Doc) -> list[tuple[int, int, tuple[str, str, str, float]]]:
@@ -411,6 +416,7 @@ class NotesAnalyser:
         self.nlp, self.model_name = load_model(model)
         before = "ner" if "ner" in self.nlp.pipe_names else None
         self.rules = cast(NoteRules, self.nlp.add_pipe(RULES_PIPE, before=before))
+        self.rules.model_follows = self.model_name is not None
         self.max_chars = max_chars
         self.batch_size = batch_size
         self.scorer = SentimentScorer() if sentiment else None
