@@ -44,7 +44,7 @@ bench: $(STAMP) web
 # -- the reps' web app (web/): npm ci, types generated from the API's schema, vite build.
 # The schema is exported from api/schema.py on every change, so a change that breaks the
 # app fails its type check here. The browser tests drive Debian's chromium.
-WEB_SOURCES := $(shell find web/src web/scripts -type f ! -path 'web/src/gql/*' 2>/dev/null) \
+WEB_SOURCES := $(shell find web/src -type f ! -path 'web/src/gql/*' 2>/dev/null) \
 	web/index.html web/vite.config.ts web/codegen.ts web/tsconfig.json
 
 web/node_modules/.installed: web/package.json web/package-lock.json
