@@ -9,12 +9,14 @@ to be left alone.
 from __future__ import annotations
 
 import csv
+import json
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from typer.testing import CliRunner
 
 from graph.catalogue import Catalogue
 from graph.embedded import ServerInfo
@@ -23,6 +25,7 @@ from graph.store import GraphStore
 from ingest.demo_data import ingest_demo
 from ingest.pipeline import ingest_file
 from ingest.quarantine import Quarantine
+from ml.notes.cli import notes_app
 from ml.notes.job import NotesConfig, NotesJob, NotesReport
 from resolvers.identity import IdentityResolver
 from resolvers.relations import RelationshipMapper
@@ -234,6 +237,25 @@ def test_a_second_run_changes_nothing_and_the_mapper_keeps_its_hands_off(graph: 
         "e.note AS note, e.at AS at ORDER BY type, source, note"
     )
     assert after == before
+
+
+def test_the_command_runs_the_job_on_the_configured_graph(
+    graph: Any, falkordb_server: ServerInfo, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store, _, tmp = graph
+    monkeypatch.setenv("C360_GRAPH_URI", f"redis://127.0.0.1:{falkordb_server.port}")
+    monkeypatch.setenv("C360_GRAPH_NAME", store.graph_name)
+    monkeypatch.setenv("C360_HOME", str(tmp / "home"))
+    result = CliRunner().invoke(notes_app, ["run", "--model", "none", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output.strip().splitlines()[-1])
+    assert report["model"] == "rules" and report["analysed"] == 0
+    assert report["unchanged"] == report["texts"] > len(NOTES)
+
+
+def test_an_empty_graph_gives_an_empty_report(falkordb_store: FalkorDBStore) -> None:
+    report = NotesJob(falkordb_store, NotesConfig(model="none")).run()
+    assert (report.texts, report.analysed, report.referrals, report.gazetteer_names) == (0, 0, 0, 0)
 
 
 def test_a_changed_note_takes_its_referral_back(graph: Any) -> None:
