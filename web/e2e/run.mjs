@@ -153,8 +153,20 @@ try {
   stewardContext.setDefaultTimeout(TIMEOUT);
   const steward = await stewardContext.newPage();
   current = steward;
-  await signIn(steward, tokens.steward);
-  await nav(steward, "Review queue").click();
+  // By keyboard alone: Tab to the token box, type, Enter; Tab to the review queue link.
+  await steward.goto(url + "/");
+  await steward.keyboard.press("Tab");
+  await steward.keyboard.insertText(tokens.steward);
+  await steward.keyboard.press("Tab");
+  await steward.keyboard.press("Enter");
+  await steward.getByRole("heading", { name: "My day" }).waitFor();
+  let focused = "";
+  for (let i = 0; i < 12 && focused !== "Review queue"; i++) {
+    await steward.keyboard.press("Tab");
+    focused = await steward.evaluate(() => document.activeElement?.textContent?.trim() ?? "");
+  }
+  check(focused === "Review queue", "the review queue link cannot be reached with the Tab key");
+  await steward.keyboard.press("Enter");
   const pair = steward.getByTestId("review-pair").first();
   await pair.waitFor();
   const codes = await pair.locator("h2 code").allInnerTexts();
