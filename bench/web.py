@@ -144,13 +144,16 @@ def main() -> None:
     )
     print(
         f"360 view, cold (empty cache, deep link): p50 {cold['p50_ms']} ms, p95 {cold['p95_ms']} "
-        f"ms over {cold['loads']} loads (the 360 query's round trip: p50 {cold['api_p50_ms']} ms); "
+        f"ms over {cold['loads']} loads (the 360 query's round trip: p50 {cold['api_p50_ms']} ms; "
+        f"main thread busy p50 {cold['main_thread_p50_ms']} ms, of it script "
+        f"{cold['script_p50_ms']} ms); "
         f"{cold['asset_bytes_transferred']:,} asset bytes and "
         f"{cold['api_bytes_transferred']:,} API bytes over the wire",
         flush=True,
     )
     print(
-        f"360 view, warm (assets cached): p50 {warm['p50_ms']} ms, p95 {warm['p95_ms']} ms; "
+        f"360 view, warm (assets cached): p50 {warm['p50_ms']} ms, p95 {warm['p95_ms']} ms "
+        f"(main thread busy p50 {warm['main_thread_p50_ms']} ms); "
         f"{warm['asset_bytes_transferred']:,} asset bytes over the wire",
         flush=True,
     )
