@@ -1,7 +1,6 @@
 import { useEffect, useRef, useState } from "react";
 import { useSearchParams } from "react-router";
 import { useQuery } from "urql";
-import { can } from "../auth";
 import type { CustomerKind } from "../gql/graphql";
 import { CustomerPage, Search } from "../queries";
 import { useSession } from "../session";
@@ -21,7 +20,8 @@ export function SearchPage() {
   const parish = params.get("parish") ?? "";
   const kind = params.get("kind") ?? "";
   const { session } = useSession();
-  const mine = params.get("mine") === "1" || !can.seesAll(session);
+  // The server already limits a rep to their accounts and territory; "mine" narrows to owned ones.
+  const mine = params.get("mine") === "1";
   const [draft, setDraft] = useState(q);
   useEffect(() => setDraft(q), [q]);
 
@@ -66,11 +66,9 @@ export function SearchPage() {
             <option value="BUSINESS">business</option>
           </select>
         </label>
-        {can.seesAll(session) && (
-          <label className="check">
-            <input type="checkbox" checked={mine} onChange={(e) => update({ mine: e.target.checked ? "1" : "" })} /> my accounts
-          </label>
-        )}
+        <label className="check">
+          <input type="checkbox" checked={mine} onChange={(e) => update({ mine: e.target.checked ? "1" : "" })} /> only accounts I own
+        </label>
       </form>
       {q ? <TextResults text={q} filter={filter} /> : <Browse filter={filter} />}
     </div>
