@@ -51,7 +51,7 @@ web/node_modules/.installed: web/package.json web/package-lock.json
 	cd web && npm ci --no-audit --no-fund
 	touch $@
 
-web/schema.graphql: api/schema.py | $(BIN)/python
+web/schema.graphql: api/schema.py | $(STAMP)
 	$(BIN)/python -c "from api.schema import build_schema; print(build_schema([]).as_str())" > $@.tmp
 	mv $@.tmp $@
 
