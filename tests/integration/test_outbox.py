@@ -18,7 +18,16 @@ from ingest.sor.db import SystemOfRecord, engine_for
 from ingest.sor.migrate import upgrade
 from ingest.sor.schema import CAPTURED_TABLE_NAMES, outbox
 from workers.bus import MemoryBus
-from workers.cdc.apply import Apply, record_key
+from workers.cdc.apply import (
+    NEW_LIFE,
+    Apply,
+    Change,
+    StoredRow,
+    delete_verdict,
+    fold_changes,
+    record_key,
+    upsert_verdict,
+)
 from workers.cdc.capture import CAPTURED_TABLES, source_schema, topic_for
 from workers.cdc.outbox import OutboxRelay
 
@@ -225,3 +234,45 @@ def test_the_relay_refuses_a_bad_batch_size_and_an_empty_outbox_is_fine(
         OutboxRelay(embedded.sor, embedded.bus, batch_size=0)
     assert embedded.relay.relay_once() == 0 and embedded.relay.pending() == 0
     assert embedded.relay.prune() == 0
+
+
+# --- where an event stands against the stored node (no services) ---------------------
+
+
+def _change(op: str, version: int | None, lsn: int | None, created: bool = False) -> Change:
+    return Change("customers", "Record", "sor:A", op, version, {} if op == "upsert" else None,
+                  None, lsn, created)  # fmt: skip
+
+
+def test_versions_order_a_life_and_positions_separate_lives() -> None:
+    # (version, deleted, position of the last upsert, position of the last delete)
+    live, gone = StoredRow(3, False, 30, None), StoredRow(3, True, 30, 40)
+    assert upsert_verdict(_change("upsert", 4, 50), *live) == "apply"
+    # a change made before a snapshot and committed after it: an older position, a newer
+    # version; the version decides
+    assert upsert_verdict(_change("upsert", 4, 20), *live) == "apply"
+    assert upsert_verdict(_change("upsert", 3, 50), *live) is None  # read again
+    assert upsert_verdict(_change("upsert", 1, 50, created=True), *live) == NEW_LIFE
+    assert upsert_verdict(_change("upsert", 3, 50, created=True), *live) == NEW_LIFE
+    assert upsert_verdict(_change("upsert", 1, 20, created=True), *live) is None  # a replay
+    assert upsert_verdict(_change("upsert", 1, 41, created=True), *gone) == NEW_LIFE
+    assert upsert_verdict(_change("upsert", 9, 35), *gone) is None  # before the delete
+    reborn = StoredRow(1, False, 41, 40)
+    assert upsert_verdict(_change("upsert", 3, 30), *reborn) is None  # the old life's v3
+    assert upsert_verdict(_change("upsert", 2, 45), *reborn) == "apply"
+    assert not delete_verdict(_change("delete", None, 40), *reborn[1:])  # its old delete
+    assert not delete_verdict(_change("delete", None, None), *reborn[1:])  # its tombstone
+    assert delete_verdict(_change("delete", None, 60), *reborn[1:])
+    # without positions, as before: the version alone, and a deleted node stays deleted
+    assert upsert_verdict(_change("upsert", 4, None), *StoredRow(3, False, None, None)) == "apply"
+    assert upsert_verdict(_change("upsert", 9, None), *StoredRow(3, True, None, None)) is None
+    assert delete_verdict(_change("delete", None, None), False, None, None)
+
+
+def test_fold_starts_a_new_life_after_a_delete_in_the_batch() -> None:
+    events = [_change("upsert", 5, 10), _change("delete", None, 20), _change("delete", None, None),
+              _change("upsert", 1, 30, created=True), _change("upsert", 4, 15)]  # fmt: skip
+    (kept,) = fold_changes(events)
+    assert (kept.version, kept.lsn) == (1, 30)  # the old life's replayed v4 is dropped
+    deleted_again = fold_changes([*events, _change("delete", None, 40)])
+    assert [(c.op, c.lsn) for c in deleted_again] == [("upsert", 30), ("delete", 40)]

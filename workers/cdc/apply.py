@@ -36,7 +36,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import orjson
 import redis
@@ -195,63 +195,94 @@ def _after(a: int | str, b: int | str) -> bool:
 
 
 NEW_LIFE = "new_life"
+DELETED_LSN = "sor_deleted_lsn"  # node property: the log position of the row's last delete
+
+
+class StoredRow(NamedTuple):
+    """What the graph holds of a row: its version, deleted flag, the log position of the
+    last upsert applied and of the row's last delete."""
+
+    version: int | None
+    deleted: bool
+    lsn: int | str | None
+    deleted_lsn: int | str | None
+
+
+_ABSENT = StoredRow(None, False, None, None)
+
+
+def _later_of(a: int | str | None, b: int | str | None) -> int | str | None:
+    if a is None or not _comparable(a, b):
+        return b if a is None else a
+    return b if _after(b, a) else a  # type: ignore[arg-type]
 
 
 def upsert_verdict(
-    change: Change, version: int | None, deleted: bool, position: int | str | None
+    change: Change,
+    version: int | None,
+    deleted: bool,
+    position: int | str | None,
+    deleted_position: int | str | None,
 ) -> str | None:
-    """Whether an upsert is written over the stored node (`version`, `deleted`, the log
-    `position` of the last change applied to it): None (stale), "apply", or NEW_LIFE.
+    """Whether an upsert is written over the stored node: None (stale), "apply", or
+    NEW_LIFE. `position` is the log position of the last upsert applied to the node,
+    `deleted_position` that of the row's last delete.
 
-    Within one life of a row, its `version` orders its changes. But a row deleted and
-    inserted again with the same id starts again at version 1, below what the graph
-    holds, so the version alone would call the new row stale forever. The SoR cannot keep
-    versions going up across a delete (other writers insert rows too, and nothing of the
-    deleted row is left to continue from), while the log can: every change carries its
-    position in the database's log (PostgreSQL's LSN, SQL Server's change LSN, the outbox
-    id), which only goes up, across lives too. So when the event and the node both have a
-    position from the same log:
-    - an event at or before the node's position is stale, whatever its version (a replay
-      of the old life after the new one arrived, a duplicate);
-    - a later event on a deleted node is the row inserted again: a new life (the version
-      restarts, the node is live again and resolved as a new arrival);
-    - a later event with a higher version is the next change of this life;
-    - a later event with a *lower* version is also a new life, whose delete never reached
-      the graph (folded into one batch with the insert, or lost);
-    - a later insert (op "c") with the same version is a new life too (deleted and
-      inserted again in one batch), a later read or update at the same version is the
-      same row read again (a new snapshot): stale.
+    Within one life of a row its `version` orders its changes, as before. But a row
+    deleted and inserted again with the same id starts again at version 1, below what the
+    graph holds, so the version alone would call the new row stale for ever. The SoR
+    cannot keep versions going up across a delete (any writer may insert the row again,
+    and nothing of the deleted row is left to continue from); the database's log can:
+    every change carries its position (PostgreSQL's LSN, SQL Server's LSN, the outbox id)
+    and a row inserted again waits for its delete to commit, so every event of the new
+    life lies after the delete, and every event of the old life before it. Positions do
+    not replace versions, though: a snapshot read carries the snapshot's position, later
+    than a change a transaction made before the snapshot and committed after it, so
+    between a snapshot and the stream positions may run backwards; a delete cannot.
+    - an event at or before the row's last delete is an earlier life's (a replay): stale;
+    - on a deleted node, an event after the delete is the row inserted again: a new life;
+    - on a live node, a higher version is the next change of this life;
+    - a lower version after the node's position, or an insert (op "c") at the same
+      version, is a new life whose delete the graph never saw (one batch held both);
+    - anything else is stale: a replay, a duplicate, the same row read by a new snapshot.
     Without positions (an event from elsewhere) the version alone decides, and a deleted
     node stays deleted.
     """
     if version is None:
         return "apply"
-    new = change.version or 0
-    if _comparable(change.lsn, position):
-        assert change.lsn is not None and position is not None
-        if not _after(change.lsn, position):
-            return None
-        if deleted or new < version or (new == version and change.created):
-            return NEW_LIFE
-        return "apply" if new > version else None
-    if deleted or version >= new:
+    lsn = change.lsn
+    if _comparable(lsn, deleted_position) and not _after(lsn, deleted_position):  # type: ignore[arg-type]
         return None
-    return "apply"
+    new = change.version or 0
+    if deleted:
+        boundary = deleted_position if _comparable(lsn, deleted_position) else position
+        if _comparable(lsn, boundary) and _after(lsn, boundary):  # type: ignore[arg-type]
+            return NEW_LIFE
+        return None
+    if new > version:
+        return "apply"
+    if (new < version or change.created) and _comparable(lsn, position):
+        return NEW_LIFE if _after(lsn, position) else None  # type: ignore[arg-type]
+    return None
 
 
-def delete_verdict(change: Change, deleted: bool, position: int | str | None) -> bool:
-    """Whether a delete marks the stored node deleted. One at or before the node's log
-    position is a replay of an older life's delete: applying it would kill the row
-    inserted since. A tombstone (no position) only follows its delete event, which
-    carried the position: alone it cannot be placed, so it counts only on a node that has
-    no position either."""
+def delete_verdict(
+    change: Change,
+    deleted: bool,
+    position: int | str | None,
+    deleted_position: int | str | None,
+) -> bool:
+    """Whether a delete marks the stored node deleted. One at or before the row's last
+    delete is a replay of an earlier life's: applying it would kill the row inserted
+    since. A tombstone (no position) only follows its delete event, which carried the
+    position: alone it cannot be placed, so it counts only on a node that has no
+    position either (its events came from a source without them)."""
     if deleted:
         return False
     if change.lsn is None:
-        return position is None
-    if _comparable(change.lsn, position):
-        assert position is not None
-        return _after(change.lsn, position)
+        return position is None and deleted_position is None
+    if _comparable(change.lsn, deleted_position):
+        return _after(change.lsn, deleted_position)  # type: ignore[arg-type]
     return True
 
 
@@ -623,6 +654,7 @@ class Apply:
             if change.op == "upsert":
                 upserts.setdefault(change.label, []).append((change, graph_params(change, now)))
         deletes = {ch.key: ch for ch in finals if ch.op == "delete"}
+        batch_deletes = _latest_deletes(changes)
         touched_records: set[str] = set()
         activities: list[tuple[Change, dict[str, Any]]] = []
         written = 0
@@ -632,16 +664,23 @@ class Apply:
             for label in ("Record", "Interaction", "Transaction"):
                 fresh = []
                 for change, params in upserts.get(label, []):
-                    version, deleted, position = stored[label].get(change.key, (None, False, None))
-                    verdict = upsert_verdict(change, version, deleted, position)
+                    was = stored[label].get(change.key, _ABSENT)
+                    verdict = upsert_verdict(change, *was)
                     if verdict is None:
                         continue
+                    # the line between the row's lives, kept on the node (the upsert
+                    # replaces every property): the latest delete known, else, for a new
+                    # life whose delete the graph never saw, where the old life ended
+                    line = _later_of(was.deleted_lsn, batch_deletes.get(change.key))
                     if verdict == NEW_LIFE:
                         params[NEW_LIFE] = True
                         self.stats.new_lives += 1
+                        line = line if line is not None else was.lsn
+                    if line is not None:
+                        params["props"][DELETED_LSN] = line
                     fresh.append(params)
                     # a delete of the same batch is placed after this upsert
-                    stored[label][change.key] = (change.version, False, change.lsn)
+                    stored[label][change.key] = StoredRow(change.version, False, change.lsn, line)
                     if label == "Record":
                         touched_records.add(change.key)
                     else:
@@ -656,7 +695,7 @@ class Apply:
             for label in ("Interaction", "Transaction", "Record"):
                 rows = [{"key": k, "at": now, "lsn": ch.lsn} for k, ch in deletes.items()
                         if ch.label == label
-                        and delete_verdict(ch, *stored[label].get(k, (None, False, None))[1:])]  # fmt: skip
+                        and delete_verdict(ch, *stored[label].get(k, _ABSENT)[1:])]  # fmt: skip
                 if rows:
                     got = self.store.run(f"cdc/delete_{_PLURAL[label]}", {"rows": rows})
                     marked += len(got)
@@ -718,9 +757,7 @@ class Apply:
             self.publish(kind, customer, {**data, "customer_id": customer, "key": change.key})
         self.stats.announced += len(rows)
 
-    def _stored(
-        self, label: str, keys: Iterable[str]
-    ) -> dict[str, tuple[int | None, bool, int | str | None]]:
+    def _stored(self, label: str, keys: Iterable[str]) -> dict[str, StoredRow]:
         keys = sorted(set(keys))
         if not keys:
             return {}
@@ -730,7 +767,12 @@ class Apply:
                 r["key"]: (r["version"], bool(r["deleted"]), list(r["customers"] or []))
                 for r in rows
             }
-        return {r["key"]: (r["version"], bool(r["deleted"]), r.get("lsn")) for r in rows}
+        return {
+            r["key"]: StoredRow(
+                r["version"], bool(r["deleted"]), r.get("lsn"), r.get("deleted_lsn")
+            )
+            for r in rows
+        }
 
     def _count_parked(self, upserts: Mapping[str, Any]) -> int:
         if not (upserts.get("Interaction") or upserts.get("Transaction")):
@@ -763,43 +805,62 @@ class Apply:
         self.stats.resolved += report.records
 
 
-def _newer(a: Change, b: Change) -> bool:
-    """Whether `a` is at least as new as `b` (same key): by log position when both have
-    one (a replay inside a batch is older whatever its version; a new life is newer
-    though its version restarted), else by version."""
-    if _comparable(a.lsn, b.lsn):
-        return not _after(b.lsn, a.lsn)  # type: ignore[arg-type]
-    return (a.version or 0) >= (b.version or 0)
+@dataclass
+class _Folding:
+    upsert: Change | None = None
+    gone: Change | None = None  # a delete after `upsert`
+    boundary: int | str | None = None  # the latest delete's log position
 
 
 def fold_changes(changes: Sequence[Change]) -> list[Change]:
     """Per key, in order of first appearance: the newest upsert image, then a delete if
-    one is newer than it (the delete event that has a position, rather than the
-    tombstone after it)."""
-    upsert: dict[str, tuple[int, Change]] = {}
-    gone: dict[str, tuple[int, Change]] = {}
-    order: dict[str, int] = {}
-    for i, ch in enumerate(changes):
-        order.setdefault(ch.key, i)
-        if ch.op == "upsert":
-            if ch.key not in upsert or _newer(ch, upsert[ch.key][1]):
-                upsert[ch.key] = (i, ch)
-        elif ch.key not in gone or ch.lsn is not None or gone[ch.key][1].lsn is None:
-            gone[ch.key] = (i, ch)
-    out: list[Change] = []
-    for key in sorted(order, key=order.__getitem__):
-        kept = upsert.get(key)
-        if kept is not None:
-            out.append(kept[1])
-        if key in gone:
-            at, delete = gone[key]
-            if kept is None:
-                out.append(delete)
-            elif _comparable(delete.lsn, kept[1].lsn):
-                if _after(delete.lsn, kept[1].lsn):  # type: ignore[arg-type]
-                    out.append(delete)
-            elif at > kept[0] or any(
-                ch.key == key and ch.op == "delete" for ch in changes[kept[0] + 1 :]
+    one came after it (the delete event, which has a position, rather than its tombstone).
+
+    Upserts are ordered by version, within a life; a delete with a log position ends a
+    life: an upsert after it with a later position (the row inserted again) beats every
+    upsert before it, and one at or before it (an earlier life's event, replayed) is
+    dropped. See `upsert_verdict`."""
+    folding: dict[str, _Folding] = {}
+    for ch in changes:
+        f = folding.setdefault(ch.key, _Folding())
+        if ch.op == "delete":
+            if f.gone is None or ch.lsn is not None or f.gone.lsn is None:
+                f.gone = ch
+            if ch.lsn is not None and (
+                f.boundary is None
+                or (_comparable(ch.lsn, f.boundary) and _after(ch.lsn, f.boundary))
             ):
-                out.append(delete)
+                f.boundary = ch.lsn
+            continue
+        if f.boundary is not None and _comparable(ch.lsn, f.boundary):
+            assert ch.lsn is not None
+            if not _after(ch.lsn, f.boundary):
+                continue  # an earlier life's event, after its delete in the batch: a replay
+            current = f.upsert
+            if current is None or not (
+                _comparable(current.lsn, f.boundary) and _after(current.lsn, f.boundary)  # type: ignore[arg-type]
+            ):
+                f.upsert, f.gone = ch, None  # the first event of a new life
+                continue
+        if f.upsert is None or (ch.version or 0) >= (f.upsert.version or 0):
+            f.upsert = ch
+        f.gone = None
+    out: list[Change] = []
+    for f in folding.values():  # dicts keep insertion order: first appearance
+        if f.upsert is not None:
+            out.append(f.upsert)
+        if f.gone is not None:
+            out.append(f.gone)
+    return out
+
+
+def _latest_deletes(changes: Sequence[Change]) -> dict[str, int | str]:
+    """The log position of each key's latest delete in a batch (folded away when the
+    row was inserted again in the same batch, but still the line between its lives)."""
+    out: dict[str, int | str] = {}
+    for ch in changes:
+        if ch.op == "delete" and ch.lsn is not None:
+            seen = out.get(ch.key)
+            if seen is None or (_comparable(ch.lsn, seen) and _after(ch.lsn, seen)):
+                out[ch.key] = ch.lsn
     return out
