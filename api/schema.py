@@ -503,6 +503,31 @@ def _mask_evidence(item: Any) -> Any:
     return f"{kind}:{mask_value(field, value)}" if field and value else item
 
 
+# The comparisons of a match explanation whose compared values are personal data, and the
+# field whose masking they take (a user name is an email's user part or a handle).
+_PII_COMPARISONS = {"email": "email", "phone": "phone", "address": "address", "dob": "dob",
+                    "username": "email", "handle": "email"}  # fmt: skip
+
+
+def _mask_explanation(explanation: Any, ctx: Context) -> Any:
+    """A match explanation with the compared personal values masked without the pii scope
+    (the values are what the steward weighs; the levels and weights stay)."""
+    if ctx.principal.sees_pii:
+        return explanation
+    if isinstance(explanation, str):  # stored as JSON text, and handed on as such
+        return json.dumps(_mask_explanation(json.loads(explanation), ctx))
+    if not isinstance(explanation, dict):
+        return explanation
+    contributions = []
+    for c in explanation.get("contributions", []):
+        field = _PII_COMPARISONS.get(str(c.get("comparison")))
+        if field:
+            c = {**c, **{side: mask_value(field, c[side]) for side in ("value_a", "value_b")
+                         if c.get(side) not in (None, "-")}}  # fmt: skip
+        contributions.append(c)
+    return {**explanation, "contributions": contributions}
+
+
 def _decision(d: Row) -> Decision:
     return Decision(
         id=d["id"], action=d["action"], actor=d["actor"], at=float(d["at"]), reason=d["reason"],
@@ -821,7 +846,7 @@ class Query:
                 b=i["b"],
                 status=i["status"],
                 score=float(i["score"]),
-                explanation=i.get("explanation"),
+                explanation=_mask_explanation(i.get("explanation"), ctx),
             )
             for i in items
         ]

@@ -526,6 +526,12 @@ def test_review_queue_and_verdicts(api: Api) -> None:
     assert queue, "the demo data leaves pairs for review"
     item = queue[0]
     assert item["explanation"]
+    # Without the pii scope the compared personal values are masked; with it they are shown.
+    explanations = "{ reviewQueue(first: 50) { explanation } }"
+    masked = _compared(api.query(steward, explanations)["reviewQueue"])
+    shown = _compared(api.query(api.token("steward", pii=True), explanations)["reviewQueue"])
+    assert masked and all("*" in v for v in masked)
+    assert len(shown) == len(masked) and not any("*" in v for v in shown)
     mutation = 'mutation($a: ID!, $b: ID!) { reviewDecision(a: $a, b: $b, verdict: REJECT, reason: "different people") { summary } }'
     summary = api.query(steward, mutation, a=item["a"], b=item["b"])["reviewDecision"]["summary"]
     assert summary["decisions"]
@@ -536,6 +542,18 @@ def test_review_queue_and_verdicts(api: Api) -> None:
         'mutation { reviewDecision(a: "crm:none", b: "crm:nada", verdict: ACCEPT, reason: "x") { summary } }',
     )
     assert bad["extensions"]["code"] in ("BAD_INPUT", "NOT_FOUND")
+
+
+def _compared(queue: list[dict[str, Any]]) -> list[str]:
+    """The phones and emails a review queue's explanations compare."""
+    return [
+        str(c[side])
+        for item in queue
+        for c in json.loads(item["explanation"])["contributions"]
+        if c["comparison"] in ("phone", "email")
+        for side in ("value_a", "value_b")
+        if c[side] not in (None, "-")
+    ]
 
 
 def test_split_and_undo(api: Api) -> None:
