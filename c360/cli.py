@@ -781,7 +781,47 @@ def token(
         raise _fail(str(exc)) from None
 
 
+# The model groups import torch, spaCy or scikit-learn: seconds that every other command
+# should not pay. Until one of them is the command being run it is a placeholder holding
+# its help, so `c360 --help` still lists it.
+MODEL_GROUPS: dict[str, str] = {
+    "links": "GNN link prediction: likely referrals and relationships.",
+    "notes": "Notes NLP: mentions, referral phrases, sentiment.",
+    "scores": "Churn risk, lead score and lifetime value.",
+    "worker": "Long-running workers (worker schedule: rescoring and retraining).",
+}
+
+
+def model_group(name: str) -> typer.Typer:
+    """The real sub-app of a model group (imports its libraries)."""
+    if name == "links":
+        from ml.links.cli import links_app
+
+        return links_app
+    if name == "notes":
+        from ml.notes.cli import notes_app
+
+        return notes_app
+    from ml.scores.cli import scores_app, worker_app
+
+    def open_store() -> Any:
+        return open_graph(_settings())
+
+    def home() -> Path:
+        return _settings().home_dir
+
+    return (scores_app if name == "scores" else worker_app)(open_store, home)
+
+
+def add_model_groups(argv: list[str]) -> None:
+    wanted = argv[0] if argv else None
+    for name, help_text in MODEL_GROUPS.items():
+        group = model_group(name) if name == wanted else typer.Typer(help=help_text)
+        app.add_typer(group, name=name)
+
+
 def main() -> None:  # pragma: no cover
+    add_model_groups(sys.argv[1:])
     try:
         app()
     except KeyboardInterrupt:
