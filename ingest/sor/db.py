@@ -19,6 +19,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -241,6 +242,37 @@ class SystemOfRecord:
 
     def delete_transaction(self, transaction_id: uuid.UUID | str) -> Row | None:
         return self._delete(transactions, transaction_id)
+
+    # --- the outbox (read and marked by workers.cdc.outbox) ----------------------------
+
+    def outbox_unsent(self, limit: int, after: int | None = None) -> list[Row]:
+        """The oldest `limit` outbox rows not yet marked sent (and past position `after`),
+        in position order."""
+        query = (
+            select(outbox.c.id, outbox.c.topic, outbox.c.message_key, outbox.c.value)
+            .where(outbox.c.sent_at.is_(None))
+            .order_by(outbox.c.id)
+            .limit(limit)
+        )
+        if after is not None:
+            query = query.where(outbox.c.id > after)
+        with self.engine.connect() as conn:
+            return [dict(r) for r in conn.execute(query).mappings()]
+
+    def outbox_mark_sent(self, ids: list[int]) -> None:
+        """A write transaction like every other (on SQLite it takes the write lock up
+        front: a read transaction upgraded to a write one can fail at once with "database
+        is locked" while the API writes)."""
+        with self._write(outbox) as conn:
+            conn.execute(update(outbox).where(outbox.c.id.in_(ids)).values(sent_at=utcnow()))
+
+    def outbox_prune(self, sent_before: datetime) -> int:
+        """Remove outbox rows sent before `sent_before`; returns how many."""
+        with self._write(outbox) as conn:
+            gone = conn.execute(
+                delete(outbox).where(outbox.c.sent_at.is_not(None), outbox.c.sent_at < sent_before)
+            )
+        return int(gone.rowcount or 0)
 
     # --- the machinery ---------------------------------------------------------------
 
