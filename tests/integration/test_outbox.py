@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -234,6 +235,14 @@ def test_the_relay_refuses_a_bad_batch_size_and_an_empty_outbox_is_fine(
         OutboxRelay(embedded.sor, embedded.bus, batch_size=0)
     assert embedded.relay.relay_once() == 0 and embedded.relay.pending() == 0
     assert embedded.relay.prune() == 0
+    embedded.sor.upsert_customer(person())
+    embedded.sor.upsert_customer(person())
+    assert embedded.relay.drain() == 2
+    with embedded.sor.engine.begin() as conn:  # one sent two days ago, one just now
+        first = min(r["id"] for r in embedded.outbox_rows())
+        old = datetime.now(UTC) - timedelta(days=2)
+        conn.execute(update(outbox).where(outbox.c.id == first).values(sent_at=old))
+    assert embedded.relay.prune() == 1 and len(embedded.outbox_rows()) == 1
 
 
 # --- where an event stands against the stored node (no services) ---------------------

@@ -14,8 +14,8 @@ for it: it reads past the rows it has published, and a marker thread of its own 
 them in bulk. A crash republishes at most the rows published but not yet marked.
 
 Two relays on one outbox (two API processes on one SQLite file) may both publish a row:
-duplicates again, absorbed the same way. Sent rows are kept for a while for tracing and
-removed by `prune`.
+duplicates again, absorbed the same way. Sent rows are kept for a day for tracing; a running
+relay removes older ones (`prune`) once an hour.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ DEFAULT_BATCH = 500
 DEFAULT_POLL_S = 0.5  # between looks at an idle outbox; a write in-process wakes it at once
 KEEP_SENT = timedelta(days=1)
 MARK_EVERY_S = 0.25  # the marker's pace
+PRUNE_EVERY_S = 3600.0  # the marker removes rows sent more than KEEP_SENT ago
 
 
 @dataclass
@@ -163,12 +164,16 @@ class OutboxRelay:
             self._wake.wait(self.poll_interval_s)
 
     def _mark_forever(self) -> None:
+        pruned_at = time.monotonic()
         while not self._stop.is_set():
             self._marked.wait(self.poll_interval_s)
             self._stop.wait(MARK_EVERY_S)  # marks in bulk: each one takes the write lock
             self._marked.clear()
             try:
                 self.mark()
+                if time.monotonic() - pruned_at > PRUNE_EVERY_S:
+                    pruned_at = time.monotonic()
+                    self.prune()
             except Exception:
                 self.stats.errors += 1
                 log.exception("marking relayed outbox rows failed; retrying")
