@@ -331,3 +331,28 @@ def test_an_empty_graph_maps_to_nothing(falkordb_store: FalkorDBStore) -> None:
     assert report.edges == {"REFERRED": 0, "KNOWS": 0, "HOUSEHOLD": 0, "COLLEAGUE": 0}
     assert report.referrals == {} and report.scored == 0
     assert warm_intros(falkordb_store, ["C1"], "C2") == []
+
+
+def test_candidate_referrals_from_notes_are_neither_intro_steps_nor_influence(
+    falkordb_store: FalkorDBStore,
+) -> None:
+    """The notes NLP proposes referrals with `status: 'candidate'`: shown, but until
+    confirmed they carry no introduction and no influence."""
+    store = falkordb_store
+    store.run_cypher(
+        "CREATE (:Customer {id: 'C-A', status: 'active'}), (:Customer {id: 'C-B', status: 'active'}),"
+        " (:Customer {id: 'C-C', status: 'active'})",
+        read_only=False,
+    )
+    store.run_cypher(
+        "MATCH (a:Customer {id: 'C-A'}), (b:Customer {id: 'C-B'}), (c:Customer {id: 'C-C'}) "
+        "CREATE (a)-[:REFERRED {source: 'nlp', status: 'candidate', strength: 0.6}]->(b), "
+        "(b)-[:KNOWS {source: 'derived', strength: 0.9, evidence: []}]->(c)",
+        read_only=False,
+    )
+    assert warm_intros(store, ["C-A"], "C-C") == []
+    assert [p.ids for p in warm_intros(store, ["C-B"], "C-C")] == [["C-B", "C-C"]]
+    edges = store.run("relations/algorithm_edges", {})
+    assert [(e["type"], e["a"], e["b"]) for e in edges] == [("KNOWS", "C-B", "C-C")]
+    flows = store.run("relations/flow_create", {})
+    assert flows[0]["edges"] == 1
