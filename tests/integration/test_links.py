@@ -40,7 +40,9 @@ pytestmark = pytest.mark.falkordb
 START = date(2020, 1, 1)
 
 
-def write_planted(store: GraphStore, blocks: int = 8, size: int = 40, seed: int = 2) -> nx.Graph[int]:
+def write_planted(
+    store: GraphStore, blocks: int = 8, size: int = 40, seed: int = 2
+) -> nx.Graph[int]:
     """Customers c0..c(n-1), each with a record; KNOWS edges of a block model, each with
     its own date (`since`), so the split in time is a random one over the communities."""
     p_in, p_out = 6.0 / size, 0.5 / (size * (blocks - 1))
