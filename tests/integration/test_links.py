@@ -135,12 +135,19 @@ def test_bad_inputs_give_clear_results(falkordb_store: FalkorDBStore, tmp_path: 
     store = falkordb_store
     with pytest.raises(EmptyGraph, match="'empty' has no active customers"):
         train_links(load_graph(store, "empty"))
-    write_planted(store, blocks=4, size=30)
+    g = write_planted(store, blocks=4, size=30)
     store.run_cypher(
         "CREATE (:Customer {id: 'lonely', status: 'active', kind: 'person', name: 'Lonely'})",
         read_only=False,
     )
+    # An unconfirmed candidate referral (the notes NLP's) is not a relationship to learn from.
+    store.run_cypher(
+        "MATCH (a:Customer {id: 'lonely'}), (b:Customer {id: 'c0'}) "
+        "CREATE (b)-[:REFERRED {source: 'notes', status: 'candidate'}]->(a)",
+        read_only=False,
+    )
     graph = load_graph(store, "planted")
+    assert graph.num_edges == g.number_of_edges()
     trained = train_links(graph, config=TrainConfig(epochs=20))
     loaded = load(save(trained, tmp_path / "model"))
     loaded.evaluation.shipped = True  # whatever it scored: here we test the inputs
