@@ -248,16 +248,32 @@ class Alert:
         )  # fmt: skip
 
 
-SCORE_FIELDS = ("influence", "community", "churn_risk", "lead_score", "lifetime_value")
+SCORE_FIELDS = ("influence", "community", "churn_risk", "lead_score", "lifetime_value",
+                "churn_factors", "lead_factors", "value_factors", "scores_model", "scores_at",
+                "scores_basis")  # fmt: skip
 
 
-@strawberry.type
+@strawberry.type(description="What the relationship and score models say of a customer.")
 class Scores:
     influence: float | None
     community: int | None
     churn_risk: float | None
     lead_score: float | None
-    lifetime_value: float | None
+    lifetime_value: float | None = strawberry.field(
+        description="Expected spend over the next year, JMD."
+    )
+    churn_factors: list[str] | None = strawberry.field(
+        description='The top factors behind churn_risk, as "feature=value (+change)".'
+    )
+    lead_factors: list[str] | None
+    value_factors: list[str] | None
+    scores_model: str | None = strawberry.field(description="The score models' registry version.")
+    scores_at: float | None = strawberry.field(
+        description="When the scores were written (epoch ms)."
+    )
+    scores_basis: str | None = strawberry.field(
+        description="model, or insufficient_history (base rates for a customer with no dated activity)."
+    )
 
 
 PII = ("email", "phone", "dob", "address", "emails", "phones", "addresses")
