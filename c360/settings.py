@@ -45,7 +45,9 @@ class Settings(BaseSettings):
     sor_url: str | None = Field(
         default=None,
         description="The system of record (SQLAlchemy URL: postgresql+psycopg://..., "
-        "mssql+pyodbc://...). Capture reads its log.",
+        "mssql+pyodbc://..., sqlite:///path). Capture reads its log; when set, the API "
+        "writes interactions and corrections there (SQLite: relayed to the graph "
+        "in-process through its outbox).",
     )
     kafka_bootstrap: str | None = Field(
         default=None, description="Kafka bootstrap servers the capture and apply workers share."
