@@ -17,7 +17,6 @@ import asyncio
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import time
@@ -25,14 +24,15 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
-import httpx
 import redis
 import websockets
 
 ROOT = Path(__file__).resolve().parent.parent
 # This file is bench/api.py: keep it from shadowing the `api` package.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
-C360 = str(Path(sys.executable).parent / "c360")
+sys.path.insert(0, str(ROOT))
+
+from bench.serving import C360, running_api  # noqa: E402
 
 VIEW = """query View($id: ID!) { customer(id: $id) {
   id name email phone parish owner completeness recordCount sources
@@ -49,12 +49,6 @@ SEARCH = "query S($t: String!) { search(text: $t, first: 10) { score customer { 
 def pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 2) if ordered else 0.0
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def c360(env: dict[str, str], *args: str) -> str:
@@ -161,26 +155,8 @@ def main() -> None:
         subprocess.run(
             [C360, "demo", "--no-serve", "--people", str(args.people)], env=env, check=True
         )
-    port = free_port()
-    env["C360_API_PORT"] = str(port)
     env["C360_API_WORKERS"] = str(args.workers)
-    server = subprocess.Popen(
-        [C360, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(base + "/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(
-                    f"the API did not start:\n{server.stdout.read() if server.stdout else ''}"
-                )
-            time.sleep(0.5)
+    with running_api(env) as base:
         token = c360(
             env, "token", "--role", "admin", "--sub", "bench", "--scope", "pii", "--ttl", "7200"
         )
@@ -251,12 +227,6 @@ def main() -> None:
         figures["customers"] = len(customers)
         figures["workers"] = args.workers
         print(json.dumps({"api": figures}))
-    finally:
-        server.terminate()
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
 
 
 if __name__ == "__main__":

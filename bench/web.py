@@ -19,7 +19,6 @@ import json
 import os
 import random
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -29,15 +28,12 @@ from typing import Any
 import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.serving import C360, running_api  # noqa: E402
+
 WEB = ROOT / "web"
-C360 = str(Path(sys.executable).parent / "c360")
 IDS = "{ customers(first: 100) { edges { node { id recordCount } } } }"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def first_load(dist: Path) -> dict[str, Any]:
@@ -87,25 +83,7 @@ def main() -> None:
             env=env, check=True, stdout=subprocess.DEVNULL,
         )  # fmt: skip
         print(f"  built in {time.monotonic() - started:.0f} s", flush=True)
-    port = free_port()
-    env["C360_API_PORT"] = str(port)
-    server = subprocess.Popen(
-        [C360, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            try:
-                if httpx.get(base + "/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit(
-                    f"the API did not start:\n{server.stdout.read() if server.stdout else ''}"
-                )
-            time.sleep(0.5)
+    with running_api(env) as base:
         token = subprocess.run(
             [C360, "token", "--role", "manager", "--sub", "bench", "--scope", "pii",
              "--ttl", "3600"],
@@ -130,12 +108,6 @@ def main() -> None:
         if run.returncode != 0:
             raise SystemExit(f"the browser run failed:\n{run.stdout}\n{run.stderr}")
         browser = json.loads(run.stdout.strip().splitlines()[-1])
-    finally:
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
     cold, warm = browser["cold"], browser["warm"]
     print(
         f"graph: {args.people:,} demo people, {count:,} active customers (the issue asks for "

@@ -1,0 +1,53 @@
+"""A `c360 serve` process for a benchmark: started on a free port, ready, stopped."""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+C360 = str(Path(sys.executable).parent / "c360")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def running_api(env: dict[str, str], ready_within_s: float = 180) -> Iterator[str]:
+    """Serve the API of `env`'s home on a free port; yields its base URL once /readyz says
+    so, and stops the server (TERM, then KILL) on the way out."""
+    port = free_port()
+    env = {**env, "C360_API_PORT": str(port)}
+    server = subprocess.Popen(
+        [C360, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + ready_within_s
+        while True:
+            try:
+                if httpx.get(base + "/readyz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(
+                    f"the API did not start:\n{server.stdout.read() if server.stdout else ''}"
+                )
+            time.sleep(0.5)
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(30)
+        except subprocess.TimeoutExpired:
+            server.kill()
