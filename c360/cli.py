@@ -283,6 +283,7 @@ def demo(
             report = _resolve(store, full=True, retrain=False, progress=progress)
             quality = _evaluate(store, folder / manifest.get("truth", "truth.jsonl"))
             relations = _relate(store)
+            models = _demo_models(store, settings)
     except (SourceFileError, GraphStoreError) as exc:
         raise _fail(str(exc)) from None
     console.print(_summary_table(summaries))
@@ -304,8 +305,41 @@ def demo(
         f"{totals.get('Transaction', 0):,} transactions"
     )
     _print_relations(relations)
+    for line in models:
+        console.print(line)
     if serve_api:
         serve()
+
+
+def _demo_models(store: Any, settings: Settings) -> list[str]:
+    """The notes NLP and the score models on the demo graph, a summary line each; a model
+    the data cannot train says why instead of stopping the demo."""
+    from ml.notes.job import NotesJob
+    from ml.scores.job import ScoresJob
+    from ml.scores.models import InsufficientLabels
+    from ml.scores.registry import ModelRegistry
+
+    notes = NotesJob(store).run()
+    lines = [
+        f"[bold green]notes:[/] {notes.analysed:,} texts analysed ({notes.model}); mentions "
+        f"linked {sum(notes.linked.values()):,}, ambiguous {notes.ambiguous:,}; candidate "
+        f"referrals {notes.referrals:,}"
+    ]
+    job = ScoresJob(store, ModelRegistry.under_home(settings.home_dir))
+    try:
+        trained = job.train()
+        scored = job.score()
+    except InsufficientLabels as refusal:
+        return [*lines, f"[bold yellow]scores:[/] not trained ({refusal})"]
+    aucs = ", ".join(
+        f"{name} AUC {m['auc']:.3f}" for name, m in trained.metrics.items() if m.get("auc")
+    )
+    lines.append(
+        f"[bold green]scores:[/] model {trained.version} ({aucs}, held-out, synthetic data); "
+        f"{scored.scored:,} customers scored, {scored.insufficient_history:,} with too little "
+        "history (base rates)"
+    )
+    return lines
 
 
 # -- identity resolution ------------------------------------------------------------------
