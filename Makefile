@@ -44,6 +44,7 @@ bench: $(STAMP) web
 	$(BIN)/python bench/web.py
 	$(BIN)/python bench/nlp.py
 	$(BIN)/python bench/scores.py --people 100000
+	$(BIN)/python bench/links.py
 
 # -- the reps' web app (web/): npm ci, types generated from the API's schema, vite build.
 # The schema is exported from api/schema.py on every change, so a change that breaks the
