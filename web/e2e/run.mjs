@@ -155,6 +155,8 @@ try {
   current = steward;
   // By keyboard alone: Tab to the token box, type, Enter; Tab to the review queue link.
   await steward.goto(url + "/");
+  // The page is loaded before React has drawn the form: wait for it, or Tab lands elsewhere.
+  await steward.getByLabel("Token").waitFor();
   await steward.keyboard.press("Tab");
   await steward.keyboard.insertText(tokens.steward);
   await steward.keyboard.press("Tab");
