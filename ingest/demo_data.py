@@ -124,6 +124,7 @@ import csv
 import math
 import shutil
 import time
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -201,6 +202,8 @@ INTERACTIONS_HEADER = (
     "subject",
     "notes",
     "outcome",
+    "event_id",
+    "event_name",
 )
 TRANSACTIONS_HEADER = (
     "txn_id",
@@ -1259,6 +1262,64 @@ class _Lifecycle:
         return date.fromordinal(_rr(rng, self.first_purchase, self.ends + 1))
 
 
+# Group events (their own random stream `Random(f"{seed}:events")`): a person's record
+# attends one of the events open at the time with ATTEND_RATE per record that has had an
+# activity, and only events dated inside that person's lifecycle. An event closes when it
+# reaches its size and a new one of a kind drawn by EVENT_KINDS' weights takes its place.
+ATTEND_RATE = 0.4
+OPEN_EVENTS = 8
+# (name, weight, fewest, most attendees)
+EVENT_KINDS: tuple[tuple[str, int, int, int], ...] = (
+    ("Group meeting", 55, 3, 6),
+    ("Customer breakfast", 15, 8, 20),
+    ("Product workshop", 15, 8, 20),
+    ("Business seminar", 10, 15, 40),
+    ("Trade expo", 5, 60, 500),
+)
+_EVENT_KIND = _Weighted(EVENT_KINDS, [k[1] for k in EVENT_KINDS])
+
+
+class _Event:
+    __slots__ = ("attendees", "day", "id", "name", "size")
+
+    def __init__(self, rng: Random, seq: int) -> None:
+        kind, _, fewest, most = _EVENT_KIND.pick(rng)
+        town = _pick(rng, TOWNS)[0]
+        self.id = f"EVT-{seq:06d}"
+        self.day = _rr(rng, _ACTIVITY_FROM, _D2025 + 1)
+        self.name = f"{kind}, {town}, {date.fromordinal(self.day).year}"
+        self.size = _rr(rng, fewest, most + 1)
+        self.attendees = 0
+
+
+# Instagram follows (their own random stream `Random(f"{seed}:follows")`): a listed
+# person follows listed housemates (0.7 each; followed back 0.7), the employer's account
+# (0.5) and a few others (exponential, mean FOLLOW_MEAN, at most FOLLOW_MOST), half of
+# them among the last FOLLOW_WINDOW listed people (followed back 0.4), half among an
+# older pool. Person rows wait in that window so a later follower's follow-back can still
+# be added; they are written in their original order, so instagram.jsonl differs from
+# the file without follows only by the rows' "follows" lists.
+FOLLOW_MEAN = 2.0
+FOLLOW_MOST = 8
+FOLLOW_WINDOW = 300
+FOLLOW_POOL = 2000
+
+
+class _Listed:
+    """A person's Instagram row waiting to be written."""
+
+    __slots__ = ("follows", "handle", "row")
+
+    def __init__(self, handle: str, row: dict[str, Any]) -> None:
+        self.handle = handle
+        self.row = row
+        self.follows: list[str] = []
+
+    def follow(self, handle: str) -> None:
+        if handle != self.handle and handle not in self.follows:
+            self.follows.append(handle)
+
+
 class _Person:
     __slots__ = (
         "address",
@@ -1409,6 +1470,16 @@ class _Generator:
         self.rng = Random(seed)
         # The lifecycle stream: never the main one, so record files do not depend on it.
         self.life_rng = Random(f"{seed}:lifecycle")
+        # Events and follows: streams of their own too (see ATTEND_RATE, FOLLOW_MEAN).
+        self.event_rng = Random(f"{seed}:events")
+        self.follow_rng = Random(f"{seed}:follows")
+        self.events: list[_Event] = []
+        self.event_seq = 0
+        self.attendance_seq = 0
+        self.listed: deque[_Listed] = deque()  # person rows waiting (FOLLOW_WINDOW)
+        self.housemates: list[_Listed] = []  # the current household's listed people
+        self.follow_pool: list[str] = []  # handles of older listed people
+        self.business_handles: set[str] = set()  # businesses listed on Instagram
         self.subject: tuple[str, str, dict[str, bool]] | None = None  # id, kind, covariates
         self.life: _Lifecycle | None = None
         self.household_size = 1  # of the person being written
@@ -1801,6 +1872,8 @@ class _Generator:
         self.count("instagram.jsonl", bad, False)
         self.truth(f"instagram:{biz.handle}", biz.id, "business", bad)
         if not bad:
+            self.business_handles.add(biz.handle)
+        if not bad:
             self.pos_transactions("instagram", biz.handle, 0.25)
 
     def sheets_business_row(self, biz: _Business) -> None:
@@ -1870,6 +1943,7 @@ class _Generator:
         while n < self.people:
             household += 1
             size = min(_HOUSEHOLD_SIZE.pick(rng), self.people - n)
+            self.housemates = []
             address = _Address(rng)
             shared_family = _pick(rng, SURNAMES)
             landline = self.landlines.take() if rng.random() < (0.6 if size > 1 else 0.25) else None
@@ -2211,10 +2285,83 @@ class _Generator:
                 row["username"] = _pick(rng, ("", "my page", "n/a"))
             else:
                 row["biography"] = self.long_text()
-        self.files.instagram_f.write(orjson.dumps(row) + b"\n")
+        self.list_person(p, row, good=not bad and row["username"] == p.handle)
         self.count("instagram.jsonl", bad, defect)
         if row["username"] == p.handle:
             self.truth(f"instagram:{p.handle}", p.id, "person", bad)
+
+    # ---- follows (the follows stream) ----------------------------------------------------
+
+    def list_person(self, p: _Person, row: dict[str, Any], good: bool) -> None:
+        """Queue a person's Instagram row; a good one follows and is followed (FOLLOW_MEAN)."""
+        entry = _Listed(p.handle if good and p.handle else "", row)
+        rng = self.follow_rng
+        if entry.handle:
+            for mate in self.housemates:
+                if rng.random() < 0.7:
+                    entry.follow(mate.handle)
+                    if rng.random() < 0.7:
+                        mate.follow(entry.handle)
+            biz = p.business
+            if biz is not None and biz.handle in self.business_handles and rng.random() < 0.5:
+                entry.follow(biz.handle)
+            for _ in range(min(FOLLOW_MOST, int(rng.expovariate(1 / FOLLOW_MEAN)))):
+                if self.listed and rng.random() < 0.5:
+                    other = self.listed[int(rng.random() * len(self.listed))]
+                    if other.handle:
+                        entry.follow(other.handle)
+                        if rng.random() < 0.4:
+                            other.follow(entry.handle)
+                elif self.follow_pool:
+                    entry.follow(self.follow_pool[int(rng.random() * len(self.follow_pool))])
+            self.housemates.append(entry)
+        self.listed.append(entry)
+        while len(self.listed) > FOLLOW_WINDOW:
+            self.write_listed(self.listed.popleft())
+
+    def write_listed(self, entry: _Listed) -> None:
+        if entry.follows:
+            entry.row["follows"] = [
+                "@" + h if self.follow_rng.random() < 0.1 else h for h in entry.follows
+            ]
+        self.files.instagram_f.write(orjson.dumps(entry.row) + b"\n")
+        if not entry.handle:
+            return
+        if len(self.follow_pool) < FOLLOW_POOL:
+            self.follow_pool.append(entry.handle)
+        else:
+            self.follow_pool[int(self.follow_rng.random() * FOLLOW_POOL)] = entry.handle
+
+    # ---- events (the events stream) -----------------------------------------------------
+
+    def attend_event(self, source: str, record_id: str) -> None:
+        """Perhaps one attendance of the current person's record at an open event (ATTEND_RATE)."""
+        if self.life is None or self.subject is None or self.subject[1] != "person":
+            return  # no activity yet: drawing a lifecycle here would move every later date
+        rng = self.event_rng
+        if rng.random() >= ATTEND_RATE:
+            return
+        while len(self.events) < OPEN_EVENTS:
+            self.event_seq += 1
+            self.events.append(_Event(rng, self.event_seq))
+        for _ in range(5):  # a few tries for an event inside the person's lifecycle
+            slot = int(rng.random() * len(self.events))
+            event = self.events[slot]
+            if self.life.joined <= event.day <= self.life.ends:
+                break
+        else:
+            return
+        self.attendance_seq += 1
+        when = date.fromordinal(event.day).isoformat()
+        self.files.inter.writerow(
+            [f"ATT-{self.attendance_seq:08d}", source, record_id, "Meeting", when,
+             _pick(rng, REPS), "Event attendance", "", "Attended", event.id, event.name]
+        )  # fmt: skip
+        self.count("interactions.csv", False, False)
+        event.attendees += 1
+        if event.attendees >= event.size:
+            self.event_seq += 1
+            self.events[slot] = _Event(rng, self.event_seq)
 
     # ---- activities ---------------------------------------------------------------------
 
@@ -2247,6 +2394,8 @@ class _Generator:
                 _pick(rng, SUBJECTS),
                 "",
                 _pick(rng, OUTCOMES),
+                "",  # event_id: only attendances (below) name an event
+                "",
             ]
             bad = rng.random() < BAD_RATE_ACTIVITIES
             if bad:
@@ -2259,6 +2408,7 @@ class _Generator:
                     row[3] = _pick(rng, ("fax", "telegram", "carrier pigeon"))
             self.files.inter.writerow(row)
             self.count("interactions.csv", bad, False)
+        self.attend_event(record_id=record_id, source=source)
 
     def pos_transactions(self, source: str, record_id: str, rate: float) -> None:
         rng = self.rng
@@ -2385,6 +2535,8 @@ class _Generator:
             self.make_businesses()
             self.write_businesses()
             self.write_people()
+            while self.listed:
+                self.write_listed(self.listed.popleft())
         except BaseException:
             self.files.abort()
             raise

@@ -5,13 +5,17 @@ source_id, kept as the folded handle), full_name, biography, external_url,
 business_email (or public_email), business_phone_number (or public_phone_number /
 contact_phone_number, with public_phone_country_code when given apart),
 business_category_name (or category_name), follower_count, following_count, city_name,
-is_business_account.
+is_business_account, follows (the handles this account follows: a JSON list, or one text
+split at commas and spaces).
 
 A business account is a business record, any other a person record
 ("instagram:<handle>"). Identifiers: the Handle (platform "instagram"), email, phone and
 the external_url's domain, unless that is a link-in-bio or social host (linktr.ee,
 wa.me, ...), which is no one's own site; the url itself stays in fields. The biography
-goes into fields["biography"]. The name is read without its decorations: what follows
+goes into fields["biography"]; `follows` into fields["follows"] as handle keys
+("instagram:<handle>", the Handle nodes' key; the account itself and repeats dropped), which
+relationship mapping turns into FOLLOWS between the customers holding those handles; a
+followed handle that is not a handle refuses the row, naming its place (`follows[2]`). The name is read without its decorations: what follows
 "|" or "•" and emoji are left out ("Tasha Brown 🌺 | Nails" -> "Tasha Brown").
 """
 
@@ -20,7 +24,7 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from ingest.model import EvidenceRecord, PropertyValue, RecordKind, SourceItem
 from ingest.profiles import _common as c
@@ -51,6 +55,14 @@ class InstagramProfileRow(c.RowModel):
     city_name: str | None = None
     is_business_account: bool = False
     is_verified: bool | None = None
+    follows: list[str] | None = None
+
+    @field_validator("follows", mode="before")
+    @classmethod
+    def _split_follows(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [part for part in re.split(r"[,\s]+", value) if part]
+        return value
 
 
 _NAME_CUT = re.compile(r"\s*[|•·]\s*")
@@ -72,6 +84,16 @@ def _phone_text(row: InstagramProfileRow) -> str | None:
     if number and code and not number.lstrip().startswith("+"):
         return f"+{code} {number}"
     return number
+
+
+def _follows(handles: list[str] | None, own: str) -> list[str]:
+    """The followed accounts as handle keys, in order, without the account itself."""
+    keys: dict[str, None] = {}
+    for i, raw in enumerate(handles or ()):
+        found = c.handle(f"follows[{i}]", "instagram", raw)
+        if found is not None and found.key != own:
+            keys[found.key] = None
+    return list(keys)
 
 
 class InstagramProfile(SourceProfile):
@@ -105,6 +127,7 @@ class InstagramProfile(SourceProfile):
                 "following_count": row.following_count,
                 "city": row.city_name,
                 "is_business": row.is_business_account,
+                "follows": _follows(row.follows, own=found.key),
             }
         )
         site = c.website("external_url", row.external_url)

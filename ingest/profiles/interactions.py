@@ -2,7 +2,9 @@
 
 Columns: interaction_id (required), record_source + record_id (required: the record the
 interaction is with, e.g. crm + the CRM Contact ID), type, occurred_at, rep, subject,
-notes, outcome.
+notes, outcome, event_id and event_name (the meeting or event the interaction was part
+of: rows sharing an event_id are one event attended by several customers, which
+relationship mapping reads as co-attendance).
 
 Each row is an interaction ActivityRecord "interactions:<interaction_id>" on the record
 "<record_source>:<record_id>". `type` is folded to one of call, visit, email, meeting,
@@ -56,6 +58,8 @@ class InteractionRow(ActivityRow):
         "type": ("interaction_type", "channel", "kind"),
         "occurred_at": ("date", "timestamp", "when", "occurred"),
         "rep": ("owner", "sales_rep", "user"),
+        "event_id": ("event", "meeting_id"),
+        "event_name": ("event_title", "meeting_name"),
     }
 
     interaction_id: str
@@ -65,6 +69,8 @@ class InteractionRow(ActivityRow):
     subject: str | None = None
     notes: str | None = None
     outcome: str | None = None
+    event_id: str | None = None
+    event_name: str | None = None
 
     @field_validator("type")
     @classmethod
@@ -98,6 +104,8 @@ class InteractionsProfile(SourceProfile):
             "subject": row.subject,
             "notes": row.notes,
             "outcome": fold(row.outcome) if row.outcome else None,
+            "event": row.event_id,
+            "event_name": row.event_name,
         }
         return [
             ActivityRecord(

@@ -291,11 +291,13 @@ def test_lifecycles_leave_record_files_byte_identical(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The lifecycle stream only moves activity dates: with every activity on one fixed
-    date instead, the record files (and the manifest) come out the same byte for byte."""
+    date instead, the record files (and the manifest) come out the same byte for byte.
+    Events stay off in both runs: whether one fits a lifecycle decides an attendance."""
     from datetime import date
 
     from ingest import demo_data
 
+    monkeypatch.setattr(demo_data._Generator, "attend_event", lambda self, **_: None)
     generate(tmp_path / "with", 400, seed=5)
     monkeypatch.setattr(
         demo_data._Generator, "activity_date", lambda self, transaction: date(2022, 1, 1)
@@ -308,3 +310,72 @@ def test_lifecycles_leave_record_files_byte_identical(
     assert (tmp_path / "with" / manifest).read_bytes() == (
         tmp_path / "without" / manifest
     ).read_bytes()
+
+
+def test_events_are_attended_by_several_people_inside_their_lifecycles(
+    demo: tuple[Path, DemoSummary], ingested: dict[str, Any]
+) -> None:
+    out, _ = demo
+    entity_of = {t["key"]: t["entity"] for t in truth_lines(out) if t["type"] == "record"}
+    attendances = [a for a in ingested["activities"] if a.fields.get("event")]
+    assert attendances
+    people: dict[str, set[str]] = {}
+    for a in attendances:
+        assert a.key.startswith("interactions:ATT-")
+        assert a.fields["type"] == "meeting" and a.fields["event_name"]
+        people.setdefault(str(a.fields["event"]), set()).add(entity_of[a.record_key])
+    assert all(p.startswith("P") for attendees in people.values() for p in attendees)
+    assert sum(1 for attendees in people.values() if len(attendees) >= 3) >= 3
+    # Ordinary interactions name no event.
+    assert all(
+        "event" not in a.fields for a in ingested["activities"] if ":ATT-" not in a.key
+    )
+
+
+def test_follows_name_listed_people_and_some_follow_back(
+    demo: tuple[Path, DemoSummary], ingested: dict[str, Any]
+) -> None:
+    records: dict[str, EvidenceRecord] = ingested["records"]
+    follows = {
+        key: set(r.fields["follows"])  # type: ignore[arg-type]
+        for key, r in records.items()
+        if key.startswith("instagram:") and r.fields.get("follows")
+    }
+    assert len(follows) >= 20
+    followed = set().union(*follows.values())
+    assert all(f.startswith("instagram:") for f in followed)
+    assert len(followed & set(records)) >= 0.9 * len(followed)  # accounts in the data
+    mutual = [(a, b) for a, out in follows.items() for b in out if a in follows.get(b, set())]
+    assert mutual and len(mutual) < sum(len(v) for v in follows.values())
+
+
+def test_events_and_follows_leave_the_other_files_as_they_were(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Events and follows have random streams of their own: without them every record
+    file but Instagram's is byte-identical, Instagram's differs only by the follows
+    lists, and the interactions only by the attendance rows."""
+    from ingest import demo_data
+
+    generate(tmp_path / "with", 400, seed=5)
+    monkeypatch.setattr(demo_data._Generator, "attend_event", lambda self, **_: None)
+    monkeypatch.setattr(demo_data._Listed, "follow", lambda self, handle: None)
+    generate(tmp_path / "without", 400, seed=5)
+    changed = {"instagram.jsonl", "interactions.csv", "manifest.json"}
+    for name in [*(f for f, _, _ in FILES), "truth.jsonl", "manifest.json"]:
+        same = (tmp_path / "with" / name).read_bytes() == (tmp_path / "without" / name).read_bytes()
+        assert same == (name not in changed), name
+
+    def lines(run: str, name: str) -> list[str]:
+        return (tmp_path / run / name).read_text("utf-8").splitlines()
+
+    with_follows = [json.loads(line) for line in lines("with", "instagram.jsonl")]
+    assert any("follows" in row for row in with_follows)
+    for row in with_follows:
+        row.pop("follows", None)
+    assert with_follows == [json.loads(line) for line in lines("without", "instagram.jsonl")]
+    interactions = lines("with", "interactions.csv")
+    assert any(line.startswith("ATT-") for line in interactions)
+    assert [line for line in interactions if not line.startswith("ATT-")] == lines(
+        "without", "interactions.csv"
+    )
