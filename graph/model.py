@@ -66,6 +66,8 @@ class Rel(StrEnum):
     KNOWS = "KNOWS"
     HOUSEHOLD = "HOUSEHOLD"
     COLLEAGUE = "COLLEAGUE"
+    CO_ATTENDED = "CO_ATTENDED"
+    FOLLOWS = "FOLLOWS"
     INFLUENCE_FLOW = "INFLUENCE_FLOW"  # transient projection for the in-store PageRank
 
 

@@ -115,6 +115,19 @@ Customer lifecycle (synthetic: a documented generating process, not observed beh
     The covariates are those known when the entity's first activity is written (a
     person's "referred" is their first CRM row naming a referrer). Whether an entity
     buys at all, and how much, is unchanged (main stream): only when.
+
+Events and follows (streams of their own, like the lifecycle, so that every other record
+file, and every ordinary interaction row, is what it was without them)
+    events       interactions.csv's event_id / event_name columns: "ATT-..." attendance
+                 rows (type Meeting, outcome Attended) of person records at group
+                 meetings (3-6 attendees), breakfasts and workshops (8-20), seminars
+                 (15-40) and trade expos (60-500); a record that has had an activity
+                 attends one of the 8 open events with 0.4, if its date lies in that
+                 person's lifecycle (ATTEND_RATE, EVENT_KINDS)
+    follows      instagram.jsonl's person rows carry "follows", a list of handles:
+                 housemates, the employer's account, a few recent or older listed
+                 people; some follow back (FOLLOW_MEAN); the rows differ from those
+                 written without follows by that list only
 """
 
 from __future__ import annotations

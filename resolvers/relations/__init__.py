@@ -1,5 +1,6 @@
-"""Relationship mapping: referrals, households, colleagues, shared contacts, influence,
-communities and warm-intro paths between customers (issue 6, first part)."""
+"""Relationship mapping: referrals, households, colleagues, shared contacts, co-attendance,
+social follows, influence, communities, betweenness and warm-intro paths between
+customers (issue 6)."""
 
 from __future__ import annotations
 

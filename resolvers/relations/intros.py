@@ -43,7 +43,7 @@ def warm_intros(
     max_hops: int = 4,
     limit: int = 10,
 ) -> list[IntroPath]:
-    """Shortest REFERRED / KNOWS / HOUSEHOLD / COLLEAGUE paths from any of the given
+    """Shortest REFERRED / KNOWS / HOUSEHOLD / COLLEAGUE / CO_ATTENDED paths from any of the given
     customers to the target, through active customers only, best evidence first."""
     if not 1 <= max_hops <= MAX_HOPS:
         raise ValueError(f"max_hops must be between 1 and {MAX_HOPS}, not {max_hops}")

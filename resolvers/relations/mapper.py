@@ -1,13 +1,14 @@
 """The relationship mapper: (re)derive customer-to-customer relationships and scores.
 
 One `run()` reads what it needs in a handful of statements (person customers and their
-names, referral records, shared identifiers, employers), derives every edge in Python,
+names, referral records, shared identifiers, employers, events, follows), derives every
+edge in Python,
 then brings the graph in line: new and changed edges are merged in batches, edges this
 mapper wrote earlier (`source` 'derived' or 'referral') that no longer hold are deleted,
 and unchanged ones are left alone (their `at` says since when they hold). Edges written
 by anyone else, and the evidence layer, are never touched. Influence and community are
-recomputed afterwards and written for customers with REFERRED or KNOWS edges; stale
-scores are cleared.
+recomputed afterwards and written for customers with REFERRED or KNOWS edges, and
+betweenness for customers on the warm-intro graph; stale scores are cleared.
 """
 
 from __future__ import annotations
@@ -26,15 +27,17 @@ from resolvers.relations.derive import (
     REFERRAL,
     Edge,
     Shared,
+    derive_co_attendance,
     derive_colleagues,
+    derive_follows,
     derive_people_links,
 )
 from resolvers.relations.names import NameIndex, Person, Referral, ReferralMatch, name_key
-from resolvers.relations.scores import store_scores
+from resolvers.relations.scores import betweenness, store_scores
 
 log = logging.getLogger(__name__)
 
-KINDS = ("REFERRED", "KNOWS", "HOUSEHOLD", "COLLEAGUE")
+KINDS = ("REFERRED", "KNOWS", "HOUSEHOLD", "COLLEAGUE", "CO_ATTENDED", "FOLLOWS")
 SOURCES = (DERIVED, REFERRAL)
 
 
@@ -43,6 +46,11 @@ class RelationsConfig:
     hub_limit: int = 5  # a phone / email shared by more active customers is a hub
     address_hub_limit: int = 8  # an address shared by more is a block, not a household
     max_colleagues: int = 50  # staff beyond which a business yields no COLLEAGUE edges
+    # Customers beyond which an event yields no CO_ATTENDED edges: a seminar of 30 may
+    # have mingled, a trade show's visitors have not all met (like a hub identifier).
+    max_event_attendees: int = 30
+    # Betweenness: exact per component up to this many customers, sampled beyond.
+    betweenness_samples: int = 64
     # Separate namesakes by the referred customer's parish / rep. Off by default: on the
     # demo data (referrers drawn with no regard to place) it only added wrong links
     # (2k people: 101 of 108 right with it, 101 of 105 without; 20k: 66% vs 83%). Turn it
@@ -62,7 +70,8 @@ class RelationsReport:
     referrals: dict[str, int] = field(default_factory=dict)  # linked/ambiguous/unmatched/self
     hubs: dict[str, int] = field(default_factory=dict)  # identifiers ignored, per kind
     large_employers: int = 0
-    scored: int = 0  # customers with influence and community
+    large_events: int = 0  # events over max_event_attendees, no CO_ATTENDED from them
+    scored: int = 0  # customers with influence, community or betweenness
     communities: int = 0
     seconds: float = 0.0
     steps: dict[str, float] = field(default_factory=dict)
@@ -72,7 +81,8 @@ class RelationsReport:
 
 
 class RelationshipMapper:
-    """Derives REFERRED / HOUSEHOLD / COLLEAGUE / KNOWS between active customers."""
+    """Derives REFERRED / HOUSEHOLD / COLLEAGUE / KNOWS / CO_ATTENDED / FOLLOWS between
+    active customers."""
 
     def __init__(self, store: GraphStore, config: RelationsConfig | None = None) -> None:
         self.store = store
@@ -115,15 +125,28 @@ class RelationshipMapper:
         )
         edges += colleagues.edges
         report.large_employers = colleagues.large_employers
+        events = derive_co_attendance(
+            ((r["event"], r["name"], r["customers"]) for r in self.store.run("relations/events")),
+            max_attendees=self.config.max_event_attendees,
+        )
+        edges += events.edges
+        report.large_events = events.large_events
+        edges += self.follow_edges(report)
         step("derive")
         self._sync(edges, report)
         step("write")
         if scores:
             influence, community = store_scores(self.store)
-            self._write_scores(influence, community)
-            report.scored = len(influence.keys() | community.keys())
+            step("influence and community")
+            brokers = betweenness(
+                ((r["a"], r["b"]) for r in self.store.run("relations/intro_edges")),
+                samples=self.config.betweenness_samples,
+            )
+            step("betweenness")
+            self._write_scores(influence, community, brokers)
+            report.scored = len(influence.keys() | community.keys() | brokers.keys())
             report.communities = len(set(community.values()))
-            step("scores")
+            step("write scores")
         report.edges = {k: 0 for k in KINDS} | dict(Counter(e.type for e in edges))
         report.seconds = round(time.perf_counter() - start, 3)
         log.info("relations mapped", extra={"report": report.summary()})
@@ -179,6 +202,20 @@ class RelationshipMapper:
             found[key] = Edge("REFERRED", key[0], key[1], REFERRAL, strength, evidence)
         return [found[k] for k in sorted(found)], matches
 
+    def follow_edges(self, report: RelationsReport) -> list[Edge]:
+        """FOLLOWS from records' social follows; a handle held by several customers says
+        nobody in particular and is counted as a hub."""
+        known: list[tuple[str, str, str]] = []
+        ambiguous = 0
+        for row in self.store.run("relations/follows"):
+            if len(row["followed"]) == 1:
+                known.append((row["follower"], row["handle"], row["followed"][0]))
+            else:
+                ambiguous += 1
+        if ambiguous:
+            report.hubs["handle"] = ambiguous
+        return derive_follows(known)
+
     # -- writing -----------------------------------------------------------------
     def _sync(self, edges: Iterable[Edge], report: RelationsReport) -> None:
         """Write what is new or changed, delete what this mapper wrote that no longer holds."""
@@ -211,16 +248,20 @@ class RelationshipMapper:
         report.updated = {k: updated[k] for k in KINDS}
         report.removed = {k: sum(1 for s in stale if s["type"] == k) for k in KINDS}
 
-    def _write_scores(self, influence: dict[str, float], community: dict[str, int]) -> None:
-        ids = influence.keys() | community.keys()
+    def _write_scores(
+        self, influence: dict[str, float], community: dict[str, int], brokers: dict[str, float]
+    ) -> None:
+        ids = influence.keys() | community.keys() | brokers.keys()
         stale = [
             r["id"] for r in self.store.run("relations/scored_customers") if r["id"] not in ids
         ]
         rows: list[Row] = [
-            {"id": i, "influence": influence.get(i), "community": community.get(i)}
+            {"id": i, "influence": influence.get(i), "community": community.get(i),
+             "betweenness": brokers.get(i)}
             for i in sorted(ids)
-        ]
-        rows += [{"id": i, "influence": None, "community": None} for i in stale]
+        ]  # fmt: skip
+        rows += [{"id": i, "influence": None, "community": None, "betweenness": None}
+                 for i in stale]  # fmt: skip
         self.store.write_batches("relations/write_scores", rows, self.config.batch)
 
 

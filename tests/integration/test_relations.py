@@ -8,8 +8,10 @@ through the normal path.
 from __future__ import annotations
 
 import csv
+import json
 import uuid
 from collections.abc import Iterator
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +86,35 @@ SCENARIO: list[dict[str, str]] = [
     # A hub: one switchboard number on seven unrelated people.
     *[{"Contact ID": f"R-HUB{i}", "First Name": g, "Last Name": f, "Phone": HUB_PHONE,
        "Date of Birth": f"19{60 + i}-0{1 + i}-1{i}"} for i, (g, f) in enumerate(HUB_NAMES)],
+    # At events (EVENTS below): three at a seminar, two of them at a lunch as well.
+    *[{"Contact ID": f"R-E{i}", "First Name": g, "Last Name": f, "Date of Birth": f"198{i}-02-0{i}",
+       "Email": f"{g.lower()}.{f.lower()}@example.jm"}
+      for i, (g, f) in enumerate([("Octavia", "Quennell"), ("Barnaby", "Whitlock"),
+                                  ("Clementine", "Ashdown")], start=1)],
+    # Five at an expo: over the cap the module's mapper runs with (MAX_EVENT).
+    *[{"Contact ID": f"R-X{i}", "First Name": g, "Last Name": "Trevelyan", "Date of Birth": f"197{i}-03-0{i}",
+       "Email": f"{g.lower()}.trevelyan@example.jm"}
+      for i, g in enumerate(["Aurelio", "Bettina", "Caspian", "Dorothea", "Evander"], start=1)],
+]  # fmt: skip
+
+MAX_EVENT = 4
+INTERACTIONS_HEADER = ["interaction_id", "record_source", "record_id", "type", "occurred_at",
+                       "event_id", "event_name"]  # fmt: skip
+EVENTS: list[dict[str, str]] = [
+    *[{"interaction_id": f"S-SEM-{i}", "record_id": f"R-E{i}", "event_id": "SEM-1",
+       "event_name": "Export seminar"} for i in (1, 2, 3)],
+    *[{"interaction_id": f"S-LUN-{i}", "record_id": f"R-E{i}", "event_id": "LUNCH-7"}
+      for i in (1, 2)],
+    *[{"interaction_id": f"S-EXP-{i}", "record_id": f"R-X{i}", "event_id": "EXPO-2",
+       "event_name": "Trade expo"} for i in range(1, 6)],
+]  # fmt: skip
+
+# Instagram-only people: alpha and beta follow each other, alpha follows gamma.
+INSTAGRAM: list[dict[str, Any]] = [
+    {"username": "scn.alpha", "full_name": "Philomena Gatwick",
+     "follows": ["@scn.beta", "scn.gamma", "someone.not.here"]},
+    {"username": "scn.beta", "full_name": "Ruperta Blenkinsop", "follows": ["scn.alpha"]},
+    {"username": "scn.gamma", "full_name": "Sylvester Ormerod"},
 ]  # fmt: skip
 
 
@@ -96,12 +127,31 @@ def write_crm(path: Path, rows: list[dict[str, str]]) -> Path:
     return path
 
 
+def write_events(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", newline="") as f:
+        writer = csv.DictWriter(f, INTERACTIONS_HEADER)
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({"record_source": "crm", "type": "meeting",
+                             "occurred_at": "2024-05-02"} | row)  # fmt: skip
+    return path
+
+
+def write_instagram(path: Path, rows: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(row) + "\n" for row in rows), "utf-8")
+    return path
+
+
 def build(store: FalkorDBStore, folder: Path, tmp: Path) -> None:
     quarantine = Quarantine(tmp / "quarantine")
     ingest_demo(folder, store, quarantine)
-    summary = ingest_file(write_crm(tmp / "scenario.csv", SCENARIO), "crm-contacts", store,
-                          quarantine)  # fmt: skip
-    assert summary.quarantined == 0, summary.reasons
+    for file, profile in [
+        (write_crm(tmp / "scenario.csv", SCENARIO), "crm-contacts"),
+        (write_instagram(tmp / "scenario.jsonl", INSTAGRAM), "instagram"),
+        (write_events(tmp / "events.csv", EVENTS), "interactions"),
+    ]:
+        summary = ingest_file(file, profile, store, quarantine)
+        assert summary.quarantined == 0, (file, summary.reasons)
     IdentityResolver(store).resolve_full()
 
 
@@ -119,16 +169,17 @@ def mapped(
     store.ensure_schema()
     build(store, demo_folder, tmp_path_factory.mktemp("relations"))
     # The scenario has namesakes told apart by parish: the context rule is on for it.
-    report = RelationshipMapper(store, RelationsConfig(referral_context=True)).run()
+    config = RelationsConfig(referral_context=True, max_event_attendees=MAX_EVENT)
+    report = RelationshipMapper(store, config).run()
     yield store, report
     store.clear()
     store.close()
 
 
-def cid(store: GraphStore, contact_id: str) -> str:
+def cid(store: GraphStore, contact_id: str, source: str = "crm") -> str:
     rows = store.run_cypher(
         "MATCH (:Record {key: $key})-[:RESOLVES_TO]->(c:Customer) RETURN c.id AS id",
-        {"key": f"crm:{contact_id}"},
+        {"key": f"{source}:{contact_id}"},
     )
     assert len(rows) == 1, contact_id
     return str(rows[0]["id"])
@@ -222,16 +273,70 @@ def test_colleagues_share_an_employer(mapped: tuple[FalkorDBStore, RelationsRepo
     assert any(e.startswith("employer:") and "Quillfeather" in e for e in edge["evidence"])
 
 
+def test_customers_at_a_small_event_co_attended_it(
+    mapped: tuple[FalkorDBStore, RelationsReport],
+) -> None:
+    store, report = mapped
+    e1, e2, e3 = (cid(store, f"R-E{i}") for i in (1, 2, 3))
+    [both] = edges_between(store, e1, e2)
+    assert (both["type"], both["source"]) == ("CO_ATTENDED", "derived")
+    assert both["evidence"] == ["event:LUNCH-7", "event:SEM-1 Export seminar"]
+    [seminar] = edges_between(store, e1, e3)
+    assert seminar["evidence"] == ["event:SEM-1 Export seminar"]
+    assert 0 < seminar["strength"] < both["strength"] <= 1  # two shared events say more
+    assert min(e1, e3) == seminar["start"]  # undirected: stored from the smaller id
+    assert report.edges["CO_ATTENDED"] >= 3
+
+
+def test_an_event_over_the_cap_links_nobody(
+    mapped: tuple[FalkorDBStore, RelationsReport],
+) -> None:
+    store, report = mapped
+    expo = sorted(cid(store, f"R-X{i}") for i in range(1, 6))
+    assert len(set(expo)) == 5
+    rows = store.run_cypher(
+        "MATCH (a:Customer)-[e]-(b:Customer) WHERE a.id IN $ids AND b.id IN $ids "
+        "RETURN count(e) AS n",
+        {"ids": expo},
+    )
+    assert rows[0]["n"] == 0
+    assert report.large_events >= 1
+
+
+def test_follows_have_a_direction_and_mutual_follows_are_stronger(
+    mapped: tuple[FalkorDBStore, RelationsReport],
+) -> None:
+    store, _ = mapped
+    alpha, beta, gamma = (
+        cid(store, h, "instagram") for h in ("scn.alpha", "scn.beta", "scn.gamma")
+    )
+    mutual = sorted(
+        (e["start"], e["evidence"], e["strength"]) for e in edges_between(store, alpha, beta)
+    )
+    assert [m[:2] for m in mutual] == sorted([
+        (alpha, ["follows:instagram:scn.beta", "mutual"]),
+        (beta, ["follows:instagram:scn.alpha", "mutual"]),
+    ])  # fmt: skip
+    [one_way] = edges_between(store, alpha, gamma)
+    assert (one_way["type"], one_way["start"], one_way["evidence"]) == (
+        "FOLLOWS",
+        alpha,
+        ["follows:instagram:scn.gamma"],
+    )
+    assert one_way["strength"] < mutual[0][2] == mutual[1][2]
+
+
 def test_edges_join_distinct_active_customers_and_carry_evidence(
     mapped: tuple[FalkorDBStore, RelationsReport],
 ) -> None:
     store, report = mapped
     rows = store.run_cypher(
-        "MATCH (a:Customer)-[e:REFERRED|KNOWS|HOUSEHOLD|COLLEAGUE]->(b:Customer) "
+        "MATCH (a:Customer)-[e:REFERRED|KNOWS|HOUSEHOLD|COLLEAGUE|CO_ATTENDED|FOLLOWS]->"
+        "(b:Customer) "
         "RETURN type(e) AS type, a.id = b.id AS self, a.status AS sa, b.status AS sb, "
         "e.evidence AS evidence, e.strength AS strength, e.source AS source"
     )
-    assert {r["type"] for r in rows} == {"REFERRED", "KNOWS", "HOUSEHOLD", "COLLEAGUE"}
+    assert {r["type"] for r in rows} == set(report.edges)
     for row in rows:
         assert not row["self"] and row["sa"] == row["sb"] == "active"
         assert row["evidence"] and all(isinstance(e, str) for e in row["evidence"])
@@ -245,14 +350,22 @@ def test_influence_and_community_are_written_for_customers_with_edges(
     mapped: tuple[FalkorDBStore, RelationsReport],
 ) -> None:
     store, report = mapped
-    rows = store.run_cypher(
+    everyone = store.run_cypher(
         "MATCH (c:Customer) WHERE c.influence IS NOT NULL OR c.community IS NOT NULL "
+        "OR c.betweenness IS NOT NULL "
         "RETURN c.id AS id, c.influence AS influence, c.community AS community, "
-        "size([(c)-[:REFERRED|KNOWS]-(:Customer) | 1]) AS degree"
+        "c.betweenness AS betweenness, "
+        "size([(c)-[:REFERRED|KNOWS]-(:Customer) | 1]) AS degree, "
+        "size([(c)-[:REFERRED|KNOWS|HOUSEHOLD|COLLEAGUE|CO_ATTENDED]-(:Customer) | 1]) AS intro"
     )
-    assert len(rows) == report.scored > 0
+    assert len(everyone) == report.scored > 0
+    for row in everyone:  # betweenness on the warm-intro graph, the others on REFERRED|KNOWS
+        assert (row["betweenness"] is not None) == (row["intro"] > 0)
+        assert row["betweenness"] is None or 0 <= row["betweenness"] <= 1
+        assert (row["influence"] is not None) == (row["degree"] > 0)
+    assert max(r["betweenness"] or 0 for r in everyone) == 1.0
+    rows = [r for r in everyone if r["influence"] is not None]
     for row in rows:
-        assert row["degree"] > 0
         assert 0 < row["influence"] <= 1 and isinstance(row["community"], int)
     scores = {r["id"]: r for r in rows}
     leopold, griselda, peregrine = cid(store, "R-K1"), cid(store, "R-K2"), cid(store, "R-R1")
@@ -296,7 +409,8 @@ def test_rerun_is_idempotent_and_drops_edges_whose_evidence_went_away(
     mapper = RelationshipMapper(store)
     first = mapper.run()
     count = (
-        "MATCH (:Customer)-[e:REFERRED|KNOWS|HOUSEHOLD|COLLEAGUE]->(:Customer) RETURN count(e) AS n"
+        "MATCH (:Customer)-[e:REFERRED|KNOWS|HOUSEHOLD|COLLEAGUE|CO_ATTENDED|FOLLOWS]->(:Customer) "
+        "RETURN count(e) AS n"
     )
     total = store.run_cypher(count)[0]["n"]
     second = mapper.run()
@@ -324,11 +438,27 @@ def test_rerun_is_idempotent_and_drops_edges_whose_evidence_went_away(
     assert [(e["type"], e["source"]) for e in left] == [("KNOWS", "steward")]
     paths = warm_intros(store, [leopold], cid(store, "R-R1"))
     assert [e["source"] for e in paths[0].edges] == ["steward", "referral"]
+    # Clementine was at another seminar after all, and alpha stopped following gamma.
+    e1, e3 = cid(store, "R-E1"), cid(store, "R-E3")
+    moved = [dict(r, event_id="SEM-9") for r in EVENTS if r["interaction_id"] == "S-SEM-3"]
+    ingest_file(write_events(tmp_path / "moved.csv", moved), "interactions", store,
+                Quarantine(tmp_path / "q3"))  # fmt: skip
+    unfollowed = [dict(INSTAGRAM[0], follows=["scn.beta"])]
+    ingest_file(write_instagram(tmp_path / "unfollowed.jsonl", unfollowed), "instagram", store,
+                Quarantine(tmp_path / "q4"))  # fmt: skip
+    IdentityResolver(store).resolve_full()
+    fourth = mapper.run()
+    assert fourth.removed["CO_ATTENDED"] == 2 and fourth.removed["FOLLOWS"] == 1
+    assert edges_between(store, e1, e3) == []
+    alpha, gamma = cid(store, "scn.alpha", "instagram"), cid(store, "scn.gamma", "instagram")
+    assert edges_between(store, alpha, gamma) == []
+    assert [e["type"] for e in edges_between(store, e1, cid(store, "R-E2"))] == ["CO_ATTENDED"]
 
 
 def test_an_empty_graph_maps_to_nothing(falkordb_store: FalkorDBStore) -> None:
     report = RelationshipMapper(falkordb_store).run()
-    assert report.edges == {"REFERRED": 0, "KNOWS": 0, "HOUSEHOLD": 0, "COLLEAGUE": 0}
+    assert report.edges == {"REFERRED": 0, "KNOWS": 0, "HOUSEHOLD": 0, "COLLEAGUE": 0,
+                            "CO_ATTENDED": 0, "FOLLOWS": 0}  # fmt: skip
     assert report.referrals == {} and report.scored == 0
     assert warm_intros(falkordb_store, ["C1"], "C2") == []
 
@@ -356,3 +486,42 @@ def test_candidate_referrals_from_notes_are_neither_intro_steps_nor_influence(
     assert [(e["type"], e["a"], e["b"]) for e in edges] == [("KNOWS", "C-B", "C-C")]
     flows = store.run("relations/flow_create", {})
     assert flows[0]["edges"] == 1
+
+
+def test_betweenness_is_written_for_the_brokers_of_a_known_graph(
+    falkordb_store: FalkorDBStore,
+) -> None:
+    """A five-customer path a-b-c-d-e written by a steward (the mapper leaves such edges
+    alone): c lies on 4 shortest paths, b and d on 3 each, the ends on none."""
+    store = falkordb_store
+    ids = ["C-a", "C-b", "C-c", "C-d", "C-e"]
+    store.run_cypher(
+        "UNWIND $ids AS id CREATE (:Customer {id: id, status: 'active', kind: 'person'})",
+        {"ids": ids},
+        read_only=False,
+    )
+    store.run_cypher(
+        "UNWIND $pairs AS p MATCH (a:Customer {id: p[0]}), (b:Customer {id: p[1]}) "
+        "CREATE (a)-[:KNOWS {source: 'steward', strength: 0.5, evidence: ['met']}]->(b)",
+        {"pairs": [list(p) for p in pairwise(ids)]},
+        read_only=False,
+    )
+
+    def scores() -> dict[str, Any]:
+        rows = store.run_cypher(
+            "MATCH (c:Customer) RETURN c.id AS id, c.betweenness AS betweenness"
+        )
+        return {r["id"]: r["betweenness"] for r in rows}
+
+    report = RelationshipMapper(store).run()
+    assert report.scored == 5
+    assert scores() == {"C-a": 0.0, "C-b": 0.75, "C-c": 1.0, "C-d": 0.75, "C-e": 0.0}
+    store.run_cypher(
+        "MATCH (:Customer {id: 'C-c'})-[k:KNOWS]->(:Customer {id: 'C-d'}) DELETE k",
+        read_only=False,
+    )
+    RelationshipMapper(store).run()
+    assert scores() == {"C-a": 0.0, "C-b": 1.0, "C-c": 0.0, "C-d": 0.0, "C-e": 0.0}
+    store.run_cypher("MATCH (:Customer)-[k:KNOWS]->(:Customer) DELETE k", read_only=False)
+    RelationshipMapper(store).run()
+    assert set(scores().values()) == {None}  # no edges left: the scores go

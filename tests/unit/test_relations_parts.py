@@ -6,12 +6,16 @@ from __future__ import annotations
 from itertools import pairwise
 from typing import Any
 
+import networkx as nx
 import pytest
 
 from resolvers.relations.derive import (
     Shared,
+    attendance_strength,
     colleague_strength,
+    derive_co_attendance,
     derive_colleagues,
+    derive_follows,
     derive_people_links,
     noisy_or,
 )
@@ -23,7 +27,13 @@ from resolvers.relations.names import (
     name_key,
     parse_referral,
 )
-from resolvers.relations.scores import networkx_scores, number_communities, scale, store_scores
+from resolvers.relations.scores import (
+    betweenness,
+    networkx_scores,
+    number_communities,
+    scale,
+    store_scores,
+)
 
 
 def person(pid: str, given: str, family: str, parish: str = "", owner: str = "") -> Person:
@@ -257,3 +267,65 @@ def test_stores_without_algorithms_get_networkx_scores() -> None:
     assert influence.keys() == community.keys() == {"boss", "r1", "r2", "r3"}
     assert influence["boss"] == 1.0 and influence["r1"] < 1.0
     assert len(set(community.values())) == 1
+
+
+def test_co_attendance_links_everyone_at_a_small_event_and_skips_big_ones() -> None:
+    derived = derive_co_attendance(
+        [
+            ("E1", "Breakfast", ["x", "y", "z", "x"]),  # x's two records attended
+            ("E2", None, ["x", "y"]),
+            ("E3", "Trade expo", [f"v{i}" for i in range(31)]),
+            ("E4", "Alone", ["w"]),
+        ],
+        max_attendees=30,
+    )
+    by_pair = {(e.a, e.b): e for e in derived.edges}
+    assert set(by_pair) == {("x", "y"), ("x", "z"), ("y", "z")}
+    assert derived.large_events == 1
+    assert by_pair[("x", "z")].evidence == ("event:E1 Breakfast",)
+    assert by_pair[("x", "z")].strength == attendance_strength(3)
+    both = by_pair[("x", "y")]
+    assert both.evidence == ("event:E1 Breakfast", "event:E2")
+    assert both.strength == noisy_or([attendance_strength(3), attendance_strength(2)])
+    assert all(e.type == "CO_ATTENDED" and e.source == "derived" for e in derived.edges)
+    assert attendance_strength(2) > attendance_strength(6) > attendance_strength(30) > 0
+
+
+def test_follows_keep_their_direction_and_mutual_ones_are_stronger() -> None:
+    edges = derive_follows([
+        ("a", "instagram:bee", "b"),  # a follows b ...
+        ("b", "instagram:ay", "a"),  # ... and back
+        ("a", "instagram:cee", "c"),  # one way
+        ("c", "instagram:cee2", "c"),  # its own second account
+    ])  # fmt: skip
+    by_pair = {(e.a, e.b): e for e in edges}
+    assert set(by_pair) == {("a", "b"), ("b", "a"), ("a", "c")}
+    assert by_pair[("a", "b")].evidence == ("follows:instagram:bee", "mutual")
+    assert by_pair[("b", "a")].evidence == ("follows:instagram:ay", "mutual")
+    one_way = by_pair[("a", "c")]
+    assert one_way.evidence == ("follows:instagram:cee",)
+    assert one_way.strength < by_pair[("a", "b")].strength == by_pair[("b", "a")].strength
+
+
+def test_betweenness_on_graphs_whose_answer_is_known() -> None:
+    path = [("a", "b"), ("b", "c"), ("c", "d"), ("d", "e")]  # raw: b 3, c 4, d 3
+    assert betweenness(path) == {"a": 0.0, "b": 0.75, "c": 1.0, "d": 0.75, "e": 0.0}
+    # A star (centre 3 pairs) beside a three-path (middle 1 pair) and a lone pair.
+    star = [("hub", "l1"), ("hub", "l2"), ("l3", "hub"), ("p", "q"), ("q", "r"), ("s", "t")]
+    scores = betweenness(star)
+    assert scores["hub"] == 1.0 and scores["q"] == round(1 / 3, 6)
+    assert {k for k, v in scores.items() if v == 0} == {"l1", "l2", "l3", "p", "r", "s", "t"}
+    assert betweenness([]) == {}
+
+
+def test_betweenness_is_exact_up_to_the_sample_size_and_seeded_beyond() -> None:
+    graph = nx.connected_watts_strogatz_graph(60, 4, 0.2, seed=3)
+    edges = [(f"n{a}", f"n{b}") for a, b in graph.edges]
+    exact = scale({f"n{k}": v for k, v in
+                   nx.betweenness_centrality(graph, normalized=False).items()})  # fmt: skip
+    assert betweenness(edges, samples=60) == exact
+    sampled = betweenness(edges, samples=20)
+    assert sampled == betweenness(list(reversed(edges)), samples=20)  # same seed, same answer
+    assert sampled != exact and set(sampled) == set(exact)
+    top = sorted(exact, key=lambda k: exact[k], reverse=True)[:5]
+    assert sum(sampled[k] for k in top) / 5 > sum(sampled.values()) / len(sampled)
