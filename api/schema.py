@@ -116,6 +116,34 @@ class CustomerKind(Enum):
     BUSINESS = "business"
 
 
+@strawberry.enum(
+    description="Where a customer stands, checked in this order: LEAD never bought; LAPSED "
+    "no purchase or interaction for a year; AT_RISK churn risk 0.5 or more; NEW every "
+    "purchase within 90 days; else ACTIVE. Days count back from the latest activity in the data."
+)
+class CustomerStage(Enum):
+    LEAD = "lead"
+    NEW = "new"
+    ACTIVE = "active"
+    AT_RISK = "at_risk"
+    LAPSED = "lapsed"
+
+
+@strawberry.enum(
+    description="Kind and value band: the value model's expected spend over the next year, "
+    "HIGH from JMD 50,000, MID from JMD 10,000, else LOW; UNSCORED where the models have not run."
+)
+class CustomerSegment(Enum):
+    PERSON_HIGH = "person_high"
+    PERSON_MID = "person_mid"
+    PERSON_LOW = "person_low"
+    PERSON_UNSCORED = "person_unscored"
+    BUSINESS_HIGH = "business_high"
+    BUSINESS_MID = "business_mid"
+    BUSINESS_LOW = "business_low"
+    BUSINESS_UNSCORED = "business_unscored"
+
+
 @strawberry.type
 class GoldenField:
     name: str
@@ -214,6 +242,23 @@ class CustomerRef:
     id: str
     name: str | None
     kind: str | None
+
+
+@strawberry.type(description="A link the link-prediction model expects between two customers.")
+class PredictedLink:
+    other: CustomerRef | None = strawberry.field(
+        description="Null when the other customer is outside the caller's accounts (hidden)."
+    )
+    hidden: bool
+    kind: str
+    probability: float
+    model: str | None
+    at: float | None = strawberry.field(description="When it was predicted (epoch ms).")
+    features: JSON = strawberry.field(
+        description="The structural features behind it (common neighbours, Adamic-Adar, "
+        "resource allocation, Jaccard, preferential attachment, distance, 3-paths)."
+    )
+    via: list[str] = strawberry.field(description="Customers in common (empty when hidden).")
 
 
 @strawberry.type
@@ -465,9 +510,37 @@ class Customer:
     def scores(self) -> Scores:
         return Scores(**{name: self.golden.get(name) for name in SCORE_FIELDS})
 
+    @strawberry.field(description="Where the customer stands (see CustomerStage).")
+    async def stage(self, info: Info[Context, None]) -> CustomerStage:
+        return CustomerStage((await self._stages(info))["stage"])
+
+    @strawberry.field(description="Kind and value band (see CustomerSegment).")
+    async def segment(self, info: Info[Context, None]) -> CustomerSegment:
+        return CustomerSegment((await self._stages(info))["segment"])
+
+    @strawberry.field(
+        description="Links the model predicts, most probable first; one to a customer "
+        "outside the caller's accounts is shown hidden (no id, name or customers in common)."
+    )
+    async def predicted_links(
+        self, info: Info[Context, None], first: int = 10
+    ) -> list[PredictedLink]:
+        ctx = info.context
+        visibility = ctx.visibility()
+        limit = ctx.page_size(first)
+        found = await ctx.loader(
+            f"predicted_links:{limit}", lambda ids: ctx.state.service.predicted_links(ids, limit)
+        ).load(str(self.id))
+        return [_predicted_link(p, visibility) for p in found]
+
     async def _records(self, info: Info[Context, None]) -> list[Row]:
         ctx = info.context
         found: list[Row] = await ctx.loader("records", ctx.state.service.records).load(str(self.id))
+        return found
+
+    async def _stages(self, info: Info[Context, None]) -> Row:
+        ctx = info.context
+        found: Row = await ctx.loader("stages", ctx.state.service.stages).load(str(self.id))
         return found
 
     async def _relations(self, info: Info[Context, None]) -> Row:
@@ -497,6 +570,17 @@ def _address(a: Row | str) -> Address:
 
 def _ref(row: Row) -> CustomerRef:
     return CustomerRef(id=row["id"], name=row.get("name"), kind=row.get("kind"))
+
+
+def _predicted_link(row: Row, visibility: Visibility) -> PredictedLink:
+    other = row["other"]
+    shown = visibility.allows(other)
+    return PredictedLink(
+        other=_ref(other) if shown else None, hidden=not shown, kind=row["kind"],
+        probability=float(row["probability"]), model=row.get("model"), at=row.get("at"),
+        features=cast(JSON, {k: v for k, v in row["features"].items() if v is not None}),
+        via=list(row.get("via") or []) if shown else [],
+    )  # fmt: skip
 
 
 # Evidence items are "kind:value"; these kinds carry personal data.
@@ -600,6 +684,10 @@ class Path:
 class ReviewItem:
     a: str
     b: str
+    a_name: str | None = strawberry.field(description="Record a's name (names are not masked).")
+    b_name: str | None
+    a_customers: list[str] = strawberry.field(description="The customer record a resolves to.")
+    b_customers: list[str]
     status: str
     score: float
     explanation: JSON
@@ -617,6 +705,15 @@ class CustomerFilterInput:
     kind: CustomerKind | None = None
     parish: str | None = None
     owner: str | None = None
+    stage: CustomerStage | None = None
+    segment: CustomerSegment | None = None
+
+    def where(self) -> CustomerFilter:
+        return CustomerFilter(
+            kind=self.kind.value if self.kind else None, parish=self.parish, owner=self.owner,
+            stage=self.stage.value if self.stage else None,
+            segment=self.segment.value if self.segment else None,
+        )  # fmt: skip
 
 
 @strawberry.enum
@@ -783,11 +880,7 @@ class Query:
         ctx = info.context
         visibility = ctx.visibility()
         size = ctx.page_size(first)
-        where = CustomerFilter(
-            kind=filter.kind.value if filter and filter.kind else None,
-            parish=filter.parish if filter else None,
-            owner=filter.owner if filter else None,
-        )
+        where = filter.where() if filter else CustomerFilter()
         rows, more = await call(ctx, ctx.state.service.page, where, visibility, size, after)
         edges = [CustomerEdge(cursor=r.pop("_cursor"), node=Customer.of(r, ctx)) for r in rows]
         return CustomerConnection(
@@ -796,16 +889,21 @@ class Query:
             where=where, visibility=visibility,
         )  # fmt: skip
 
-    @strawberry.field(description="Name, email, phone or company; tolerates a typo per word.")
+    @strawberry.field(
+        description="Name, email, phone or company; tolerates a typo per word. The filter "
+        "narrows the hits inside the store's search, before the best `first` are taken."
+    )
     async def search(
-        self, info: Info[Context, None], text: str, first: int = 10
-    ) -> list[SearchHit]:
+        self, info: Info[Context, None], text: str, first: int = 10,
+        filter: CustomerFilterInput | None = None,
+    ) -> list[SearchHit]:  # fmt: skip
         ctx = info.context
         visibility = ctx.visibility()
         size = ctx.page_size(first)
         if len(text) > 200:
             raise api_error("BAD_INPUT", f"text: {len(text)} characters, at most 200")
-        hits = await call(ctx, ctx.state.service.search, text, visibility, size)
+        where = filter.where() if filter else CustomerFilter()
+        hits = await call(ctx, ctx.state.service.search, text, where, visibility, size)
         return [SearchHit(score=score, customer=Customer.of(node, ctx)) for node, score in hits]
 
     @strawberry.field(description="How one customer is connected to another (shortest path).")
@@ -860,6 +958,10 @@ class Query:
             ReviewItem(
                 a=i["a"],
                 b=i["b"],
+                a_name=i.get("a_name"),
+                b_name=i.get("b_name"),
+                a_customers=i.get("a_customers") or [],
+                b_customers=i.get("b_customers") or [],
                 status=i["status"],
                 score=float(i["score"]),
                 explanation=_mask_explanation(i.get("explanation"), ctx),

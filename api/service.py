@@ -13,6 +13,7 @@ import time
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from graph.store import GraphStore, Row
@@ -24,6 +25,49 @@ MAX_MERGE_HOPS = 8
 # Keyset windows over internal ids stop doubling here; the id bounds are re-read after.
 MAX_WINDOW = 1 << 22
 BOUNDS_TTL_S = 30.0
+
+# A customer's stage, for a sales rep, from what the graph holds (views/customer_stages):
+# lead (never bought), lapsed (no purchase or interaction for LAPSED_DAYS), at_risk (the
+# churn model's risk at least AT_RISK), new (every purchase within NEW_DAYS), else active;
+# checked in that order. Days count back from the data's today: its latest dated activity,
+# as the score models count (a graph whose data stops in the past is not all "lapsed").
+STAGES = ("lead", "new", "active", "at_risk", "lapsed")
+NEW_DAYS = 90
+LAPSED_DAYS = 365
+AT_RISK = 0.5
+# Segment: kind and value band, the band from the value model's lifetime_value (expected
+# spend over the next year, JMD): high from HIGH_VALUE, mid from MID_VALUE, else low;
+# unscored where the models have not run.
+HIGH_VALUE = 50_000.0
+MID_VALUE = 10_000.0
+SEGMENTS = tuple(
+    f"{k}_{b}" for k in ("person", "business") for b in ("high", "mid", "low", "unscored")
+)
+TODAY_TTL_S = 600.0
+
+# What `search` runs inside the store's full-text statement, between the index call and
+# the limit (GraphStore.search_nodes): the customers_page filter over the hit `node`, so a
+# filtered search fills its page from every hit, not from a few it over-fetched. It is
+# the one piece of the API's Cypher kept here: it continues a call each adapter writes.
+SEARCH_FILTER = """
+WITH node, score WHERE node.status = 'active' AND ($kind IS NULL OR node.kind = $kind)
+  AND ($parish IS NULL OR node.parish = $parish) AND ($owner IS NULL OR node.owner = $owner)
+  AND ($all OR node.owner = $me OR node.parish IN $parishes)
+  AND ($segment IS NULL OR node.kind + '_' + CASE WHEN node.lifetime_value IS NULL THEN 'unscored'
+       WHEN node.lifetime_value >= $high_value THEN 'high'
+       WHEN node.lifetime_value >= $mid_value THEN 'mid' ELSE 'low' END = $segment)
+WITH node, score, CASE WHEN $stage IS NULL THEN null ELSE
+       [(node)<-[:RESOLVES_TO]-(:Record)-[:HAS_TRANSACTION]->(t) WHERE t.date IS NOT NULL | t.date] END AS bought,
+     CASE WHEN $stage IS NULL THEN null ELSE
+       [(node)<-[:RESOLVES_TO]-(:Record)-[:HAS_INTERACTION]->(i) WHERE coalesce(i.date, i.occurred_at) IS NOT NULL
+        | coalesce(i.date, substring(i.occurred_at, 0, 10))] END AS met
+WHERE $stage IS NULL OR CASE WHEN size(bought) = 0 THEN 'lead'
+       WHEN none(d IN bought + met WHERE d >= $active_since) THEN 'lapsed'
+       WHEN node.churn_risk >= $at_risk THEN 'at_risk'
+       WHEN all(d IN bought WHERE d >= $new_since) THEN 'new'
+       ELSE 'active' END = $stage
+WITH node, score
+"""
 
 
 class NotFound(LookupError):
@@ -58,9 +102,18 @@ class CustomerFilter:
     kind: str | None = None
     parish: str | None = None
     owner: str | None = None
+    stage: str | None = None
+    segment: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.stage is not None and self.stage not in STAGES:
+            raise BadInput(f"filter.stage: {self.stage!r} is not one of {', '.join(STAGES)}")
+        if self.segment is not None and self.segment not in SEGMENTS:
+            raise BadInput(f"filter.segment: {self.segment!r} is not one of {', '.join(SEGMENTS)}")
 
     def params(self) -> dict[str, Any]:
-        return {"kind": self.kind, "parish": self.parish, "owner": self.owner}
+        return {"kind": self.kind, "parish": self.parish, "owner": self.owner,
+                "stage": self.stage, "segment": self.segment}  # fmt: skip
 
 
 def encode_cursor(node: int) -> str:
@@ -93,6 +146,7 @@ class CustomerService:
     def __init__(self, store: GraphStore) -> None:
         self.store = store
         self._id_bounds: tuple[float, int, int] | None = None
+        self._today: tuple[float, date] | None = None
 
     # -- customers ---------------------------------------------------------------------
     def by_ids(self, ids: Sequence[str]) -> dict[str, Row]:
@@ -138,7 +192,7 @@ class CustomerService:
                     break
             rows = self.store.run(
                 "views/customers_page",
-                {**where.params(), **visibility.params(), "after": start,
+                {**where.params(), **visibility.params(), **self.stage_params(), "after": start,
                  "upto": start + window, "first": first + 1 - len(found)},
             )  # fmt: skip
             found += [{**row["customer"], "_cursor": encode_cursor(row["n"])} for row in rows]
@@ -156,18 +210,42 @@ class CustomerService:
             self._id_bounds = (now, int(lo), int(hi))
         return self._id_bounds[1], self._id_bounds[2]
 
+    def today(self) -> date:
+        """The data's today: the latest dated activity in the graph (the clock's today in
+        a graph without any), re-read every few minutes."""
+        now = time.monotonic()
+        if self._today is None or now - self._today[0] > TODAY_TTL_S:
+            days = [r["day"] for r in self.store.run("views/activity_latest_day") if r["day"]]
+            day = date.fromisoformat(str(max(days))[:10]) if days else date.today()
+            self._today = (now, day)
+        return self._today[1]
+
+    def stage_params(self) -> dict[str, Any]:
+        """The thresholds the stage and segment expressions read (see STAGES, SEGMENTS)."""
+        today = self.today()
+        return {
+            "new_since": (today - timedelta(days=NEW_DAYS)).isoformat(),
+            "active_since": (today - timedelta(days=LAPSED_DAYS)).isoformat(),
+            "at_risk": AT_RISK, "high_value": HIGH_VALUE, "mid_value": MID_VALUE,
+        }  # fmt: skip
+
     def count(self, where: CustomerFilter, visibility: Visibility) -> int:
-        rows = self.store.run("views/customers_count", {**where.params(), **visibility.params()})
+        rows = self.store.run(
+            "views/customers_count",
+            {**where.params(), **visibility.params(), **self.stage_params()},
+        )
         return int(rows[0]["total"]) if rows else 0
 
-    def search(self, text: str, visibility: Visibility, first: int) -> list[tuple[Row, float]]:
-        # Over-fetch: merged customers and other reps' accounts are filtered out here.
-        hits = self.store.search_nodes("Customer", text, first * 4)
-        return [
-            (node, score)
-            for node, score in hits
-            if node.get("status") == "active" and visibility.allows(node)
-        ][:first]
+    def search(
+        self, text: str, where: CustomerFilter, visibility: Visibility, first: int
+    ) -> list[tuple[Row, float]]:
+        """Full-text hits, best first, filtered inside the store's search statement."""
+        params = {**where.params(), **visibility.params(), **self.stage_params()}
+        return self.store.search_nodes("Customer", text, first, SEARCH_FILTER, params)
+
+    def stages(self, ids: Sequence[str]) -> dict[str, Row]:
+        rows = self.store.run("views/customer_stages", {"ids": list(ids), **self.stage_params()})
+        return {row["id"]: {"stage": row["stage"], "segment": row["segment"]} for row in rows}
 
     def path(self, source: str, target: str) -> Row | None:
         rows = self.store.run("views/path", {"from": source, "to": target})
@@ -187,23 +265,25 @@ class CustomerService:
         return self._items("views/customer_transactions", ids, limit)
 
     def decisions(self, ids: Sequence[str], limit: int) -> dict[str, list[Row]]:
-        rows = self.store.run("views/customer_decisions", {"ids": list(ids), "limit": limit})
-        out: dict[str, list[Row]] = {i: [] for i in ids}
-        for row in rows:
-            out[row["id"]] = row["items"]
-        return out
+        return self._lists("views/customer_decisions", ids, limit=limit)
 
     def alerts(self, ids: Sequence[str]) -> dict[str, list[Row]]:
-        out: dict[str, list[Row]] = {i: [] for i in ids}
-        for row in self.store.run("views/customer_alerts", {"ids": list(ids)}):
-            out[row["id"]] = row["items"]
-        return out
+        return self._lists("views/customer_alerts", ids)
+
+    def predicted_links(self, ids: Sequence[str], limit: int) -> dict[str, list[Row]]:
+        return self._lists("views/customer_predicted_links", ids, limit=limit)
 
     def relations(self, ids: Sequence[str]) -> dict[str, Row]:
         empty: Row = {"employers": [], "staff": [], "outgoing": [], "incoming": []}
         out: dict[str, Row] = {i: empty for i in ids}
         for row in self.store.run("views/customer_relations", {"ids": list(ids)}):
             out[row["id"]] = {key: _present(row[key]) for key in empty}
+        return out
+
+    def _lists(self, name: str, ids: Sequence[str], **params: Any) -> dict[str, list[Row]]:
+        out: dict[str, list[Row]] = {i: [] for i in ids}
+        for row in self.store.run(name, {"ids": list(ids), **params}):
+            out[row["id"]] = row["items"]
         return out
 
     def _items(self, name: str, ids: Sequence[str], limit: int) -> dict[str, Row]:

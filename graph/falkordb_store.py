@@ -108,10 +108,7 @@ class FalkorDBStore(CatalogueStore):
         self._ensure_unique_constraints()
 
     def _fulltext_call(self, label: str) -> str:
-        return (
-            f"CALL db.idx.fulltext.queryNodes('{label}', $q) YIELD node, score "
-            "RETURN node, score ORDER BY score DESC LIMIT $limit"
-        )
+        return f"CALL db.idx.fulltext.queryNodes('{label}', $q) YIELD node, score"
 
     def clear(self) -> None:
         try:

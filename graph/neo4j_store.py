@@ -57,10 +57,7 @@ class Neo4jStore(CatalogueStore):
 
     def _fulltext_call(self, label: str) -> str:
         # One full-text index per label, named "<label>_search" in cypher/schema/neo4j.cypher.
-        return (
-            f"CALL db.index.fulltext.queryNodes('{label.lower()}_search', $q) YIELD node, score "
-            "RETURN node, score ORDER BY score DESC LIMIT $limit"
-        )
+        return f"CALL db.index.fulltext.queryNodes('{label.lower()}_search', $q) YIELD node, score"
 
     def clear(self) -> None:
         self.run_cypher(

@@ -49,10 +49,14 @@ class GraphStore(Protocol):
         node `key` -> component number, for every node that has at least one such edge."""
         ...
 
-    def search_nodes(self, label: str, text: str, limit: int) -> list[tuple[Row, float]]:
+    def search_nodes(
+        self, label: str, text: str, limit: int, narrow: str = "", params: Row | None = None
+    ) -> list[tuple[Row, float]]:
         """Typo-tolerant full-text search over the `search_text` property of `label`
         nodes (best first): each word of `text` matches within one edit, and the last
-        word also as a prefix. Backend-specific query syntax lives in the adapter."""
+        word also as a prefix. Backend-specific query syntax lives in the adapter.
+        `narrow`: Cypher clauses (our own, with `params`) run in the same statement
+        between the index call and the limit, keeping `node` and `score` (filters)."""
         ...
 
     def ensure_schema(self) -> None:
@@ -169,14 +173,21 @@ class CatalogueStore(ABC):
             for node in nodes
         }
 
-    def search_nodes(self, label: str, text: str, limit: int) -> list[tuple[Row, float]]:
+    def search_nodes(
+        self, label: str, text: str, limit: int, narrow: str = "", params: Row | None = None
+    ) -> list[tuple[Row, float]]:
         check_identifier(label)
         words = search_words(text)
         if not words:
             return []
+        statement = (
+            f"{self._fulltext_call(label)} {narrow} "
+            "RETURN node, score ORDER BY score DESC LIMIT $limit"
+        )
         rows = self._execute(
-            "full-text search", self._fulltext_call(label),
-            {"q": self.fulltext_syntax.query(words), "limit": limit}, read_only=True,
+            "full-text search", statement,
+            {**(params or {}), "q": self.fulltext_syntax.query(words), "limit": limit},
+            read_only=True,
         )  # fmt: skip
         return [(row["node"], float(row["score"])) for row in rows]
 
