@@ -25,6 +25,8 @@ quarantine_app = typer.Typer(help="Rows that could not be ingested.", no_args_is
 app.add_typer(quarantine_app, name="quarantine")
 review_app = typer.Typer(help="The review queue of possible matches.", no_args_is_help=True)
 app.add_typer(review_app, name="review")
+alerts_app = typer.Typer(help="Alert signals checked on a schedule.", no_args_is_help=True)
+app.add_typer(alerts_app, name="alerts")
 # Piped output (make demo, CI logs) gets a width that fits the summary tables.
 console = Console(width=None if sys.stdout.isatty() else 120)
 err = Console(stderr=True)
@@ -113,10 +115,11 @@ def ingest(
     settings = _settings()
     report = None
     try:
-        with open_graph(settings) as store, _progress() as progress:
+        with open_services(settings) as services, _progress() as progress:
+            store = services.store
             summaries = _run_ingest(store, settings, [(path, source)], progress)
             if resolve:
-                resolver = _resolver(store, progress)
+                resolver = _resolver(store, progress, _signals(store, services.redis_url))
                 try:
                     report = resolver.resolve_records(resolver.pending())
                 except NotTrained:
@@ -343,8 +346,18 @@ def _demo_models(store: Any, settings: Settings) -> list[str]:
 
 
 # -- identity resolution ------------------------------------------------------------------
-def _resolver(store: Any, progress: Progress | None = None) -> Any:
+def _signals(store: Any, redis_url: str | None = None) -> Any:
+    """Announcing what a command found: onto the API's event stream when there is one,
+    and through the alert rules (alerts are graph nodes: raised without a stream too)."""
+    from workers.signals import Signals, stream_publisher
+
+    return Signals(store, stream_publisher(redis_url))
+
+
+def _resolver(store: Any, progress: Progress | None = None, signals: Any = None) -> Any:
+    """A resolver that announces records attached to another rep's customer."""
     from resolvers.identity import IdentityResolver
+    from workers.signals import matched_signals
 
     tasks: dict[str, Any] = {}
 
@@ -355,13 +368,18 @@ def _resolver(store: Any, progress: Progress | None = None) -> Any:
             tasks[stage] = progress.add_task(stage, total=total or None, rate="")
         progress.update(tasks[stage], completed=done, total=total or None)
 
-    return IdentityResolver(store, progress=report)
+    signals = signals or _signals(store)
+    return IdentityResolver(
+        store, progress=report, on_matched=lambda found: signals.emit(matched_signals(found))
+    )
 
 
-def _resolve(store: Any, *, full: bool, retrain: bool, progress: Progress | None) -> Any:
+def _resolve(
+    store: Any, *, full: bool, retrain: bool, progress: Progress | None, signals: Any = None
+) -> Any:
     from resolvers.identity import NotTrained
 
-    resolver = _resolver(store, progress)
+    resolver = _resolver(store, progress, signals)
     if full or retrain:
         return resolver.resolve_full(retrain=retrain)
     try:
@@ -404,8 +422,10 @@ def resolve(
     """Resolve records to customers: the new and changed ones, or all with --full."""
     settings = _settings()
     try:
-        with open_graph(settings) as store, _progress() as progress:
-            report = _resolve(store, full=full, retrain=retrain, progress=progress)
+        with open_services(settings) as services, _progress() as progress:
+            store = services.store
+            report = _resolve(store, full=full, retrain=retrain, progress=progress,
+                              signals=_signals(store, services.redis_url))  # fmt: skip
     except GraphStoreError as exc:
         raise _fail(f"graph store: {exc}") from None
     if as_json:
@@ -703,27 +723,12 @@ def capture() -> None:
             metrics.close()
 
 
-def _announcer(store: Any, redis_url: str | None) -> Any:
+def _announcer(signals: Any) -> Any:
     """Applied changes go onto the API's event stream (subscriptions, webhooks) and
     through the alert rules, as changes made through the API do."""
-    if not redis_url:
+    if signals.publish is None:
         return None
-    import redis
-
-    from api.events import publish_sync
-    from workers.alerts import AlertEngine
-
-    client = redis.Redis.from_url(redis_url)
-    engine = AlertEngine(
-        store, publish=lambda kind, key, data: publish_sync(client, kind, key, data)
-    )
-
-    def announce(kind: str, key: str, data: dict[str, Any]) -> None:
-        event_id = publish_sync(client, kind, key, data)
-        engine.evaluate({"id": event_id, "kind": kind, "key": key,
-                         "at": int(event_id.split("-")[0]), "data": data})  # fmt: skip
-
-    return announce
+    return lambda kind, key, data: signals.announce(kind, key, data)
 
 
 @app.command(name="apply")
@@ -744,10 +749,12 @@ def apply_changes() -> None:
     bus = KafkaBus(settings.kafka_bootstrap, client_id="c360-apply")
     with open_services(settings) as services:
         store = services.store
+        signals = _signals(store, services.redis_url)
         worker = Apply(store, bus, topic_prefix=settings.cdc_topic_prefix,
                        schema=schema,
                        group=settings.apply_group,
-                       publish=_announcer(store, services.redis_url))  # fmt: skip
+                       resolver=_resolver(store, signals=signals),
+                       publish=_announcer(signals))  # fmt: skip
         metrics = serve_apply_metrics(worker, settings.metrics_port)
         _until_stopped(worker.stop)
         try:
@@ -759,6 +766,44 @@ def apply_changes() -> None:
             if metrics is not None:
                 metrics.close()
     print(json.dumps(worker.stats.as_dict(), default=str))  # one line, for a log collector
+
+
+@alerts_app.command("check")
+def alerts_check(
+    top_percent: Annotated[
+        float, typer.Option(min=0.01, max=100.0, help="Influential: the top this percent.")
+    ] = 5.0,
+    days: Annotated[int, typer.Option(min=1, max=3_650, help="Days without activity.")] = 90,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            help="Today (YYYY-MM-DD); default the day after the latest activity in the graph.",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Check once for influential customers gone quiet (customer.quiet signals; `c360
+    worker schedule` checks daily). A quiet spell raises its alerts once."""
+    from datetime import date
+
+    from workers.signals import QuietCheck, QuietConfig
+
+    try:
+        today = date.fromisoformat(as_of) if as_of else None
+    except ValueError:
+        raise _fail(f"--as-of: {as_of!r} is not a date (YYYY-MM-DD)") from None
+    with open_services(_settings()) as services:
+        signals = _signals(services.store, services.redis_url)
+        report = QuietCheck(services.store, signals, QuietConfig(top_percent, days)).run(today)
+    if as_json:
+        print(json.dumps(report.summary()))
+        return
+    console.print(
+        f"[bold green]quiet:[/] {report.quiet:,} of the {report.influential:,} most influential "
+        f"customers (top {top_percent}% of {report.ranked:,}) have had no activity for {days}+ "
+        f"days to {report.as_of}; {report.alerts:,} alerts raised"
+    )
 
 
 # -- the API ------------------------------------------------------------------------------
@@ -839,7 +884,7 @@ def model_group(name: str) -> typer.Typer:
     from ml.scores.cli import scores_app, worker_app
 
     def open_store() -> Any:
-        return open_graph(_settings())
+        return open_services(_settings())  # the stream too: the jobs announce signals
 
     def home() -> Path:
         return _settings().home_dir

@@ -22,6 +22,11 @@ it out of its Customer (its RESOLVES_TO link goes, its model verdicts are forgot
 person's verdicts stay, unused while it is deleted) and rebuilds that Customer from the
 rest (`detach`); a Customer left with no records is `retired` and keeps its id. Undeleted
 (`deleted: false` again), it has no Customer and resolves as a new arrival.
+
+A record attached to an existing Customer whose own rep (CRM owner, sheets rep) is not
+the Customer's owner (its golden owner from the records it had) is reported in
+`ResolveReport.matched_other_rep` and handed to `on_matched` once written: the
+record.matched signal (`workers.signals`).
 """
 
 from __future__ import annotations
@@ -54,6 +59,7 @@ MODEL_ACTOR = "model"
 DELETED_REASON = "deleted in the system of record"
 Pair = tuple[str, str]
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+OnMatched = Callable[[list[dict[str, Any]]], object]
 
 
 def now_ms() -> int:
@@ -105,6 +111,10 @@ def _count(report: ResolveReport, verdicts: dict[Pair, _Verdict]) -> None:
     )
 
 
+def _rep(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
 def _verdicts_of(rows: Iterable[dict[str, Any]]) -> dict[Pair, _Verdict]:
     """Pair verdicts as the `resolve/pairs_among` and `resolve/steward_pairs` rows give them."""
     return {
@@ -144,10 +154,17 @@ class ResolveReport:
     hubs: dict[str, HubReport] = field(default_factory=dict)
     splits: list[str] = field(default_factory=list)
     decisions: list[str] = field(default_factory=list)
+    # Records attached to a customer of another rep: customer_id, record_key, source,
+    # record_rep, customer_rep, confidence.
+    matched_other_rep: list[dict[str, Any]] = field(default_factory=list)
     seconds: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
-        out = {k: v for k, v in self.__dict__.items() if k not in ("hubs", "decisions")}
+        out = {
+            k: v
+            for k, v in self.__dict__.items()
+            if k not in ("hubs", "decisions", "matched_other_rep")
+        }
         out["hubs"] = {
             kind: {
                 "limits": h.limits,
@@ -241,10 +258,12 @@ class IdentityResolver:
         store: GraphStore,
         config: ResolverConfig = DEFAULT_CONFIG,
         progress: Progress | None = None,
+        on_matched: OnMatched | None = None,
     ) -> None:
         self.store = store
         self.config = config
         self.progress = progress or (lambda stage, done, total: None)
+        self.on_matched = on_matched
         self._scorers: dict[str, Scorer] = {}
         self._caps: dict[str, dict[str, int]] = {}
 
@@ -302,6 +321,7 @@ class IdentityResolver:
             final, links, by_key, splits, touched=set(), actor=MODEL_ACTOR, report=report,
             detached=detached,
         )  # fmt: skip
+        self._matched(report)
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 
@@ -413,8 +433,13 @@ class IdentityResolver:
             detached={k: c for k in sorted(gone) if (c := widened[k].customer)},
         )
         self._write_incremental(self._pair_rows(verdicts, model_before), stale, writes)
+        self._matched(report)
         report.seconds = round(time.perf_counter() - started, 3)
         return report
+
+    def _matched(self, report: ResolveReport) -> None:
+        if self.on_matched is not None and report.matched_other_rep:
+            self.on_matched(report.matched_other_rep)
 
     def _widen(self, view: _View, seeds: set[str]) -> dict[str, ResolutionRecord]:
         """The seeds, the whole of every Customer they touch and every record linked to
@@ -839,6 +864,8 @@ class IdentityResolver:
                     f"{len(moved)} record(s) match {cid}" if moved else "records changed",
                 )
                 report.attached += 1
+                report.matched_other_rep += self._other_rep(cid, cluster, moved, by_key,
+                                                            confidence)  # fmt: skip
             else:
                 action, why = "detach", f"{', '.join(lost)} {DELETED_REASON}"
             if lost and action != "detach":
@@ -921,6 +948,29 @@ class IdentityResolver:
         if write:
             self._write_customers(writes)
         return writes
+
+    def _other_rep(
+        self,
+        cid: str,
+        cluster: list[str],
+        moved: list[str],
+        by_key: dict[str, ResolutionRecord],
+        confidence: float,
+    ) -> list[dict[str, Any]]:
+        """The records joining `cid` whose own rep is not the rep of the records it had."""
+        arriving = [by_key[k] for k in moved if by_key[k].owner]
+        had = [by_key[k] for k in cluster if by_key[k].customer == cid]
+        if not arriving or not had:
+            return []
+        owner = golden_fields(had, self.config.survivorship).get("owner")
+        if not owner:
+            return []
+        return [
+            {"customer_id": cid, "record_key": r.key, "source": r.source,
+             "record_rep": r.owner, "customer_rep": owner, "confidence": confidence}
+            for r in arriving
+            if r.owner and _rep(r.owner) != _rep(owner)
+        ]  # fmt: skip
 
     def _write_customers(self, writes: _Writes) -> None:
         batch = self.config.write_batch

@@ -7,7 +7,9 @@
 
 A rule matches an event when the event's kind is the rule's `event_kind` and its condition
 holds on `event.data[field]`. The engine raises one Alert per (rule, event), with an id
-derived from both, so a replayed event raises nothing new; it publishes "alert.raised"
+derived from both, so a replayed event raises nothing new (signals give their events ids
+derived from what they say, so a repeated check raises nothing new either: see
+workers.signals); an alert goes to the rule's rep, else the customer's owner; it publishes "alert.raised"
 (key = the rep) through a callable it is given, so this package needs nothing from `api`.
 Delivery (reading the event stream, acknowledging, retrying) stays with the caller.
 """
@@ -37,16 +39,58 @@ from graph.store import GraphStore
 
 log = logging.getLogger(__name__)
 
+# The signals (workers.signals) jobs emit besides the changes the API and apply announce.
+CUSTOMER_SCORED: Final = "customer.scored"
+CUSTOMER_QUIET: Final = "customer.quiet"
+LINK_PREDICTED: Final = "link.predicted"
+RECORD_MATCHED: Final = "record.matched"
+
 # The fields of each event kind a rule may test (`changed` tests the names listed in
-# data["fields"] instead). Events of other kinds, "alert.raised" among them, raise nothing.
+# data["fields"] instead; a crossing op tests `<field>` against `<field>_before`). Events
+# of other kinds, "alert.raised" among them, raise nothing.
 EVENT_FIELDS: Final[dict[str, frozenset[str]]] = {
     "customer.changed": frozenset({"customer_id", "change", "fields"}),
     "interaction.recorded": frozenset(
         {"customer_id", "type", "outcome", "rep", "occurred_at", "subject"}
     ),
     "transaction.recorded": frozenset({"customer_id", "amount", "currency", "date"}),
+    CUSTOMER_SCORED: frozenset(
+        {
+            "customer_id",
+            "model",
+            "churn_risk",
+            "churn_risk_before",
+            "lead_score",
+            "lead_score_before",
+            "lifetime_value",
+            "lifetime_value_before",
+        }
+    ),
+    CUSTOMER_QUIET: frozenset(
+        {
+            "customer_id",
+            "influence",
+            "influence_rank",
+            "influence_percentile",
+            "days_quiet",
+            "last_activity_at",
+            "as_of",
+        }
+    ),
+    LINK_PREDICTED: frozenset(
+        {"customer_id", "other_id", "kind", "probability", "probability_before", "model"}
+    ),
+    RECORD_MATCHED: frozenset(
+        {"customer_id", "record_key", "source", "record_rep", "customer_rep", "confidence"}
+    ),
 }
-OPS: Final[tuple[str, ...]] = ("eq", "ne", "gt", "gte", "lt", "lte", "contains", "in", "changed")
+# An event whose data names the rep whose customer it was routes there rather than to the
+# owner now: a record that joins a customer can change the golden owner to its own rep.
+_ROUTE_FIELD: Final[dict[str, str]] = {RECORD_MATCHED: "customer_rep"}
+CROSSING_OPS: Final[tuple[str, ...]] = ("crosses_above", "crosses_below")
+OPS: Final[tuple[str, ...]] = (
+    "eq", "ne", "gt", "gte", "lt", "lte", "contains", "in", "changed", *CROSSING_OPS,
+)  # fmt: skip
 STATUSES: Final[tuple[str, ...]] = ("open", "acknowledged", "closed")
 # Where each status may be reached from; reaching the status an alert already has is a no-op.
 _TRANSITIONS: Final[dict[str, tuple[str, ...]]] = {
@@ -56,7 +100,10 @@ _TRANSITIONS: Final[dict[str, tuple[str, ...]]] = {
 MAX_PAGE: Final = 500
 _TOP_CURSOR: Final = (2**62, "")  # above every alert: the first page starts here
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_SYMBOLS: Final = {"eq": "=", "ne": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
+_SYMBOLS: Final = {
+    "eq": "=", "ne": "!=", "gt": ">", "gte": ">=", "lt": "<", "lte": "<=",
+    "crosses_above": "crosses above", "crosses_below": "crosses below",
+}  # fmt: skip
 _MAX_NAME = 200
 
 ALERT_FIELDS: Final[tuple[str, ...]] = (
@@ -193,7 +240,12 @@ def _ordered(op: str, left: _Ordered, right: _Ordered) -> bool:
 @dataclass(frozen=True)
 class Condition:
     """`data[field] <op> value`. A field that is missing (or null) matches nothing, `ne`
-    included; `changed` looks for `field` among the names in data["fields"]."""
+    included; `changed` looks for `field` among the names in data["fields"].
+
+    `crosses_above` matches when data[field] is at or above the value and
+    data[field + "_before"] was below it or absent; `crosses_below` when it is below the
+    value and was at or above it or absent. So a score that stays past the line raises
+    nothing new, and one that leaves and comes back raises again."""
 
     field: str
     op: str
@@ -223,7 +275,18 @@ class Condition:
             if isinstance(actual, list | tuple):
                 return any(isinstance(a, str) and needle in a.casefold() for a in actual)
             return False
+        if self.op in CROSSING_OPS:
+            return self._crosses(actual, data.get(f"{self.field}_before"))
         return self._compare(actual)
+
+    def _crosses(self, actual: object, before: object) -> bool:
+        line = float(self.value)
+        now, was = _as_number(actual), _as_number(before)
+        if now is None:
+            return False
+        if self.op == "crosses_above":
+            return now >= line and (was is None or was < line)
+        return now < line and (was is None or was >= line)
 
     def _compare(self, actual: object) -> bool:
         """Numbers compare as numbers; a string value (an ISO date, say) compares with
@@ -272,6 +335,17 @@ def condition_problems(event_kind: object, field_: object, op: object, value: ob
                 f"field: event kind {event_kind!r} has no field {field_!r}; "
                 f"its fields are {', '.join(sorted(known))}"
             )
+        elif op in CROSSING_OPS and f"{field_}_before" not in known:
+            crossable = sorted(f for f in known if f"{f}_before" in known)
+            problems.append(
+                f"op: {op!r} compares a field with its value before, and event kind "
+                f"{event_kind!r} gives no {field_}_before; "
+                + (
+                    f"its crossable fields are {', '.join(crossable)}"
+                    if crossable
+                    else "it has no crossable fields"
+                )
+            )
     if isinstance(op, str) and op in OPS:
         problem = _value_problem(op, value)
         if problem:
@@ -287,6 +361,10 @@ def _value_problem(op: str, value: object) -> str | None:
     if op in ("eq", "ne"):
         if not _is_scalar(value):
             return f"op {op!r} needs a string, a number or true/false, not {_kind_of(value)}"
+    elif op in CROSSING_OPS:
+        if not _is_number(value) or _as_number(value) is None:
+            got = value if _is_number(value) else _kind_of(value)
+            return f"op {op!r} needs a finite number (the line to cross), not {got}"
     elif op in ("gt", "gte", "lt", "lte"):
         if isinstance(value, bool) or not (isinstance(value, str) or _is_scalar(value)):
             return (
@@ -666,14 +744,37 @@ class Event:
         return self.key or None
 
 
-def _message(rule: Rule, data: Mapping[str, Any]) -> str:
+def _message(rule: Rule, kind: str, data: Mapping[str, Any]) -> str:
     condition = rule.condition
     if condition.op == "changed":
         change = data.get("change")
         return f"{rule.name}: {condition.field} changed" + (f" ({change})" if change else "")
-    actual = data.get(condition.field)
-    shown = actual if isinstance(actual, str) else json.dumps(actual, default=str)
-    return f"{rule.name}: {condition.field} {shown} (when {condition.describe()})"
+    shown = _shown(data.get(condition.field))
+    if condition.op in CROSSING_OPS:
+        before = data.get(f"{condition.field}_before")
+        shown += f", was {_shown(before)}" if before is not None else ", was none"
+    context = _CONTEXT[kind](data) if kind in _CONTEXT else ""
+    return f"{rule.name}: {condition.field} {shown} (when {condition.describe()})" + (
+        f"; {context}" if context else ""
+    )
+
+
+def _shown(value: object) -> str:
+    return value if isinstance(value, str) else json.dumps(value, default=str)
+
+
+# What a rep needs to know of a signal whatever field its rule tests.
+_CONTEXT: Final[dict[str, Callable[[Mapping[str, Any]], str]]] = {
+    RECORD_MATCHED: lambda d: (
+        f"record {d.get('record_key')} of rep {d.get('record_rep')} matched this customer "
+        f"of rep {d.get('customer_rep')}"
+    ),
+    CUSTOMER_QUIET: lambda d: (
+        f"no activity for {d.get('days_quiet')} days (last {d.get('last_activity_at')}); "
+        f"influence rank {d.get('influence_rank')}"
+    ),
+    LINK_PREDICTED: lambda d: f"likely {d.get('kind')} with {d.get('other_id')}",
+}
 
 
 @dataclass
@@ -819,6 +920,10 @@ class AlertEngine:
             )
             return []
         target, owner = where[0]["id"], where[0]["owner"]
+        route = _ROUTE_FIELD.get(event.kind)
+        routed = event.data.get(route) if route else None
+        if isinstance(routed, str) and routed:
+            owner = routed
         at = self.clock()
         rows = []
         for rule in matched:
@@ -836,7 +941,7 @@ class AlertEngine:
                     "rule_id": rule.id,
                     "rule_name": rule.name,
                     "rep": rep,
-                    "message": _message(rule, event.data),
+                    "message": _message(rule, event.kind, event.data),
                     "at": at,
                     "event_id": event.id,
                     "event_kind": event.kind,

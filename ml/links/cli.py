@@ -103,16 +103,21 @@ def predict(
     per_customer: Annotated[int, typer.Option(min=1, max=100)] = 5,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Write PREDICTED_LINK edges from the trained model (refused if it lost to a heuristic)."""
-    from c360.wiring import open_graph
+    """Write PREDICTED_LINK edges from the trained model (refused if it lost to a heuristic),
+    announcing new and changed ones (link.predicted) to the alert rules and the event stream."""
+    from c360.wiring import open_services
+    from workers.signals import Signals, stream_publisher
 
     kind = _check_kind(kind)
     settings = Settings()
     try:
         loaded = load(artefact_dir(settings.home_dir, settings.graph_name, kind))
-        with open_graph(settings) as store:
+        with open_services(settings) as services:
+            store = services.store
+            signals = Signals(store, stream_publisher(services.redis_url))
             report = predict_links(store, loaded, settings.graph_name, customers=customer,
-                                   threshold=threshold, per_customer=per_customer)  # fmt: skip
+                                   threshold=threshold, per_customer=per_customer,
+                                   signals=signals)  # fmt: skip
     except LinkPredictionError as exc:
         raise _fail(exc) from None
     if as_json:
@@ -120,6 +125,7 @@ def predict(
         return
     console.print(f"{report.model}: {report.written:,} predicted links written, "
                   f"{report.removed:,} stale removed, from {report.candidates:,} candidate "
-                  f"pairs over {report.customers:,} customers ({report.seconds:.1f} s)")  # fmt: skip
+                  f"pairs over {report.customers:,} customers ({report.seconds:.1f} s); "
+                  f"{report.announced:,} link.predicted events, {report.alerts:,} alerts")  # fmt: skip
     for customer_id in report.no_history:
         console.print(f"customer {customer_id} has no relationships yet: nothing to predict from")

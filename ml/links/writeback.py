@@ -8,6 +8,11 @@ kept, with the structural features behind each and up to five customers in commo
 (`via`). A run over the whole graph removes the predictions of its kind it no longer
 makes (a pair that became a real relationship, or fell below the threshold); a run for
 some customers only touches predictions involving them.
+
+Before writing, each new prediction, and each whose probability changed, is announced as
+`link.predicted` for both its customers (`workers.signals`: with the probability before,
+so a `crosses_above` rule raises once when a link becomes likely). Announced before the
+write, so a run cut short announces them again next time, with the same ids.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ import scipy.sparse as sp  # type: ignore[import-untyped]
 from graph.store import GraphStore, Row
 from ml.links.data import IntArray, LinkGraph, LinkPredictionError, UnknownCustomer, load_graph
 from ml.links.train import LoadedModel, predict_proba, prepare
+from workers.signals import Signals, link_signals
 
 VIA = 5
 
@@ -40,6 +46,8 @@ class PredictReport:
     candidates: int = 0
     written: int = 0
     removed: int = 0
+    announced: int = 0  # link.predicted events (two per new or changed prediction)
+    alerts: int = 0  # raised by the alert rules on them
     no_history: list[str] = field(default_factory=list)  # asked-for customers with no edges
     seconds: float = 0.0
 
@@ -101,7 +109,10 @@ def predict_links(
     candidates_per_customer: int = 50,
     batch: int = 2_000,
     graph: LinkGraph | None = None,
+    signals: Signals | None = None,
 ) -> PredictReport:
+    """Write the predictions (see the module); `signals` announces them (default: through
+    the alert rules only, no event stream)."""
     check_shipped(loaded, graph_name)
     started = time.perf_counter()
     evaluation = loaded.evaluation
@@ -142,6 +153,9 @@ def predict_links(
         for r in existing
         if (r["a"], r["b"]) not in wanted
     ]
+    news = link_signals(existing, rows_written)
+    report.alerts = (signals or Signals(store)).emit(news)
+    report.announced = len(news)
     store.write_batches("links/delete_predictions", stale, batch)
     store.write_batches("links/merge_predictions", rows_written, batch)
     report.written = len(rows_written)

@@ -25,6 +25,11 @@ factor saying so, so the API never shows a confident number made up from nothing
 of customers that are no longer active are cleared. Each run records the drift of
 today's features against the training rows, and of the churn-risk distribution against
 the previous run (`ml.scores.drift`).
+
+Before writing, each customer whose scores changed is announced as `customer.scored`
+(`workers.signals`: the scores and what they were, so a `crosses_above` rule raises once
+when churn risk crosses its line). The events go out before the write, so a run cut short
+announces them again on the next run, with the same ids: no alert is lost or raised twice.
 """
 
 from __future__ import annotations
@@ -51,6 +56,7 @@ from ml.scores.features import (
 )
 from ml.scores.models import FittedModel, InsufficientLabels, Kind, ModelConfig, fit
 from ml.scores.registry import ModelRegistry
+from workers.signals import Signals, scored_signals
 
 log = logging.getLogger(__name__)
 
@@ -108,6 +114,8 @@ class ScoreReport:
     score_psi: float | None  # churn risk against the previous run
     drifted: list[str]
     seconds: float
+    changed: int = 0  # customers whose scores changed: customer.scored events
+    alerts: int = 0  # raised by the alert rules on those events
 
     def summary(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -115,11 +123,16 @@ class ScoreReport:
 
 class ScoresJob:
     def __init__(
-        self, store: GraphStore, registry: ModelRegistry, config: ScoresConfig | None = None
+        self,
+        store: GraphStore,
+        registry: ModelRegistry,
+        config: ScoresConfig | None = None,
+        signals: Signals | None = None,
     ) -> None:
         self.store = store
         self.registry = registry
         self.config = config or ScoresConfig()
+        self.signals = signals or Signals(store)  # without a stream: alerts only
 
     # -- training ---------------------------------------------------------------------
     def train(self, as_of: date | None = None) -> TrainReport:
@@ -223,9 +236,13 @@ class ScoresJob:
                     row[name] = _round(kind, fitted.base_rate)
                     row[factor_name] = [INSUFFICIENT]
             out.append(row)
+        before = {str(r["id"]): r for r in self.store.run("alerts/customer_scores")}
+        changed = scored_signals(before, out)
+        alerts = self.signals.emit(changed)
         self.store.write_batches("scores/write", out, self.config.batch)
         cleared = sum(int(r["cleared"]) for r in self.store.run("scores/clear_inactive"))
-        report = self._drift_report(bundle, version, snap, predictions.get("churn"), cleared)
+        report = self._drift_report(bundle, version, snap, predictions.get("churn"), cleared,
+                                    changed=len(changed), alerts=alerts)  # fmt: skip
         report.seconds = round(time.perf_counter() - started, 3)
         log.info("customers scored", extra={"report": report.summary()})
         return report
@@ -249,6 +266,9 @@ class ScoresJob:
         snap: Snapshot,
         churn: np.ndarray[Any, Any] | None,
         cleared: int,
+        *,
+        changed: int = 0,
+        alerts: int = 0,
     ) -> ScoreReport:
         rows = snap.history
         feature_psi = drift.feature_psi(bundle.feature_reference, bundle.features, snap.x[rows])
@@ -274,6 +294,8 @@ class ScoresJob:
             score_psi=score_psi,
             drifted=drifted,
             seconds=0.0,
+            changed=changed,
+            alerts=alerts,
         )
         self.registry.record_run(
             {

@@ -215,3 +215,77 @@ def test_cursors_round_trip_and_bad_ones_are_refused() -> None:
     for bad in ("nonsense!", encode_cursor(1, "")[:2], "eHl6"):
         with pytest.raises(InvalidCursor):
             decode_cursor(bad)
+
+
+@pytest.mark.parametrize(
+    ("op", "now", "before", "expected"),
+    [
+        ("crosses_above", 0.75, 0.6, True),
+        ("crosses_above", 0.7, 0.6, True),  # at the line is past it
+        ("crosses_above", 0.75, None, True),  # never scored before: absent counts as below
+        ("crosses_above", 0.8, 0.75, False),  # stayed above: nothing new
+        ("crosses_above", 0.75, 0.7, False),
+        ("crosses_above", 0.6, 0.8, False),  # went down
+        ("crosses_above", 0.6, None, False),
+        ("crosses_above", None, 0.6, False),  # no score now
+        ("crosses_above", "0.9", "0.1", True),  # decimal strings are numbers
+        ("crosses_above", 0.9, "n/a", True),  # a before that is no number counts as absent
+        ("crosses_below", 0.2, 0.4, True),
+        ("crosses_below", 0.2, None, True),
+        ("crosses_below", 0.3, 0.4, False),  # at the line is not below it
+        ("crosses_below", 0.2, 0.25, False),  # stayed below
+        ("crosses_below", 0.4, 0.2, False),
+    ],
+)
+def test_crossing_ops(op: str, now: Any, before: Any, expected: bool) -> None:
+    line = 0.7 if op == "crosses_above" else 0.3
+    data = {"churn_risk": now, "churn_risk_before": before}
+    assert Condition("churn_risk", op, line).matches(data) is expected
+
+
+def _crossing(**changes: Any) -> AlertRuleInput:
+    rule = {"name": "Churn", "event_kind": "customer.scored", "field": "churn_risk",
+            "op": "crosses_above", "value": 0.7}  # fmt: skip
+    return AlertRuleInput.parse(**(rule | changes))
+
+
+def test_a_crossing_rule_on_each_signal_with_a_before() -> None:
+    assert _crossing().condition.describe() == "churn_risk crosses above 0.7"
+    _crossing(field="lifetime_value", op="crosses_below", value=1000)
+    _crossing(event_kind="link.predicted", field="probability", value=0.8)
+
+
+@pytest.mark.parametrize(
+    ("value", "got"),
+    [("high", "a string"), (True, "true/false"), ([0.7], "a list"), (None, None),
+     (float("inf"), "inf")],
+)  # fmt: skip
+def test_a_crossing_op_needs_a_finite_number(value: Any, got: str | None) -> None:
+    with pytest.raises(InvalidAlertRule) as caught:
+        _crossing(value=value)
+    expected = (
+        "value: op 'crosses_above' needs a value"
+        if got is None
+        else f"value: op 'crosses_above' needs a finite number (the line to cross), not {got}"
+    )
+    assert caught.value.problems == [expected]
+
+
+def test_a_crossing_op_needs_a_field_given_with_its_value_before() -> None:
+    with pytest.raises(InvalidAlertRule) as caught:
+        _crossing(field="model")
+    assert caught.value.problems == [
+        "op: 'crosses_above' compares a field with its value before, and event kind "
+        "'customer.scored' gives no model_before; its crossable fields are churn_risk, "
+        "lead_score, lifetime_value"
+    ]
+    (problem,) = _problems(op="crosses_above", value=10_000)
+    assert problem.endswith("gives no amount_before; it has no crossable fields")
+
+
+def test_the_signal_kinds_name_their_fields() -> None:
+    (problem,) = _problems(event_kind="record.matched", field="rep")
+    assert problem == (
+        "field: event kind 'record.matched' has no field 'rep'; its fields are confidence, "
+        "customer_id, customer_rep, record_key, record_rep, source"
+    )
