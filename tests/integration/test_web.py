@@ -168,9 +168,11 @@ def test_the_app_is_served_at_root_without_shadowing_the_api(served: Served) -> 
     assert "devDependencies" not in escape.text
 
 
-def _rep_and_customers(store: FalkorDBStore) -> tuple[str, dict[str, Any], dict[str, Any]]:
-    """The rep with the most accounts, one of theirs with a findable name and PII, and
-    someone else's customer."""
+def _rep_and_customers(
+    store: FalkorDBStore,
+) -> tuple[str, dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """The rep with the most accounts, one of theirs with a findable name and PII, another
+    of theirs, and someone else's customer."""
     owners = store.run_cypher(
         "MATCH (c:Customer {status: 'active'}) WHERE c.owner IS NOT NULL "
         "RETURN c.owner AS owner, count(*) AS n ORDER BY n DESC, owner LIMIT 1"
@@ -194,13 +196,41 @@ def _rep_and_customers(store: FalkorDBStore) -> tuple[str, dict[str, Any], dict[
     unique = [c["c"] for c in own if names.count(c["c"]["name"]) == 1]
     others = [c["c"] for c in foreign if names.count(c["c"]["name"]) == 1]
     assert unique, f"every person of {rep}'s with email and phone shares a name"
+    assert len(unique) > 1, f"{rep} has fewer than two people with email, phone and own name"
     assert others, f"every person outside {rep}'s accounts shares a name"
-    return rep, unique[0], others[0]
+    return rep, unique[0], unique[1], others[0]
+
+
+# Top factors as the score job writes them: this customer's value, and how far it moves
+# the prediction from a typical customer's (+ raises it, - lowers it).
+CHURN_FACTORS = ["days_since_activity=412 (+0.213)", "interactions_last_year=0 (+0.050)",
+                 "household=1 (-0.031)"]  # fmt: skip
+
+
+def _scores_and_predictions(
+    store: FalkorDBStore, own: dict[str, Any], mate: dict[str, Any], foreign: dict[str, Any]
+) -> None:
+    """What `c360 scores score` and `c360 links predict` write, for the customer the
+    browser opens (the 300-people graph is too small to train either model)."""
+    store.run("scores/write", {"rows": [{
+        "id": own["id"], "churn_risk": 0.62, "churn_factors": CHURN_FACTORS,
+        "lead_score": None, "lead_factors": None, "lifetime_value": 80_000.0,
+        "value_factors": ["spend_last_year=90000 (+30000)"], "model": "scores-e2e",
+        "at": int(time.time() * 1000), "basis": "model"}]})  # fmt: skip
+    features = {"common_neighbours": 1, "adamic_adar": 0.7, "resource_allocation": 0.2,
+                "jaccard": 0.1, "preferential_attachment": 6, "distance": 2, "paths3": 0}  # fmt: skip
+    store.run("links/merge_predictions", {"rows": [
+        {"a": own["id"], "b": mate["id"], "kind": "ANY", "probability": 0.83,
+         "model": "links-e2e", "via": [], "at": 1, **features},
+        {"a": foreign["id"], "b": own["id"], "kind": "ANY", "probability": 0.41,
+         "model": "links-e2e", "via": [], "at": 1, **features},
+    ]})  # fmt: skip
 
 
 def test_the_app_end_to_end_in_headless_chromium(served: Served) -> None:
     store = served.store
-    rep, own, foreign = _rep_and_customers(store)
+    rep, own, mate, foreign = _rep_and_customers(store)
+    _scores_and_predictions(store, own, mate, foreign)
     tokens = {
         "rep": mint_token(SECRET, sub=rep, roles=["rep"], ttl_s=900),
         "manager": mint_token(SECRET, sub="e2e-manager", roles=["manager"], ttl_s=900),
@@ -214,6 +244,9 @@ def test_the_app_end_to_end_in_headless_chromium(served: Served) -> None:
     )  # fmt: skip
     queue_before = len(store.run("resolve/review_queue", {"skip": 0, "limit": 5}))
     assert queue_before > 0, "the demo graph has nothing in the review queue"
+    where = served.gql(
+        tokens["manager"], "query($id: ID!) { customer(id: $id) { stage segment } }", id=own["id"]
+    )["customer"]
     # A typo in the family name (a long enough one for a fuzzy term): search forgives it.
     family = own["family_name"]
     typo = family[:-1] + ("a" if family[-1] != "a" else "e") if len(family) >= 5 else family
@@ -223,7 +256,9 @@ def test_the_app_end_to_end_in_headless_chromium(served: Served) -> None:
         "artefacts": str(ARTEFACTS),
         "tokens": tokens,
         "own": {"id": own["id"], "name": own["name"], "query": query,
-                "secrets": [own["email"], own["phone"]]},
+                "secrets": [own["email"], own["phone"]], "stage": where["stage"],
+                "segment": where["segment"], "factor": "Days since activity",
+                "mate": {"id": mate["id"], "name": mate["name"]}},
         "foreign": {"id": foreign["id"], "name": foreign["name"]},
         "alertSubject": ALERT_SUBJECT,
     }  # fmt: skip
@@ -233,6 +268,8 @@ def test_the_app_end_to_end_in_headless_chromium(served: Served) -> None:
     assert seen["steps"] == ["done"]
     assert seen["masked"] > 0
     assert ALERT_SUBJECT in seen["alert"]
+    assert where["segment"] == "PERSON_HIGH" and seen["filtered"]["segment"] == "PERSON_HIGH"
+    assert "412" in seen["factors"]
 
     # What the page showed happened in the graph.
     alerts = store.run_cypher(
@@ -247,6 +284,12 @@ def test_the_app_end_to_end_in_headless_chromium(served: Served) -> None:
     )
     assert logged == [{"type": "visit", "rep": rep}]
     a, b = seen["accepted"]
+    names = store.run_cypher(
+        "MATCH (r:Record) WHERE r.key IN [$a, $b] RETURN r.key AS key, r.name AS name",
+        {"a": a, "b": b},
+    )
+    by_key = {r["key"]: r["name"] or "(no name)" for r in names}
+    assert seen["pairNames"] == [by_key[a], by_key[b]], "the review pair's names"
     holders = store.run_cypher(
         "MATCH (r:Record)-[:RESOLVES_TO]->(c:Customer) WHERE r.key IN [$a, $b] "
         "RETURN collect(DISTINCT c.id) AS ids",

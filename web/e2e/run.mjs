@@ -74,6 +74,27 @@ try {
   await page.getByPlaceholder("Name, email, phone or company").fill(own.query);
   const hit = page.getByRole("list", { name: "Search results" }).getByRole("link", { name: own.name, exact: true }).first();
   await hit.waitFor();
+
+  step = "search filters narrow the hits on the server";
+  const stageBox = page.getByLabel("Stage");
+  const segmentBox = page.getByLabel("Segment");
+  await stageBox.selectOption(own.stage);
+  await segmentBox.selectOption(own.segment);
+  await page.waitForURL(new RegExp(`stage=${own.stage}.*segment=${own.segment}|segment=${own.segment}.*stage=${own.stage}`));
+  await hit.waitFor();
+  const card = page.locator("li.customer-card").filter({ has: page.getByRole("link", { name: own.name, exact: true }) }).first();
+  const tags = await card.locator(".tags").innerText();
+  check(tags.toLowerCase().includes(own.stage.toLowerCase().replace("_", " ")), `the card says "${tags}", not the stage ${own.stage}`);
+  const otherStage = own.stage === "LEAD" ? "LAPSED" : "LEAD";
+  await stageBox.selectOption(otherStage);
+  await page.waitForURL(new RegExp(`stage=${otherStage}`));
+  await page.getByText(/No customer matches .* with these filters/).or(page.getByRole("list", { name: "Search results" })).first().waitFor();
+  await page.waitForFunction((id) => !document.querySelector(`a[href="/customers/${id}"]`), own.id);
+  await shot(page, "02a-search-filtered");
+  seen.filtered = { stage: own.stage, segment: own.segment, without: otherStage };
+  await stageBox.selectOption("");
+  await segmentBox.selectOption("");
+  await hit.waitFor();
   await hit.click();
   await page.getByRole("heading", { level: 1, name: own.name }).waitFor();
   check(page.url().endsWith(`/customers/${own.id}`), `the 360 view is at ${page.url()}, not /customers/${own.id}`);
@@ -82,6 +103,18 @@ try {
     await view.getByRole("heading", { name: section }).waitFor();
   }
   seen.searchedWith = own.query;
+
+  step = "scores with their top factors, and predicted links";
+  const scores = page.getByTestId("scores");
+  const churnFactors = scores.getByRole("list", { name: "Top factors of the churn risk" });
+  await churnFactors.getByText(own.factor).waitFor();
+  const factorText = await churnFactors.innerText();
+  check(factorText.includes("raises it") && factorText.includes("lowers it"), `the churn factors do not say which way they move it: ${factorText}`);
+  const links = page.getByTestId("predicted-links");
+  await links.getByRole("link", { name: own.mate.name, exact: true }).waitFor();
+  await links.getByText("a customer outside your accounts").waitFor();
+  check((await links.locator(`a[href="/customers/${foreign.id}"]`).count()) === 0, "a predicted link shows a customer outside the rep's accounts");
+  seen.factors = factorText;
 
   step = "a rep sees personal data masked";
   const contacts = page.getByTestId("contacts");
@@ -173,6 +206,7 @@ try {
   await pair.waitFor();
   const codes = await pair.locator("h2 code").allInnerTexts();
   check(codes.length === 2, `a review pair shows ${codes.length} record keys`);
+  seen.pairNames = await pair.locator("h2 .record-name").allInnerTexts();
   check((await pair.locator("table.side-by-side tbody tr").count()) > 0, "the pair has no side-by-side comparison");
   await shot(steward, "07-review-queue");
   await pair.getByRole("button", { name: "Accept: same" }).click();

@@ -54,6 +54,7 @@ export const cacheConfig: CacheExchangeOpts = {
     Address: embedded,
     GoldenField: embedded,
     Relationship: embedded,
+    PredictedLink: embedded,
     SearchHit: embedded,
     Scores: embedded,
     PageInfo: embedded,

@@ -1,5 +1,9 @@
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { errorText, isMasked, label, money, parseExplanation, percent, showValue, timeline, topBy, when } from "./format";
+import {
+  SEGMENTS, STAGES, errorText, isMasked, label, linkFeatures, money, parseExplanation, parseFactor, percent,
+  segmentLabel, showValue, stageLabel, timeline, topBy, when,
+} from "./format";
 
 describe("masking display", () => {
   it("recognises the API's masked forms and nothing else", () => {
@@ -107,5 +111,43 @@ describe("errors in words", () => {
     expect(errorText({ graphQLErrors: [], networkError: new Error("Failed to fetch") })).toMatch(/Cannot reach the c360 server/);
     expect(errorText({ graphQLErrors: [], networkError: new Error("Bad Request") })).toBe("The c360 server could not answer: Bad Request.");
     expect(errorText(null)).toBe("");
+  });
+});
+
+describe("score factors", () => {
+  it("reads the API's factor text with its direction", () => {
+    expect(parseFactor("days_since_activity=412 (+0.213)")).toEqual({
+      feature: "days_since_activity", value: "412", change: 0.213, direction: "up",
+    });
+    expect(parseFactor("spend_last_year=900 (-400)")).toEqual({
+      feature: "spend_last_year", value: "900", change: -400, direction: "down",
+    });
+    expect(parseFactor("kind=business (0)").direction).toBeNull();
+  });
+  it("keeps text it cannot read whole, without a direction", () => {
+    expect(parseFactor("something odd")).toEqual({ feature: "something odd", value: "", change: null, direction: null });
+  });
+});
+
+/** The values of an enum of the server's schema (exported by `make web`). */
+function enumValues(name: string): string[] {
+  const schema = readFileSync(new URL("../schema.graphql", import.meta.url), "utf8");
+  const body = new RegExp(`enum ${name} \\{([^}]*)\\}`).exec(schema)?.[1] ?? "";
+  return body.split(/\s+/).filter((w) => /^[A-Z_]+$/.test(w));
+}
+
+describe("stages, segments and predicted links", () => {
+  it("offers every stage and segment the API knows, in words", () => {
+    expect(Object.keys(STAGES)).toEqual(enumValues("CustomerStage"));
+    expect([...SEGMENTS].sort()).toEqual(enumValues("CustomerSegment").sort());
+    expect(SEGMENTS).toHaveLength(8);
+    expect(stageLabel("AT_RISK")).toBe("at risk");
+    expect(stageLabel(null)).toBe("—");
+    expect(segmentLabel("BUSINESS_HIGH")).toBe("business · high value");
+    expect(segmentLabel("PERSON_UNSCORED")).toBe("person · not scored");
+  });
+  it("says what lies behind a predicted link", () => {
+    expect(linkFeatures({ common_neighbours: 2, distance: 3, jaccard: 0.2 })).toBe("2 in common, 3 steps apart");
+    expect(linkFeatures(null)).toBe("");
   });
 });

@@ -163,3 +163,56 @@ export function errorText(error: { message?: string; graphQLErrors?: { message: 
   }
   return error.message ?? "Something went wrong.";
 }
+
+export interface Factor {
+  feature: string;
+  value: string;
+  change: number | null;
+  /** up: this customer's value raises the score against a typical customer's; down: lowers it. */
+  direction: "up" | "down" | null;
+}
+
+/** A score's top factor as the API writes it, "days_since_activity=412 (+0.213)". */
+export function parseFactor(text: string): Factor {
+  const match = /^(.+?)=(.*?)\s*\(([+-]?\d+(?:\.\d+)?)\)\s*$/.exec(text);
+  if (!match) return { feature: text, value: "", change: null, direction: null };
+  const change = Number(match[3]);
+  return {
+    feature: match[1],
+    value: match[2],
+    change,
+    direction: change > 0 ? "up" : change < 0 ? "down" : null,
+  };
+}
+
+/** Stages, in the order the API checks them, with the words a rep reads. */
+export const STAGES: Record<string, string> = {
+  LEAD: "Lead: never bought",
+  NEW: "New: first purchases in the last 90 days",
+  ACTIVE: "Active",
+  AT_RISK: "At risk: churn risk 50% or more",
+  LAPSED: "Lapsed: nothing for a year",
+};
+
+/** "AT_RISK" -> "at risk"; "BUSINESS_HIGH" -> "business · high value". */
+export function stageLabel(stage: string | null | undefined): string {
+  return stage ? stage.toLowerCase().replace(/_/g, " ") : "—";
+}
+
+export function segmentLabel(segment: string | null | undefined): string {
+  if (!segment) return "—";
+  const [kind, band] = segment.toLowerCase().split("_");
+  return band === "unscored" ? `${kind} · not scored` : `${kind} · ${band} value`;
+}
+
+export const SEGMENTS = ["PERSON", "BUSINESS"].flatMap((k) => ["HIGH", "MID", "LOW", "UNSCORED"].map((b) => `${k}_${b}`));
+
+/** The structural features behind a predicted link, in a rep's words. */
+export function linkFeatures(raw: unknown): string {
+  if (typeof raw !== "object" || raw === null) return "";
+  const f = raw as Record<string, unknown>;
+  const parts: string[] = [];
+  if (typeof f.common_neighbours === "number") parts.push(`${f.common_neighbours} in common`);
+  if (typeof f.distance === "number") parts.push(`${f.distance} steps apart`);
+  return parts.join(", ");
+}

@@ -42,14 +42,14 @@ export const CustomerPage = graphql(`
     }
   }
   fragment CustomerCard on Customer {
-    id name kind parish city owner email phone completeness recordCount
+    id name kind parish city owner email phone completeness recordCount stage segment
     scores { churnRisk leadScore lifetimeValue influence }
   }
 `);
 
 export const Search = graphql(`
-  query Search($text: String!, $first: Int!) {
-    search(text: $text, first: $first) {
+  query Search($text: String!, $first: Int!, $filter: CustomerFilterInput) {
+    search(text: $text, first: $first, filter: $filter) {
       score
       customer { ...CustomerCard }
     }
@@ -60,14 +60,16 @@ export const CustomerView = graphql(`
   query CustomerView($id: ID!, $withDecisions: Boolean!) {
     customer(id: $id) {
       id requestedId kind status mergedInto name parish city owner company
-      email phone dob address emails phones completeness recordCount sources updatedAt
+      email phone dob address emails phones completeness recordCount sources updatedAt stage segment
       fields { name value sources records }
       records { key source sourceId kind name confidence rule emails phones handles websites
         addresses { key line1 city parish } }
       interactions(first: 20) { ...InteractionItems }
       transactions(first: 20) { total items { key type date amount currency description } }
       alerts { ...AlertParts }
-      scores { influence community churnRisk leadScore lifetimeValue }
+      scores { influence community churnRisk leadScore lifetimeValue
+        churnFactors leadFactors valueFactors scoresModel scoresAt scoresBasis }
+      predictedLinks(first: 10) { other { id name kind } hidden kind probability model features via }
       referralsIn { id name kind }
       referralsOut { id name kind }
       relationships { type direction strength evidence other { id name kind } }
@@ -113,7 +115,7 @@ export const WarmPath = graphql(`
 
 export const ReviewQueue = graphql(`
   query ReviewQueue($first: Int!, $offset: Int!) {
-    reviewQueue(first: $first, offset: $offset) { a b status score explanation }
+    reviewQueue(first: $first, offset: $offset) { a b aName bName aCustomers bCustomers status score explanation }
   }
 `);
 

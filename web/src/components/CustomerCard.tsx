@@ -1,6 +1,6 @@
 import { Link } from "react-router";
 import type { CustomerCardFragment } from "../gql/graphql";
-import { percent, score } from "../format";
+import { percent, score, segmentLabel, stageLabel } from "../format";
 import { Value } from "./Masked";
 
 export function CustomerCard({ customer, extra }: { customer: CustomerCardFragment; extra?: React.ReactNode }) {
@@ -12,6 +12,10 @@ export function CustomerCard({ customer, extra }: { customer: CustomerCardFragme
       <span className="meta">
         {customer.kind} · {customer.parish ?? "parish unknown"}
         {customer.owner ? ` · ${customer.owner}` : ""}
+      </span>
+      <span className="tags">
+        <span className={`badge stage-${customer.stage.toLowerCase()}`}>{stageLabel(customer.stage)}</span>{" "}
+        <span className="badge">{segmentLabel(customer.segment)}</span>
       </span>
       <span className="contact">
         <Value value={customer.email} /> <Value value={customer.phone} />

@@ -3,7 +3,7 @@ import { Link, useParams } from "react-router";
 import { useMutation, useQuery, useSubscription } from "urql";
 import { can } from "../auth";
 import type { CustomerViewQuery } from "../gql/graphql";
-import { label, money, percent, score, showValue, timeline, when } from "../format";
+import { label, linkFeatures, money, parseFactor, percent, score, segmentLabel, showValue, stageLabel, timeline, when } from "../format";
 import { CustomerChanged, CustomerView, RecordInteraction } from "../queries";
 import { useSession } from "../session";
 import { Value } from "../components/Masked";
@@ -39,6 +39,10 @@ export function CustomerPage() {
           {customer.kind} · {customer.parish ?? "parish unknown"}
           {customer.city ? `, ${customer.city}` : ""} · owner {customer.owner ?? "none"} · <code>{customer.id}</code>
         </p>
+        <p className="tags" data-testid="stage">
+          <span className={`badge stage-${customer.stage.toLowerCase()}`}>{stageLabel(customer.stage)}</span>{" "}
+          <span className="badge">{segmentLabel(customer.segment)}</span>
+        </p>
         {customer.requestedId !== customer.id && (
           <p className="state notice" role="status">
             {customer.requestedId} was merged into this customer.
@@ -59,6 +63,7 @@ export function CustomerPage() {
         <Golden customer={customer} />
         <Scores customer={customer} />
         <Relations customer={customer} />
+        <PredictedLinks customer={customer} />
         <Records customer={customer} />
         {customer.decisions && <Decisions customer={customer} />}
       </div>
@@ -116,26 +121,83 @@ function Contacts({ customer }: { customer: Customer }) {
   );
 }
 
+function Factors({ items, what }: { items: string[] | null | undefined; what: string }) {
+  if (!items || items.length === 0) return null;
+  return (
+    <ul className="factors" aria-label={`Top factors of the ${what}`}>
+      {items.map((text) => {
+        const f = parseFactor(text);
+        const moves = f.direction === "up" ? "raises" : f.direction === "down" ? "lowers" : "moves";
+        return (
+          <li key={text} className={f.direction ?? ""}>
+            <span aria-hidden="true">{f.direction === "up" ? "▲" : f.direction === "down" ? "▼" : "•"}</span>{" "}
+            {label(f.feature)} {f.value && <strong>{f.value}</strong>}{" "}
+            <small>{moves} it{f.change !== null ? ` (${f.change > 0 ? "+" : ""}${f.change})` : ""}</small>
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
 function Scores({ customer }: { customer: Customer }) {
   const s = customer.scores;
   const none = [s.churnRisk, s.leadScore, s.lifetimeValue, s.influence].every((v) => v === null);
   return (
-    <section className="panel" aria-labelledby="scores-h">
+    <section className="panel" aria-labelledby="scores-h" data-testid="scores">
       <h2 id="scores-h">Scores</h2>
       {none ? (
         <Empty>No scores yet: the models have not run on this customer.</Empty>
       ) : (
-        <dl className="scores">
-          <dt>Churn risk</dt><dd>{percent(s.churnRisk)}</dd>
-          <dt>Lead score</dt><dd>{score(s.leadScore)}</dd>
-          <dt>Lifetime value</dt><dd>{money(s.lifetimeValue)}</dd>
-          <dt>Influence</dt><dd>{score(s.influence)}</dd>
-          <dt>Community</dt><dd>{s.community ?? "—"}</dd>
-        </dl>
+        <>
+          <dl className="scores">
+            <dt>Churn risk</dt><dd>{percent(s.churnRisk)}<Factors items={s.churnFactors} what="churn risk" /></dd>
+            <dt>Lead score</dt><dd>{score(s.leadScore)}<Factors items={s.leadFactors} what="lead score" /></dd>
+            <dt>Lifetime value</dt><dd>{money(s.lifetimeValue)}<Factors items={s.valueFactors} what="lifetime value" /></dd>
+            <dt>Influence</dt><dd>{score(s.influence)}</dd>
+            <dt>Community</dt><dd>{s.community ?? "—"}</dd>
+          </dl>
+          {s.scoresModel && (
+            <p className="meta">
+              Model {s.scoresModel}, {when(s.scoresAt)}
+              {s.scoresBasis === "insufficient_history" && " · no dated activity yet: base rates, not this customer's history"}
+            </p>
+          )}
+        </>
       )}
     </section>
   );
 }
+
+function PredictedLinks({ customer }: { customer: Customer }) {
+  const links = customer.predictedLinks;
+  return (
+    <section className="panel" aria-labelledby="plinks-h" data-testid="predicted-links">
+      <h2 id="plinks-h">Predicted links</h2>
+      {links.length === 0 ? (
+        <Empty>The link model predicts no one for this customer.</Empty>
+      ) : (
+        <ul>
+          {links.map((p, i) => (
+            <li key={p.other?.id ?? `hidden-${i}`}>
+              {p.other ? (
+                <Link to={`/customers/${p.other.id}`}>{p.other.name ?? p.other.id}</Link>
+              ) : (
+                <span className="masked" title="outside your accounts">a customer outside your accounts</span>
+              )}{" "}
+              <span className="badge">{percent(p.probability)}</span>
+              <small>
+                {" "}
+                {linkFeatures(p.features)}
+              </small>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
 
 function Alerts({ customer }: { customer: Customer }) {
   return (

@@ -52,7 +52,22 @@ function OutcomeNote({ outcome }: { outcome: Outcome }) {
   );
 }
 
-type Item = { a: string; b: string; score: number; explanation: unknown };
+type Item = {
+  a: string; b: string; aName?: string | null; bName?: string | null;
+  aCustomers: string[]; bCustomers: string[]; score: number; explanation: unknown;
+};
+
+/** One side of a pair: the record's name, key and the customer it resolves to now. */
+function Side({ name, recordKey, customers }: { name?: string | null; recordKey: string; customers: string[] }) {
+  return (
+    <span className="side">
+      <strong className="record-name">{name ?? "(no name)"}</strong> <code>{recordKey}</code>
+      {customers.map((id) => (
+        <small key={id}> · <Link to={`/customers/${id}`}>{id}</Link></small>
+      ))}
+    </span>
+  );
+}
 
 function Pair({ item, onDone }: { item: Item; onDone: (o: Outcome) => void }) {
   const [state, decide] = useMutation(ReviewDecision);
@@ -70,12 +85,14 @@ function Pair({ item, onDone }: { item: Item; onDone: (o: Outcome) => void }) {
   return (
     <li className="card pair" data-testid="review-pair">
       <h2>
-        <code>{item.a}</code> ↔ <code>{item.b}</code> <span className="badge">match {percent(item.score, 1)}</span>
+        <Side name={item.aName} recordKey={item.a} customers={item.aCustomers} /> ↔{" "}
+        <Side name={item.bName} recordKey={item.b} customers={item.bCustomers} />{" "}
+        <span className="badge">match {percent(item.score, 1)}</span>
       </h2>
       <div className="scroll">
         <table className="side-by-side">
           <thead>
-            <tr><th scope="col">Compared</th><th scope="col">Record A</th><th scope="col">Record B</th><th scope="col">Level</th><th scope="col">Weight</th></tr>
+            <tr><th scope="col">Compared</th><th scope="col">{item.aName ?? "Record A"}</th><th scope="col">{item.bName ?? "Record B"}</th><th scope="col">Level</th><th scope="col">Weight</th></tr>
           </thead>
           <tbody>
             {explanation.contributions.map((c) => (

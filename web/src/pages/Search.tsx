@@ -1,7 +1,8 @@
 import { useEffect, useRef, useState } from "react";
 import { useSearchParams } from "react-router";
 import { useQuery } from "urql";
-import type { CustomerKind } from "../gql/graphql";
+import type { CustomerFilterInput, CustomerKind, CustomerSegment, CustomerStage } from "../gql/graphql";
+import { SEGMENTS, STAGES, segmentLabel } from "../format";
 import { CustomerPage, Search } from "../queries";
 import { useSession } from "../session";
 import { CustomerCard } from "../components/CustomerCard";
@@ -19,6 +20,8 @@ export function SearchPage() {
   const q = params.get("q") ?? "";
   const parish = params.get("parish") ?? "";
   const kind = params.get("kind") ?? "";
+  const stage = params.get("stage") ?? "";
+  const segment = params.get("segment") ?? "";
   const { session } = useSession();
   // The server already limits a rep to their accounts and territory; "mine" narrows to owned ones.
   const mine = params.get("mine") === "1";
@@ -41,7 +44,13 @@ export function SearchPage() {
     return () => clearTimeout(t);
   }, [draft]); // eslint-disable-line react-hooks/exhaustive-deps
 
-  const filter = { parish: parish || null, kind: (kind || null) as CustomerKind | null, owner: mine ? session.sub : null };
+  const filter: CustomerFilterInput = {
+    parish: parish || null,
+    kind: (kind || null) as CustomerKind | null,
+    owner: mine ? session.sub : null,
+    stage: (stage || null) as CustomerStage | null,
+    segment: (segment || null) as CustomerSegment | null,
+  };
 
   return (
     <div className="search">
@@ -66,6 +75,24 @@ export function SearchPage() {
             <option value="BUSINESS">business</option>
           </select>
         </label>
+        <label>
+          Stage{" "}
+          <select value={stage} onChange={(e) => update({ stage: e.target.value })}>
+            <option value="">any</option>
+            {Object.entries(STAGES).map(([value, words]) => (
+              <option key={value} value={value}>{words}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Segment{" "}
+          <select value={segment} onChange={(e) => update({ segment: e.target.value })}>
+            <option value="">any</option>
+            {SEGMENTS.map((value) => (
+              <option key={value} value={value}>{segmentLabel(value)}</option>
+            ))}
+          </select>
+        </label>
         <label className="check">
           <input type="checkbox" checked={mine} onChange={(e) => update({ mine: e.target.checked ? "1" : "" })} /> only accounts I own
         </label>
@@ -75,20 +102,20 @@ export function SearchPage() {
   );
 }
 
-interface Filter { parish: string | null; kind: CustomerKind | null; owner: string | null }
+type Filter = CustomerFilterInput;
+
+/** Whether any filter narrows the list. */
+function filtered(filter: Filter): boolean {
+  return Object.values(filter).some((v) => v !== null && v !== undefined && v !== "");
+}
 
 function TextResults({ text, filter }: { text: string; filter: Filter }) {
-  const [result, refetch] = useQuery({ query: Search, variables: { text, first: 50 } });
+  // The server applies the filters inside its search, before the best 50 are taken.
+  const [result, refetch] = useQuery({ query: Search, variables: { text, first: 50, filter } });
   if (result.fetching && !result.data) return <Loading what="matches" />;
   if (result.error) return <ErrorNote error={result.error} retry={() => refetch({ requestPolicy: "network-only" })} />;
-  // Search has no filter arguments: the filters narrow its hits here.
-  const hits = (result.data?.search ?? []).filter(
-    (h) =>
-      (!filter.parish || h.customer.parish === filter.parish) &&
-      (!filter.kind || h.customer.kind === filter.kind.toLowerCase()) &&
-      (!filter.owner || h.customer.owner === filter.owner),
-  );
-  if (hits.length === 0) return <Empty>No customer matches “{text}”{filter.parish || filter.kind ? " with these filters" : ""}.</Empty>;
+  const hits = result.data?.search ?? [];
+  if (hits.length === 0) return <Empty>No customer matches “{text}”{filtered(filter) ? " with these filters" : ""}.</Empty>;
   return (
     <ul className="cards results" aria-label="Search results">
       {hits.map((h) => (
