@@ -783,8 +783,8 @@ def alerts_check(
     ] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Check once for influential customers gone quiet (customer.quiet signals; `c360
-    worker schedule` checks daily). A quiet spell raises its alerts once."""
+    """Check once for influential customers gone quiet: customer.quiet signals, each
+    quiet spell raising its alerts once (`c360 worker schedule` checks daily)."""
     from datetime import date
 
     from workers.signals import QuietCheck, QuietConfig

@@ -7,9 +7,10 @@
 
 A rule matches an event when the event's kind is the rule's `event_kind` and its condition
 holds on `event.data[field]`. The engine raises one Alert per (rule, event), with an id
-derived from both, so a replayed event raises nothing new (signals give their events ids
-derived from what they say, so a repeated check raises nothing new either: see
-workers.signals); an alert goes to the rule's rep, else the customer's owner; it publishes "alert.raised"
+derived from both, so a replayed event raises nothing new (signals, `workers.signals`,
+give their events ids derived from what they say, so a repeated check raises nothing new
+either). An alert goes to the rule's rep, else the customer's owner (for record.matched,
+the rep whose customer it was). The engine publishes "alert.raised"
 (key = the rep) through a callable it is given, so this package needs nothing from `api`.
 Delivery (reading the event stream, acknowledging, retrying) stays with the caller.
 """

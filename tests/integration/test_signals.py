@@ -303,3 +303,24 @@ def test_a_record_of_another_rep_joining_a_customer_alerts_its_owner_naming_the_
     resolver.resolve_records(["crm:OTHER-1"])  # resolving it again: not news
     resolver.resolve_full()
     assert len(alerts_of(store, "record.matched")) == 1
+
+
+def test_link_prediction_announces_new_predictions_and_a_rerun_raises_nothing(
+    falkordb_store: FalkorDBStore, tmp_path: Path
+) -> None:
+    from ml.links import load, load_graph, predict_links, save
+    from tests.integration.test_links import train, write_planted
+
+    store = falkordb_store
+    write_planted(store)
+    loaded = load(save(train(load_graph(store, "planted")), tmp_path / "model"))
+    AlertRules(store).create("Very likely link", "link.predicted", "probability",
+                             "crosses_above", 0.9, rep="rep-links", actor="admin")  # fmt: skip
+    first = predict_links(store, loaded, "planted", threshold=0.5, per_customer=3)
+    likely = store.run_cypher(
+        "MATCH ()-[e:PREDICTED_LINK]->() WHERE e.probability >= 0.9 RETURN count(e) AS n"
+    )[0]["n"]
+    assert 0 < likely < first.written and first.announced == 2 * first.written  # each end
+    assert first.alerts == 2 * likely == len(alerts_of(store, "link.predicted"))
+    again = predict_links(store, loaded, "planted", threshold=0.5, per_customer=3)
+    assert (again.announced, again.alerts) == (0, 0)  # the same predictions: no news

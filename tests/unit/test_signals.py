@@ -3,6 +3,7 @@ events, their data, and ids that depend on what they say and nothing else."""
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -79,3 +80,23 @@ def test_an_event_without_a_stream_needs_an_id() -> None:
     signals = Signals(store=None)  # type: ignore[arg-type]  # refused before the store is used
     with pytest.raises(ValueError, match="a customer.quiet event needs an id"):
         signals.announce("customer.quiet", "C1", {"customer_id": "C1"})
+
+
+def test_the_schedule_adds_the_quiet_check_when_given_one() -> None:
+    from datetime import timedelta
+
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from ml.scores.cli import schedule_jobs
+    from workers.signals import QuietCheck
+
+    scheduler = BackgroundScheduler()
+    quiet = QuietCheck(store=None)  # type: ignore[arg-type]  # never run here
+    job = SimpleNamespace(rescore_or_retrain=lambda: None)  # not started: never run
+    schedule_jobs(scheduler, job, score_every=timedelta(hours=6),  # type: ignore[arg-type]
+                  train_every=timedelta(days=7), quiet=quiet,
+                  quiet_every=timedelta(hours=12))  # fmt: skip
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {"scores.rescore", "scores.retrain", "alerts.quiet"}
+    assert jobs["alerts.quiet"].trigger.interval == timedelta(hours=12)
+    assert jobs["alerts.quiet"].func == quiet.run and jobs["alerts.quiet"].coalesce
