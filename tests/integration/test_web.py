@@ -257,7 +257,7 @@ def test_the_app_end_to_end_in_headless_chromium(served: Served) -> None:
         "tokens": tokens,
         "own": {"id": own["id"], "name": own["name"], "query": query,
                 "secrets": [own["email"], own["phone"]], "stage": where["stage"],
-                "segment": where["segment"], "factor": "Days since activity",
+                "segment": where["segment"], "factor": "Days since activity", "owner": rep,
                 "mate": {"id": mate["id"], "name": mate["name"]}},
         "foreign": {"id": foreign["id"], "name": foreign["name"]},
         "alertSubject": ALERT_SUBJECT,
@@ -270,6 +270,10 @@ def test_the_app_end_to_end_in_headless_chromium(served: Served) -> None:
     assert ALERT_SUBJECT in seen["alert"]
     assert where["segment"] == "PERSON_HIGH" and seen["filtered"]["segment"] == "PERSON_HIGH"
     assert "412" in seen["factors"]
+    owned = store.run_cypher(
+        "MATCH (c:Customer {status: 'active', owner: $rep}) RETURN count(c) AS n", {"rep": rep}
+    )[0]["n"]
+    assert 0 < seen["ownerListed"] <= owned
 
     # What the page showed happened in the graph.
     alerts = store.run_cypher(

@@ -225,6 +225,17 @@ try {
   await steward.getByTestId("map").locator("canvas").first().waitFor();
   await steward.getByText(/The map as a list \(\d+ customers\)/).waitFor();
   await shot(steward, "09-map");
+
+  step = "the owner filter narrows the list to one rep's accounts";
+  await nav(steward, "Search").click();
+  await steward.getByLabel("Owner").fill(own.owner);
+  await steward.getByLabel("Owner").press("Enter");
+  await steward.waitForURL(/[?&]owner=/);
+  const listed = steward.getByRole("list", { name: "Customers" }).locator("li.customer-card .meta");
+  await listed.first().waitFor();
+  const owners = await listed.allInnerTexts();
+  check(owners.every((m) => m.endsWith(` · ${own.owner}`)), `the owner filter lists ${owners.find((m) => !m.endsWith(own.owner))}`);
+  seen.ownerListed = owners.length;
   await stewardContext.close();
   await desktop.close();
   seen.steps.push("done");

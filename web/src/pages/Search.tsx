@@ -4,6 +4,7 @@ import { useQuery } from "urql";
 import type { CustomerFilterInput, CustomerKind, CustomerSegment, CustomerStage } from "../gql/graphql";
 import { SEGMENTS, STAGES, segmentLabel } from "../format";
 import { CustomerPage, Search } from "../queries";
+import { can } from "../auth";
 import { useSession } from "../session";
 import { CustomerCard } from "../components/CustomerCard";
 import { Empty, ErrorNote, Loading } from "../components/States";
@@ -25,6 +26,9 @@ export function SearchPage() {
   const { session } = useSession();
   // The server already limits a rep to their accounts and territory; "mine" narrows to owned ones.
   const mine = params.get("mine") === "1";
+  const owner = params.get("owner") ?? "";
+  const [ownerDraft, setOwnerDraft] = useState(owner);
+  useEffect(() => setOwnerDraft(owner), [owner]);
   const [draft, setDraft] = useState(q);
   useEffect(() => setDraft(q), [q]);
 
@@ -47,7 +51,7 @@ export function SearchPage() {
   const filter: CustomerFilterInput = {
     parish: parish || null,
     kind: (kind || null) as CustomerKind | null,
-    owner: mine ? session.sub : null,
+    owner: mine ? session.sub : owner || null,
     stage: (stage || null) as CustomerStage | null,
     segment: (segment || null) as CustomerSegment | null,
   };
@@ -93,6 +97,23 @@ export function SearchPage() {
             ))}
           </select>
         </label>
+        {can.seesAll(session) && !mine && (
+          <label>
+            Owner{" "}
+            <input
+              value={ownerDraft}
+              placeholder="rep's name"
+              onChange={(e) => setOwnerDraft(e.target.value)}
+              onBlur={() => update({ owner: ownerDraft.trim() })}
+              onKeyDown={(e) => {
+                if (e.key === "Enter") {
+                  e.preventDefault();
+                  update({ owner: ownerDraft.trim() });
+                }
+              }}
+            />
+          </label>
+        )}
         <label className="check">
           <input type="checkbox" checked={mine} onChange={(e) => update({ mine: e.target.checked ? "1" : "" })} /> only accounts I own
         </label>
