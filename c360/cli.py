@@ -321,7 +321,9 @@ def _demo_models(store: Any, settings: Settings) -> list[str]:
     from ml.scores.job import ScoresJob
     from ml.scores.models import InsufficientLabels
     from ml.scores.registry import ModelRegistry
+    from workers.signals import QuietCheck, add_example_rules
 
+    rules = add_example_rules(store, actor="demo")  # before scoring: its crossings alert
     notes = NotesJob(store).run()
     lines = [
         f"[bold green]notes:[/] {notes.analysed:,} texts analysed ({notes.model}); mentions "
@@ -341,6 +343,11 @@ def _demo_models(store: Any, settings: Settings) -> list[str]:
         f"[bold green]scores:[/] model {trained.version} ({aucs}, held-out, synthetic data); "
         f"{scored.scored:,} customers scored, {scored.insufficient_history:,} with too little "
         "history (base rates)"
+    )
+    quiet = QuietCheck(store).run()
+    lines.append(
+        f"[bold green]alerts:[/] {rules} example rules added; raised {scored.alerts:,} on "
+        f"scoring, {quiet.alerts:,} on checking for influential customers gone quiet"
     )
     return lines
 

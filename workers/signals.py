@@ -36,6 +36,7 @@ from workers.alerts import (
     LINK_PREDICTED,
     RECORD_MATCHED,
     AlertEngine,
+    AlertRules,
     Event,
     now_ms,
 )
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 # publish_sync's shape: (kind, key, data) -> the stream entry id.
 StreamPublish = Callable[[str, str, dict[str, Any]], str]
 SCORE_FIELDS: Final = ("churn_risk", "lead_score", "lifetime_value")
+MODEL_BASIS: Final = "model"  # scores a model gave (not base rates for want of history)
 
 
 def stream_publisher(redis_url: str | None) -> StreamPublish | None:
@@ -117,19 +119,48 @@ class Signals:
         return raised
 
 
+# Rules a new graph can start with (`c360 demo` adds them to a graph that has none): one
+# on each signal, and the big transaction the API's events already carry.
+EXAMPLE_RULES: Final[tuple[dict[str, Any], ...]] = (
+    {"name": "Churn risk high", "event_kind": CUSTOMER_SCORED, "field": "churn_risk",
+     "op": "crosses_above", "value": 0.9},
+    {"name": "Influential customer gone quiet", "event_kind": CUSTOMER_QUIET,
+     "field": "days_quiet", "op": "gte", "value": 90},
+    {"name": "Likely referral", "event_kind": LINK_PREDICTED, "field": "probability",
+     "op": "crosses_above", "value": 0.8},
+    {"name": "Another rep's contact joined your customer", "event_kind": RECORD_MATCHED,
+     "field": "confidence", "op": "gte", "value": 0.5},
+    {"name": "Big transaction", "event_kind": "transaction.recorded", "field": "amount",
+     "op": "gte", "value": 100_000},
+)  # fmt: skip
+
+
+def add_example_rules(store: GraphStore, actor: str) -> int:
+    """Create EXAMPLE_RULES in a graph that has no alert rules yet; how many were made."""
+    rules = AlertRules(store)
+    if rules.list():
+        return 0
+    for rule in EXAMPLE_RULES:
+        rules.create(**rule, actor=actor)
+    return len(EXAMPLE_RULES)
+
+
 # -- what each job finds ----------------------------------------------------------------
 
 
 def scored_signals(before: Mapping[str, Mapping[str, Any]], rows: Sequence[Row]) -> list[Signal]:
-    """customer.scored for each scored row (id, model, churn_risk, lead_score,
-    lifetime_value) whose scores differ from `before` (customer id -> the stored scores;
-    absent: never scored)."""
+    """customer.scored for each row a model scored (id, model, basis, churn_risk,
+    lead_score, lifetime_value) whose scores differ from `before` (customer id -> the
+    stored scores and basis). Base rates given for want of history are no news about a
+    customer: they are not announced, and count as no score before."""
     out = []
     for row in rows:
+        if row.get("basis") != MODEL_BASIS:
+            continue
         customer = str(row["id"])
         was = before.get(customer, {})
         now = {f: row.get(f) for f in SCORE_FIELDS}
-        then = {f: was.get(f) for f in SCORE_FIELDS}
+        then = {f: was.get(f) if was.get("basis") == MODEL_BASIS else None for f in SCORE_FIELDS}
         if now == then:
             continue
         data: dict[str, Any] = {"customer_id": customer, "model": row.get("model")}

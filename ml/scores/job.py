@@ -26,9 +26,9 @@ of customers that are no longer active are cleared. Each run records the drift o
 today's features against the training rows, and of the churn-risk distribution against
 the previous run (`ml.scores.drift`).
 
-Before writing, each customer whose scores changed is announced as `customer.scored`
-(`workers.signals`: the scores and what they were, so a `crosses_above` rule raises once
-when churn risk crosses its line). The events go out before the write, so a run cut short
+Before writing, each customer a model scored whose scores changed is announced as
+`customer.scored` (`workers.signals`: the scores and what they were, so a `crosses_above`
+rule raises once when churn risk crosses its line; base rates are not news). The events go out before the write, so a run cut short
 announces them again on the next run, with the same ids: no alert is lost or raised twice.
 """
 
@@ -114,7 +114,7 @@ class ScoreReport:
     score_psi: float | None  # churn risk against the previous run
     drifted: list[str]
     seconds: float
-    changed: int = 0  # customers whose scores changed: customer.scored events
+    changed: int = 0  # customers a model scored differently: customer.scored events
     alerts: int = 0  # raised by the alert rules on those events
 
     def summary(self) -> dict[str, Any]:

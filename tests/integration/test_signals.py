@@ -33,9 +33,11 @@ from ml.scores.job import ScoresJob
 from resolvers.identity import IdentityResolver
 from workers.alerts import AlertRules
 from workers.signals import (
+    EXAMPLE_RULES,
     QuietCheck,
     QuietConfig,
     Signals,
+    add_example_rules,
     link_signals,
     matched_signals,
 )
@@ -70,11 +72,12 @@ def test_churn_crossing_raises_once_across_runs_that_stay_above(
     job = ScoresJob(store, ModelRegistry.under_home(tmp_path), FAST)
     job.train()
     first = job.score()
-    assert first.changed == first.customers and first.alerts == 0  # all new; no rules yet
+    # every customer a model scored is news (base rates for want of history are not)
+    assert first.changed == first.scored < first.customers and first.alerts == 0
     assert job.score().changed == 0  # the same scores again: nothing to announce
 
     scored = store.run_cypher(
-        "MATCH (c:Customer {status: 'active'}) WHERE c.churn_risk > 0.2 "
+        "MATCH (c:Customer {status: 'active', scores_basis: 'model'}) WHERE c.churn_risk > 0.2 "
         "RETURN c.id AS id, c.churn_risk AS churn ORDER BY c.churn_risk DESC, c.id LIMIT 1"
     )
     customer, churn = scored[0]["id"], scored[0]["churn"]
@@ -324,3 +327,14 @@ def test_link_prediction_announces_new_predictions_and_a_rerun_raises_nothing(
     assert first.alerts == 2 * likely == len(alerts_of(store, "link.predicted"))
     again = predict_links(store, loaded, "planted", threshold=0.5, per_customer=3)
     assert (again.announced, again.alerts) == (0, 0)  # the same predictions: no news
+
+
+def test_example_rules_go_into_a_graph_without_rules_only(falkordb_store: FalkorDBStore) -> None:
+    assert add_example_rules(falkordb_store, actor="demo") == len(EXAMPLE_RULES)
+    stored = AlertRules(falkordb_store).list()
+    assert {r["event_kind"] for r in stored} == {
+        "customer.scored", "customer.quiet", "link.predicted", "record.matched",
+        "transaction.recorded",
+    }  # fmt: skip
+    assert add_example_rules(falkordb_store, actor="demo") == 0  # rules exist: left alone
+    assert len(AlertRules(falkordb_store).list()) == len(EXAMPLE_RULES)

@@ -18,15 +18,16 @@ from workers.signals import (
 )
 
 
-def scored(customer: str, churn: float | None, lead: float | None = None,
-           value: float | None = 100.0) -> dict[str, Any]:  # fmt: skip
-    return {"id": customer, "model": "scores-0002", "churn_risk": churn, "lead_score": lead,
-            "lifetime_value": value}  # fmt: skip
+def scored(customer: str, churn: float | None, basis: str = "model") -> dict[str, Any]:
+    return {"id": customer, "model": "scores-0002", "basis": basis, "churn_risk": churn,
+            "lead_score": None, "lifetime_value": 100.0}  # fmt: skip
 
 
 def test_only_changed_scores_are_announced_with_what_they_were() -> None:
-    before = {"C1": {"churn_risk": 0.5, "lead_score": None, "lifetime_value": 100.0},
-              "C2": {"churn_risk": 0.2, "lead_score": None, "lifetime_value": 100.0}}  # fmt: skip
+    before = {
+        "C1": {"churn_risk": 0.5, "lead_score": None, "lifetime_value": 100.0, "basis": "model"},
+        "C2": {"churn_risk": 0.2, "lead_score": None, "lifetime_value": 100.0, "basis": "model"},
+    }
     found = scored_signals(before, [scored("C1", 0.8), scored("C2", 0.2), scored("C3", 0.1)])
     assert [s.customer_id for s in found] == ["C1", "C3"]  # C2 did not change
     assert found[0].data == {
@@ -40,6 +41,15 @@ def test_only_changed_scores_are_announced_with_what_they_were() -> None:
     again = scored_signals(before, [scored("C1", 0.8)])
     assert again[0].id == found[0].id
     assert scored_signals({}, [scored("C1", 0.8)])[0].id != found[0].id
+
+
+def test_base_rates_are_not_announced_and_count_as_no_score_before() -> None:
+    base = {"churn_risk": 0.9, "lead_score": None, "lifetime_value": 100.0,
+            "basis": "insufficient_history"}  # fmt: skip
+    assert scored_signals({}, [scored("C1", 0.9, basis="insufficient_history")]) == []
+    (signal,) = scored_signals({"C1": base}, [scored("C1", 0.95)])  # its first model score
+    assert signal.data["churn_risk_before"] is None
+    assert signal.data["lifetime_value_before"] is None
 
 
 def test_a_new_or_changed_prediction_is_announced_for_each_end() -> None:
