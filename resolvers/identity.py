@@ -957,8 +957,12 @@ class IdentityResolver:
         by_key: dict[str, ResolutionRecord],
         confidence: float,
     ) -> list[dict[str, Any]]:
-        """The records joining `cid` whose own rep is not the rep of the records it had."""
-        arriving = [by_key[k] for k in moved if by_key[k].owner]
+        """The records joining `cid` whose own rep is not the rep of the records it had.
+        A person's correction (an override source) reassigning the owner is no such news."""
+        overrides = self.config.survivorship.override_sources
+        arriving = [
+            by_key[k] for k in moved if by_key[k].owner and by_key[k].source not in overrides
+        ]
         had = [by_key[k] for k in cluster if by_key[k].customer == cid]
         if not arriving or not had:
             return []

@@ -303,6 +303,20 @@ def test_a_record_of_another_rep_joining_a_customer_alerts_its_owner_naming_the_
         in alert["message"]
     )
 
+    # a person reassigning the customer through the API is no such news either
+    edit = tmp_path / "edit.csv"
+    with edit.open("w", newline="") as f:
+        writer = csv.DictWriter(f, ["customer_id", "first_name", "last_name", "email", "phone",
+                                    "owner", "edited_by"])  # fmt: skip
+        writer.writeheader()
+        writer.writerow({"customer_id": person["customer"], "first_name": person["given"],
+                         "last_name": person["family"], "email": person["email"],
+                         "phone": person["phone"], "owner": "Reassigned Rep",
+                         "edited_by": "manager"})  # fmt: skip
+    assert ingest_file(edit, "api-edits", store, quarantine).quarantined == 0
+    corrected = resolver.resolve_records([f"api:{person['customer']}"])
+    assert corrected.attached == 1 and corrected.matched_other_rep == []
+
     resolver.resolve_records(["crm:OTHER-1"])  # resolving it again: not news
     resolver.resolve_full()
     assert len(alerts_of(store, "record.matched")) == 1
