@@ -64,6 +64,11 @@ export function MyDay() {
         </section>
         <section aria-labelledby="churn-h" className="panel">
           <h2 id="churn-h">At risk of churning</h2>
+          <p>
+            <Link to={`/search?stage=AT_RISK${repId ? "&mine=1" : ""}`}>Every account at risk</Link>
+            {" · "}
+            <Link to={`/search?stage=LAPSED${repId ? "&mine=1" : ""}`}>lapsed</Link>
+          </p>
           {accounts.data && atRisk.length === 0 && <Empty>No churn scores yet: the scoring models have not run.</Empty>}
           <ul className="cards">
             {atRisk.map((c) => (
