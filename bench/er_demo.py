@@ -46,7 +46,10 @@ def _copy_row(record: ResolutionRecord, key: str) -> dict[str, Any]:
     v = record.values
     props = {"key": key, "source": "bench", "source_id": key.split(":", 1)[1], "kind": record.kind,
              "hash": key, "ingested_at": now_ms(), "name": record.name}  # fmt: skip
-    for field in ("name_folded", "given_name", "family_name", "dob", "parish", "city"):
+    fields = ["name_folded", "given_name", "family_name", "dob", "parish", "city"]
+    if record.kind == "business":
+        fields.append("company_key")  # a person's comes from the business it works at
+    for field in fields:
         if v.get(field):
             props[field] = v[field]
 

@@ -63,6 +63,9 @@ def block_keys(record: ResolutionRecord) -> list[str]:
         if words:
             # The first word by sound and the second by its initial: "Blue Mountain Coffee".
             keys.add(f"{prefix}n:{phonetic(words[0])}|{words[1][:1] if len(words) > 1 else ''}")
+        if len(words) >= 3:
+            # A typo in the first word ("Hraris Insurance Brokers"): its initial and the rest.
+            keys.add(f"{prefix}nr:{words[0][:1]}|{' '.join(words[1:])}")
         if company:
             # The company alone: a business named in a contact's row has no city.
             keys.add(f"{prefix}cc:{company}|")
@@ -79,6 +82,9 @@ def block_keys(record: ResolutionRecord) -> list[str]:
         number = "".join(ch for ch in name[2:] if ch.isdigit())
         if len(number) >= 2 and initial:
             keys.add(f"{prefix}ud:{number}|{initial}")
+    # A handle spelling a name, for profiles without one ("shamar.maxwell.1399").
+    for spelled in _list(v.get("spelled")):
+        keys.add(f"{prefix}sp:{spelled[2:]}")
     return sorted(keys)
 
 

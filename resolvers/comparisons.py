@@ -1175,6 +1175,16 @@ PERSON_SPEC = ComparisonSpec(
             (Crossed(), Crossed(threshold=0.92), Crossed(min_digits=2), CrossedNone()),
             across_sources=True,
         ),
+        # A handle that spells the other record's name ("shamar.maxwell.1399" and Shamar
+        # Maxwell), where one side has no name of its own to compare: a profile without
+        # a display name is otherwise only a handle.
+        Comparison(
+            "handle_name",
+            ("spelled",),
+            (Crossed(), CrossedNone()),
+            unless_present=("given_name", "family_name"),
+            across_sources=True,
+        ),
     ),
 )
 

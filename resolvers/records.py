@@ -107,6 +107,27 @@ def usernames(values: Values) -> list[str]:
     return sorted(out)
 
 
+def spellings(values: Values) -> list[str]:
+    """A person's name run together as people spell it in a user name, beside the
+    letters of their social handles: "n:shamarmaxwell", "n:andrewf" (given name and the
+    family initial) against "h:shamarmaxwell" from "shamar.maxwell.1399". Handles often
+    come without a display name; this is what still ties such a profile to a person."""
+    out: set[str] = set()
+    given = _letters(values.get("given_name"))
+    family = _letters(values.get("family_name"))
+    if len(given) >= 2 and len(family) >= 2:
+        out.update((f"n:{given}{family}", f"n:{given}{family[0]}"))
+    for handle in values.get("handle") or []:
+        letters = _letters(handle.split(":", 1)[1])
+        if len(letters) >= 4:
+            out.add(f"h:{letters}")
+    return sorted(out)
+
+
+def _letters(value: object) -> str:
+    return "".join(ch for ch in str(value or "").lower() if "a" <= ch <= "z")
+
+
 @dataclass(slots=True)
 class ResolutionRecord:
     key: str
@@ -143,6 +164,7 @@ class ResolutionRecord:
         for name, column in IDENTIFIER_COLUMNS:
             values[name] = sorted({str(v) for v in row.get(column) or [] if v})
         values["username"] = usernames(values)
+        values["spelled"] = spellings(values) if kind == "person" else []
         if kind == "business":
             # A business's web domains include the domains of its own and its staff's work
             # email: a company named only in a contact's row is still found by its domain.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from resolvers.blocking import block_keys
 from resolvers.comparisons import (
     BUSINESS_SPEC,
     NULL_LEVEL,
@@ -32,6 +33,7 @@ from resolvers.comparisons import (
     parse_date,
 )
 from resolvers.nicknames import are_nicknames, canonical_given
+from resolvers.records import ResolutionRecord
 
 
 def levels_of(comparison: Comparison, pairs: list[tuple[Record, Record]]) -> list[int]:
@@ -266,7 +268,35 @@ def test_person_spec_vector() -> None:
         "company": NULL_LEVEL,
         "handle": NULL_LEVEL,
         "username": NULL_LEVEL,
+        "handle_name": NULL_LEVEL,
     }
+
+
+def test_a_handle_that_spells_the_name_of_a_record_without_one() -> None:
+    named = ResolutionRecord.from_row(
+        {
+            "key": "crm:1",
+            "given_name": "Shamar",
+            "family_name": "Maxwell",
+            "name_folded": "shamar maxwell",
+        }
+    )
+    assert named.values["spelled"] == ["n:shamarm", "n:shamarmaxwell"]
+    nameless = ResolutionRecord.from_row(
+        {"key": "ig:1", "handles": ["instagram:shamar.maxwell.1399"]}
+    )
+    initial = ResolutionRecord.from_row({"key": "ig:2", "handles": ["instagram:shamar_m88"]})
+    other = ResolutionRecord.from_row({"key": "ig:3", "handles": ["instagram:iamshamar1399"]})
+    # A profile that shows a name is compared by its name: the handle adds nothing.
+    shown = ResolutionRecord.from_row(
+        {"key": "ig:4", "given_name": "Shamar", "family_name": "Maxwell",
+         "handles": ["instagram:shamar.maxwell.1399"]}
+    )  # fmt: skip
+    pairs = [(named.values, r.values) for r in (nameless, initial, other, shown)]
+    vectors, _ = PERSON_SPEC.compare_records(pairs)
+    column = vectors.levels[:, PERSON_SPEC.names.index("handle_name")].tolist()
+    assert column == [0, 0, 2, NULL_LEVEL]  # spelled, spelled, spells another name, not asked
+    assert "psp:shamarmaxwell" in block_keys(named) and "psp:shamarmaxwell" in block_keys(nameless)
 
 
 def test_business_spec_reads_the_business_fields() -> None:

@@ -36,6 +36,16 @@ def test_businesses_block_by_company_key_whatever_the_city_and_the_ampersand() -
     assert "bcc:jarrett and sons cleaning|" in shared and "bn:J630|a" in shared
 
 
+def test_a_business_with_a_typo_in_its_first_word_still_blocks_with_its_spelling() -> None:
+    typo = record("crm:org:hraris insurance brokers", kind="business",
+                  company_key="hraris insurance brokers")  # fmt: skip
+    right = record("qbo:7", kind="business", company_key="harris insurance brokers")
+    two_words = record("qbo:8", kind="business", company_key="harris brokers")
+    shared = set(block_keys(typo)) & set(block_keys(right))
+    assert shared == {"bnr:h|insurance brokers"}  # the sound of "hraris" is H662, not H620
+    assert not [k for k in block_keys(two_words) if k.startswith("bnr:")]  # too coarse
+
+
 def test_records_derived_from_a_company_cell_draw_no_u_pairs() -> None:
     from resolvers.identity import _u_group
 
