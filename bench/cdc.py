@@ -1,26 +1,35 @@
-"""CDC benchmark: commit in PostgreSQL -> visible in the graph, paced; and catch-up.
+"""CDC benchmark: commit in PostgreSQL -> in the graph -> at an API subscriber, paced; and catch-up.
 
     .venv/bin/python bench/cdc.py                          # 60 s at 200/s, 100k catch-up
     .venv/bin/python bench/cdc.py --seconds 20 --catchup 20000
+    .venv/bin/python bench/cdc.py --people 0 --subscribers 0   # resolution off, no API
+    .venv/bin/python bench/cdc.py --profile                # cProfile + time per statement
 
 The real pipeline, as production runs it: a fresh PostgreSQL database (created here,
 dropped at the end with its replication slot), a `tansu` broker, an embedded FalkorDB
 home under bench/out/cdc-home, and `c360 capture` / `c360 apply` as separate processes
 configured by C360_* variables (the bench owns the graph server; the apply processes
-reuse it, so one can be stopped while the graph stays up).
+reuse it, so one can be stopped while the graph stays up). With `--people` (default 300)
+the demo data of that many people is ingested and resolved first, so there is a trained
+model and apply resolves every record it writes, as in production; with 0 records wait
+for a full run. People's names come from the demo data's lists.
 
 (a) Paced: writer threads make a mix of customer inserts, customer updates and
 interactions through `SystemOfRecord` at `--rate` changes/s for `--seconds`. Commit ->
 graph is what the apply worker measures per event (the change's PostgreSQL commit time,
 Debezium's `source.ts_ms`, to the moment its batch is written), printed by `c360 apply`
-as it exits. "Delivered to a subscriber" is not wired yet (no EventHub publish after
-apply), so it is not measured; commit -> delivered to a *bus* subscriber (a consumer
-group of its own on the capture topics) is, to show what the broker hop costs.
+as it exits. Commit -> subscriber: a `c360 serve` runs, and `--subscribers` GraphQL
+clients each subscribe to `customerChanged` of one customer; latency is each event's
+receipt minus its `sor_committed_at` (the earliest commit it announces; the API
+coalesces a burst on one customer over 50 ms on purpose). Commit -> a *bus* subscriber
+(a consumer group of its own on the capture topics) shows what capture and the broker
+cost alone. CPU milliseconds per change of each process come with them.
 
 (b) Catch-up: the apply worker is stopped, `--catchup` changes are committed (1,000-row
 transactions of interaction inserts, customer inserts and customer updates of distinct
-rows), capture publishes them, then apply starts and changes/s is measured until the
-group's lag is 0. Both with and without the worker's start-up.
+rows), capture publishes them, then apply starts and changes/s is measured by the
+worker's own clock from its first batch to its last (and, with its start-up, until the
+group's lag is 0), with CPU per change of apply and of the graph server.
 
 The last line is one JSON object `{"cdc": {...}}`.
 """
@@ -28,6 +37,7 @@ The last line is one JSON object `{"cdc": {...}}`.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
 import json
 import os
@@ -44,18 +54,24 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+import psutil
 import psycopg
+import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from confluent_kafka import Consumer, TopicPartition
 
+from bench.serving import running_api
 from c360.settings import REPO_ROOT
 from graph.catalogue import Catalogue
 from graph.embedded import EmbeddedFalkorDB
 from graph.falkordb_store import FalkorDBStore
+from ingest.demo_data import FEMALE_NAMES, MALE_NAMES, SURNAMES, generate, ingest_demo
+from ingest.quarantine import Quarantine
 from ingest.sor.db import SystemOfRecord
 from ingest.sor.migrate import upgrade
+from resolvers.identity import IdentityResolver
 from workers.bus.broker import TansuBroker
 from workers.cdc.capture import drop_slot
 from workers.cdc.postgres import ensure_logical_wal, scratch_database
@@ -67,11 +83,42 @@ C360 = str(Path(sys.executable).parent / "c360")
 TABLES = ("customers", "customer_interactions", "transactions")
 TARGET_GRAPH_P99_MS = 500.0
 TARGET_CATCHUP_PER_S = 2000.0
+# `c360 <command>` under cProfile: argv is [stats file, command]
+# `c360 <command>` under cProfile, with wall time per graph statement (<stats>.statements.json)
+PROFILED = """import cProfile, json, sys, time
+from c360.cli import main
+from graph.falkordb_store import FalkorDBStore
+out, sys.argv = sys.argv[1], ["c360", *sys.argv[2:]]
+spent = {}
+command = FalkorDBStore._command
+def timed(self, what, *args, **kwargs):
+    t0 = time.perf_counter()
+    try:
+        return command(self, what, *args, **kwargs)
+    finally:
+        calls, total = spent.get(what, (0, 0.0))
+        spent[what] = (calls + 1, total + time.perf_counter() - t0)
+FalkorDBStore._command = timed
+profiler = cProfile.Profile()
+try:
+    profiler.runcall(main)
+finally:
+    profiler.dump_stats(out)
+    with open(out + ".statements.json", "w") as f:
+        json.dump({k: {"calls": n, "s": round(t, 3)} for k, (n, t) in
+                   sorted(spent.items(), key=lambda kv: -kv[1][1])}, f, indent=1)
+"""
 
 
-def letters(n: int) -> str:
-    """Digits spelt as letters: ingest refuses names with digits."""
-    return "".join(chr(ord("a") + int(d)) for d in str(n))
+GIVEN_NAMES = (*MALE_NAMES, *FEMALE_NAMES)
+
+
+def name_of(n: int) -> tuple[str, str]:
+    """A given and family name drawn from the demo data's lists, the same for the same
+    `n`: people as varied as the demo's (and as often namesakes), so resolution's blocks
+    are as large as real data makes them, not one block of every bench row."""
+    rng = random.Random(n)
+    return rng.choice(GIVEN_NAMES), rng.choice(SURNAMES)
 
 
 def pct(values: Sequence[float], q: float) -> float | None:
@@ -103,11 +150,16 @@ def fresh_database() -> Iterator[str]:
 class Worker:
     """`c360 capture` or `c360 apply` as its own process, logging to a file."""
 
-    def __init__(self, command: str, env: dict[str, str], log_path: Path) -> None:
+    def __init__(
+        self, command: str, env: dict[str, str], log_path: Path, profile: Path | None = None
+    ) -> None:
         self.log_path = log_path
         self._log = log_path.open("a")
+        argv = [C360, command]
+        if profile is not None:  # the same command under cProfile, stats written as it exits
+            argv = [sys.executable, "-c", PROFILED, str(profile), command]
         self.process = subprocess.Popen(
-            [C360, command], env=env, cwd=REPO_ROOT, stdout=self._log, stderr=subprocess.STDOUT
+            argv, env=env, cwd=REPO_ROOT, stdout=self._log, stderr=subprocess.STDOUT
         )
 
     def check(self) -> None:
@@ -131,6 +183,32 @@ class Worker:
                 with contextlib.suppress(ValueError):
                     return dict(json.loads(line))
         return None
+
+
+class CpuMeter:
+    """CPU seconds (user + system) spent by named processes since `start()`: the figure
+    that can be judged on a machine others load, where wall-clock rates cannot."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.processes = {name: psutil.Process(pid) for name, pid in pids.items()}
+        self.base: dict[str, float] = {}
+
+    def _now(self) -> dict[str, float]:
+        out = {}
+        for name, proc in self.processes.items():
+            with contextlib.suppress(psutil.Error):
+                t = proc.cpu_times()
+                out[name] = t.user + t.system + t.children_user + t.children_system
+        return out
+
+    def start(self) -> None:
+        self.base = self._now()
+
+    def per_change_ms(self, changes: int) -> dict[str, float]:
+        """CPU milliseconds per change, per process, since `start()`."""
+        now = self._now()
+        return {name: round((now[name] - self.base.get(name, 0.0)) * 1000 / max(changes, 1), 3)
+                for name in now}  # fmt: skip
 
 
 class Watcher(threading.Thread):
@@ -209,6 +287,74 @@ class Watcher(threading.Thread):
             time.sleep(0.25)
 
 
+class Subscribers(threading.Thread):
+    """API clients, each subscribed over GraphQL (graphql-transport-ws) to `customerChanged`
+    of one customer; while `recording`, commit -> subscriber latency is taken from each
+    event's `sor_committed_at` (the earliest commit it announces)."""
+
+    def __init__(self, base_url: str, token: str, customers: Sequence[str]) -> None:
+        super().__init__(daemon=True, name="api-subscribers")
+        self.url = base_url.replace("http://", "ws://") + "/graphql"
+        self.token = token
+        self.customers = list(customers)
+        self.latencies_ms: list[float] = []
+        self.events = 0
+        self.recording = threading.Event()
+        self.ready = threading.Event()
+        self.failed: BaseException | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._done: asyncio.Event | None = None
+
+    def run(self) -> None:
+        try:
+            asyncio.run(self._main())
+        except BaseException as exc:  # reported by wait_ready / stop
+            self.failed = exc
+            self.ready.set()
+
+    async def _main(self) -> None:
+        self._loop, self._done = asyncio.get_running_loop(), asyncio.Event()
+        connected = [0]
+        tasks = [asyncio.create_task(self._one(c, connected)) for c in self.customers]
+        await self._done.wait()
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def _one(self, customer_id: str, connected: list[int]) -> None:
+        async with websockets.connect(self.url, subprotocols=["graphql-transport-ws"]) as ws:  # type: ignore[list-item]
+            await ws.send(json.dumps({"type": "connection_init",
+                                      "payload": {"Authorization": f"Bearer {self.token}"}}))  # fmt: skip
+            if json.loads(await ws.recv())["type"] != "connection_ack":
+                raise RuntimeError("the API refused the subscription's connection")
+            await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {
+                "query": "subscription($id: ID!) { customerChanged(id: $id) { data } }",
+                "variables": {"id": customer_id}}}))  # fmt: skip
+            connected[0] += 1
+            if connected[0] == len(self.customers):
+                self.ready.set()
+            while True:
+                message = json.loads(await ws.recv())
+                if message["type"] == "error":
+                    raise RuntimeError(f"subscription refused: {message['payload']}")
+                if message["type"] != "next":
+                    continue
+                data = message["payload"]["data"]["customerChanged"]["data"]
+                if self.recording.is_set() and "sor_committed_at" in data:
+                    self.latencies_ms.append(time.time() * 1000 - data["sor_committed_at"])
+                    self.events += 1
+
+    def wait_ready(self, timeout_s: float = 120) -> None:
+        if not self.ready.wait(timeout_s) or self.failed is not None:
+            raise RuntimeError(f"subscribers did not connect: {self.failed!r}")
+        time.sleep(2.0)  # the subscriptions registered server-side (no ack in the protocol)
+
+    def stop(self) -> None:
+        if self._loop is not None and self._done is not None:
+            self._loop.call_soon_threadsafe(self._done.set)
+        self.join(30)
+
+
 # -- load ------------------------------------------------------------------------------
 
 
@@ -232,12 +378,12 @@ def one_change(sor: SystemOfRecord, pool: Pool, rng: random.Random, n: int) -> N
     """10% new customers, 40% customer updates, 50% interactions."""
     roll = rng.random()
     if roll < 0.1:
-        row = sor.upsert_customer({"kind": "person", "given_name": "Paced",
-                                   "family_name": f"Bench{letters(n)}",
+        given, family = name_of(n)
+        row = sor.upsert_customer({"kind": "person", "given_name": given, "family_name": family,
                                    "email": f"paced.{n}@example.com", "parish": "St. Ann"})  # fmt: skip
         pool.add(str(row["id"]))
-    elif roll < 0.5:
-        sor.upsert_customer({"id": pool.pick(rng), "given_name": f"Upd{letters(n % 1000)}"})
+    elif roll < 0.5:  # a new first name: the record is resolved again
+        sor.upsert_customer({"id": pool.pick(rng), "given_name": rng.choice(GIVEN_NAMES)})
     else:
         sor.record_interaction({"customer_id": pool.pick(rng), "channel": "call",
                                 "direction": "inbound", "subject": "Paced call"})  # fmt: skip
@@ -298,20 +444,22 @@ def bulk_changes(url: str, pool: Pool, count: int, chunk: int = 1000) -> int:
                     " now(), 'Catch-up call', now(), now(), 1 FROM generate_series(1, %s) g",
                     (ids, len(ids), n_int),
                 )
+                names = [name_of(10**9 + made + g) for g in range(n_new)]
                 conn.execute(
                     "INSERT INTO customers (id, kind, given_name, family_name, email, parish,"
                     " status, created_at, updated_at, version)"
-                    " SELECT gen_random_uuid(), 'person', 'Catch',"
-                    " 'Up' || translate((%s + g)::text, '0123456789', 'abcdefghij'),"
-                    " 'catch.' || (%s + g) || '@example.com', 'Kingston', 'active', now(),"
-                    " now(), 1 FROM generate_series(1, %s) g",
-                    (made, made, n_new),
+                    " SELECT gen_random_uuid(), 'person', n.given, n.family,"
+                    " 'catch.' || (%s + n.g) || '@example.com', 'Kingston', 'active', now(),"
+                    " now(), 1 FROM unnest(%s::text[], %s::text[]) WITH ORDINALITY"
+                    " AS n(given, family, g)",
+                    (made, [g for g, _ in names], [f for _, f in names]),
                 )
-                if targets:
+                if targets:  # a new first name each: resolved again
                     conn.execute(
-                        "UPDATE customers SET given_name = 'Caught', version = version + 1,"
-                        " updated_at = now() WHERE id = ANY(%s::uuid[])",
-                        (targets,),
+                        "UPDATE customers SET version = version + 1, updated_at = now(),"
+                        " given_name = (%s::text[])[1 + floor(random() * %s)::int]"
+                        " WHERE id = ANY(%s::uuid[])",
+                        (list(GIVEN_NAMES), len(GIVEN_NAMES), targets),
                     )
             made += size
     return made
@@ -354,14 +502,27 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     tag = uuid.uuid4().hex[:8]
     prefix, slot, group = f"bench{tag}", f"c360_bench_{tag}", f"bench-apply-{tag}"
     topics = [f"{prefix}.public.{t}" for t in TABLES]
+
+    def profile_of(phase: str) -> Path | None:
+        return out_dir / f"apply-{phase}.prof" if args.profile else None
+
     result: dict[str, Any] = {"workers": "processes (c360 capture, c360 apply)",
                               "rate": args.rate, "seconds": args.seconds}  # fmt: skip
     graph = EmbeddedFalkorDB(home)
     info = graph.start()
     store = FalkorDBStore(Catalogue(REPO_ROOT / "cypher"), port=info.port, graph_name="c360")
+    store.ensure_schema()
+    if args.people:
+        say(f"{args.people} demo people ingested and resolved: a trained model, so apply "
+            "resolves every record it writes")  # fmt: skip
+        generate(out_dir / "demo", args.people)
+        ingest_demo(out_dir / "demo", store, Quarantine(out_dir / "quarantine"))
+        IdentityResolver(store).resolve_full()
+    result["resolution"] = "incremental, per batch" if args.people else "off (no model)"
     broker = TansuBroker(out_dir / "tansu")
     broker.start()
     workers: list[Worker] = []
+    api = contextlib.ExitStack()  # the API, while subscribers watch
     try:
         with fresh_database() as url:
             env = {**os.environ, "C360_HOME": str(home), "C360_SOR_URL": url,
@@ -374,7 +535,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             sor = SystemOfRecord.from_url(url)
             try:
                 pool = Pool([str(sor.upsert_customer({
-                    "kind": "person", "given_name": "Pool", "family_name": f"Bench{letters(i)}",
+                    "kind": "person", "given_name": name_of(-1 - i)[0],
+                    "family_name": name_of(-1 - i)[1],
                     "email": f"pool.{i}@example.com", "parish": "Kingston"})["id"])
                     for i in range(args.pool)])  # fmt: skip
                 say(f"{args.pool} customers in {url.rsplit('/', 1)[-1]}; starting the workers")
@@ -392,14 +554,29 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 watcher.wait_lag_zero(group, apply)
                 apply.stop()
                 # (a) paced, on a fresh apply process so its latency window holds only this
-                apply = Worker("apply", env, out_dir / "apply-paced.log")
+                apply = Worker("apply", env, out_dir / "apply-paced.log", profile_of("paced"))
                 workers.append(apply)
                 sor.upsert_customer({"id": pool.ids[0], "given_name": "Primed"})
                 expected += 1
                 watcher.wait_count(expected, capture, 60, "the primer on the bus")
                 watcher.wait_lag_zero(group, apply)
+                subscribers = None
+                if args.subscribers:
+                    base = api.enter_context(running_api(env))
+                    token = subprocess.run(
+                        [C360, "token", "--role", "admin", "--sub", "bench", "--scope", "pii"],
+                        env=env, check=True, capture_output=True, text=True).stdout.strip()  # fmt: skip
+                    watched = customers_of(store, pool.ids[: args.subscribers])
+                    subscribers = Subscribers(base, token, watched)
+                    subscribers.start()
+                    subscribers.wait_ready()
+                    say(f"{len(watched)} API subscribers to customerChanged")
+                    subscribers.recording.set()
                 watcher.recording.set()
                 say(f"paced: {args.rate:g} changes/s for {args.seconds:g} s")
+                cpu = CpuMeter({"apply": apply.process.pid, "capture": capture.process.pid,
+                                "graph": info.pid, "broker": broker_pid(broker)})  # fmt: skip
+                cpu.start()
                 t0 = time.monotonic()
                 made = paced(sor, pool, args.rate, args.seconds, args.threads)
                 wrote_s = time.monotonic() - t0
@@ -407,6 +584,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 watcher.wait_count(expected, capture, 300, "the paced changes on the bus")
                 watcher.wait_lag_zero(group, apply)
                 watcher.recording.clear()  # after: the last batch may still be recording
+                paced_cpu = cpu.per_change_ms(made)
+                sub_lat: list[float] = []
+                if subscribers is not None:
+                    time.sleep(1.0)  # the last announcements reach the subscribers
+                    subscribers.stop()
+                    sub_lat = subscribers.latencies_ms
+                api.close()
                 stats = apply.stop() or {}
                 bus_lat = list(watcher.latencies_ms)
                 result["paced"] = {
@@ -418,7 +602,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     "bus_subscriber_p50_ms": pct(bus_lat, 50),
                     "bus_subscriber_p99_ms": pct(bus_lat, 99),
                     "bus_subscriber_events": len(bus_lat),
-                    "subscriber_after_graph": "not wired (no customer.changed publish yet)",
+                    "cpu_ms_per_change": paced_cpu,
+                    "api_subscriber_p50_ms": pct(sub_lat, 50),
+                    "api_subscriber_p99_ms": pct(sub_lat, 99),
+                    "api_subscriber_events": len(sub_lat),
                 }  # fmt: skip
                 say(f"paced: {json.dumps(result['paced'])}")
                 # (b) catch-up
@@ -434,14 +621,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     say(f"committed in {committed_s:.1f}s, published in {published_s:.1f}s; "
                         f"backlog {backlog}; starting apply")  # fmt: skip
                     t_start = time.monotonic()
-                    apply = Worker("apply", env, out_dir / "apply-catchup.log")
+                    apply = Worker(
+                        "apply", env, out_dir / "apply-catchup.log", profile_of("catchup")
+                    )
                     workers.append(apply)
-                    t_first = None
+                    graph_cpu = CpuMeter({"graph": info.pid})  # idle until apply writes
+                    graph_cpu.start()
                     while True:
                         lag = watcher.lag(group)
                         now = time.monotonic()
-                        if t_first is None and lag < backlog:
-                            t_first = now
                         if lag == 0:
                             break
                         apply.check()
@@ -449,8 +637,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                             raise RuntimeError("catch-up did not finish in 30 min")
                         time.sleep(0.2)
                     t_zero = time.monotonic()
+                    catchup_cpu = graph_cpu.per_change_ms(backlog)
                     stats = apply.stop() or {}
-                    steady = t_zero - (t_first or t_start)
+                    # the worker's own clock: from its first batch to its last
+                    steady = stats["last_batch_at"] - stats["first_batch_at"]
+                    catchup_cpu["apply"] = round(
+                        (stats["cpu_s"] - stats["cpu_s_at_first_batch"]) * 1000 / backlog, 3)  # fmt: skip
                     result["catchup"] = {
                         "changes": args.catchup, "backlog_messages": backlog,
                         "commit_s": round(committed_s, 1),
@@ -463,10 +655,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                         "applied": stats.get("applied"), "stale": stats.get("stale"),
                         "batches": stats.get("batches"),
                         "dead_lettered": stats.get("dead_lettered"),
+                        "cpu_ms_per_change": catchup_cpu,
                     }  # fmt: skip
                     say(f"catch-up: {json.dumps(result['catchup'])}")
                 result["graph_vs_database"] = graph_vs_database(store, url)
             finally:
+                api.close()
                 for w in reversed(workers):
                     w.stop()
                 watcher.done.set()
@@ -483,6 +677,24 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "catchup_per_s>=2000": rate is not None and rate >= TARGET_CATCHUP_PER_S,
     }
     return result
+
+
+def customers_of(store: FalkorDBStore, row_ids: Sequence[str]) -> list[str]:
+    """The Customers the SoR rows' records resolve to."""
+    rows = store.run_cypher(
+        "UNWIND $keys AS k MATCH (:Record {key: k})-[:RESOLVES_TO]->(c:Customer) "
+        "RETURN DISTINCT c.id AS id",
+        {"keys": [f"sor:{i}" for i in row_ids]},
+    )
+    found = [r["id"] for r in rows]
+    if not found:
+        raise RuntimeError("no SoR record resolved to a customer: nothing to subscribe to")
+    return found
+
+
+def broker_pid(broker: TansuBroker) -> int:
+    assert broker.process is not None
+    return broker.process.pid
 
 
 def wait_for_log(worker: Worker, text: str, timeout_s: float) -> None:
@@ -506,7 +718,25 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--catchup", type=int, default=100_000, help="0 skips it")
     parser.add_argument("--pool", type=int, default=500, help="customers made first")
     parser.add_argument("--threads", type=int, default=8, help="paced writer threads")
+    parser.add_argument(
+        "--people",
+        type=int,
+        default=300,
+        help="demo people ingested and resolved first, so apply resolves "
+        "what it writes (0: no model, records wait for a full run)",
+    )
+    parser.add_argument(
+        "--subscribers",
+        type=int,
+        default=100,
+        help="API customerChanged subscribers during the paced phase (needs --people; 0: no API)",
+    )
+    parser.add_argument("--profile", action="store_true",
+                        help="run the measured apply workers under cProfile "
+                             "(bench/out/cdc-run/apply-<phase>.prof)")  # fmt: skip
     args = parser.parse_args(argv)
+    if args.subscribers and not args.people:
+        parser.error("--subscribers needs --people: customers exist only once records resolve")
     result = run(args)
     print(json.dumps({"cdc": result}, default=str))
     return 0

@@ -421,6 +421,7 @@ def test_a_change_is_resolved_incrementally_and_a_delete_re_resolves(
     pipeline.apply.publish = lambda kind, key, data: announced.append((kind, key, data))
     pipeline.start_capture()
     pipeline.start_apply()
+    started_ms = time.time() * 1000
     twin = pipeline.sor.upsert_customer(
         person(given_name=crm["given"], family_name=crm["family"], email=crm["email"],
                phone=crm["phone"], address_line1=None, city=None, parish=None)
@@ -439,6 +440,10 @@ def test_a_change_is_resolved_incrementally_and_a_delete_re_resolves(
     wait_for("the change to be announced", lambda: any(
         kind == "customer.changed" and key == crm["customer"] for kind, key, _ in announced
     ))  # fmt: skip
+    # with when the database committed it, so a subscriber can tell how fresh it is
+    changed = next(d for kind, key, d in announced
+                   if kind == "customer.changed" and key == crm["customer"])  # fmt: skip
+    assert started_ms - 5_000 <= changed["sor_committed_at"] <= time.time() * 1000
     assert pipeline.apply.stats.resolved >= 1 and pipeline.apply.stats.resolution_pending == 0
     resolved_before = pipeline.apply.stats.resolved
     sql(pipeline.url, "DELETE FROM customers WHERE id = %s", twin["id"])

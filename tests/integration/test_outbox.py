@@ -16,14 +16,17 @@ from sqlalchemy import select, update
 
 from graph.falkordb_store import FalkorDBStore
 from ingest.sor.db import SystemOfRecord, engine_for
+from ingest.sor.envelope import envelope, message_key, now_ms
 from ingest.sor.migrate import upgrade
 from ingest.sor.schema import CAPTURED_TABLE_NAMES, outbox
 from workers.bus import MemoryBus
+from workers.bus.port import Message
 from workers.cdc.apply import (
     NEW_LIFE,
     Apply,
     Change,
     StoredRow,
+    activity_key,
     delete_verdict,
     fold_changes,
     record_key,
@@ -226,6 +229,48 @@ def test_a_deleted_row_inserted_again_starts_a_new_life(embedded: Embedded) -> N
     final = embedded.record(row_id)
     assert final is not None and final["given_name"] == "Thirdlife"
     assert final["deleted"] is False and final["version"] == 1
+
+
+def _event(table: str, op: str, row: dict[str, Any], position: int) -> Message:
+    """A change event as the outbox writes it, for a batch handed to apply directly."""
+    before, after = (row, None) if op == "d" else (None, row)
+    value = envelope(op, table=table, dialect="sqlite", database=None, prefix="c360",
+                     before=before, after=after, position=position, ts_ms=now_ms())  # fmt: skip
+    return Message(topic_for("c360", f"public.{table}"), message_key(row["id"]), value)
+
+
+def test_an_activity_before_its_record_is_parked_then_linked(embedded: Embedded) -> None:
+    customer, other = str(uuid.uuid4()), str(uuid.uuid4())
+    call = {"id": str(uuid.uuid4()), "customer_id": customer, "channel": "call",
+            "direction": "inbound", "subject": "First", "version": 1}  # fmt: skip
+    sale = {"id": str(uuid.uuid4()), "customer_id": customer, "kind": "sale",
+            "amount": "10.00", "currency": "JMD", "version": 1}  # fmt: skip
+    apply = embedded.apply
+    apply.handle([_event("customer_interactions", "c", call, 1),
+                  _event("transactions", "c", sale, 2)])  # fmt: skip
+
+    def parked() -> list[str]:
+        rows = embedded.store.run_cypher("MATCH (a:Unlinked) RETURN a.key AS key ORDER BY key")
+        return [r["key"] for r in rows]
+
+    waiting = sorted([activity_key("Interaction", call["id"]),
+                      activity_key("Transaction", sale["id"])])  # fmt: skip
+    assert parked() == waiting and apply.stats.parked == 2
+    apply.handle(
+        [_event("customer_interactions", "u", {**call, "subject": "Again", "version": 2}, 3)]
+    )
+    assert parked() == waiting  # still no Record: still parked
+    apply.handle([_event("customers", "c", {"id": customer, "kind": "person", "given_name": "Ann",
+                                            "family_name": "Parked", "version": 1}, 4)])  # fmt: skip
+    assert parked() == [] and apply.stats.parked == 0
+    assert [(a["key"], a["edges"]) for a in embedded.activities(customer)] == [
+        (k, 1) for k in waiting]  # fmt: skip
+    # moved to a customer that has not arrived: unlinked from the first and parked again
+    apply.handle([_event("customer_interactions", "u",
+                         {**call, "customer_id": other, "version": 3}, 5)])  # fmt: skip
+    assert parked() == [activity_key("Interaction", call["id"])]
+    assert [a["key"] for a in embedded.activities(customer)] == [
+        activity_key("Transaction", sale["id"])]  # fmt: skip
 
 
 def test_the_relay_refuses_a_bad_batch_size_and_an_empty_outbox_is_fine(

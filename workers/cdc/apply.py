@@ -41,6 +41,7 @@ from typing import Any, NamedTuple, TypeVar
 import orjson
 import redis
 
+from graph.encoding import row_encoder
 from graph.errors import GraphServerCrashed, GraphStoreError
 from graph.store import GraphStore
 from ingest.model import (
@@ -121,6 +122,10 @@ class ApplyStats:
     new_lives: int = 0  # rows deleted and inserted again with the same id
     announced: int = 0  # customer.changed events published
     last_batch_at: float | None = None  # epoch seconds when the latest batch was applied
+    # when the first batch began, and the process's CPU seconds then: a backlog's rate and
+    # CPU per change come from these, without the worker's start-up
+    first_batch_at: float | None = None
+    cpu_s_at_first_batch: float | None = None
     by_op: dict[str, int] = field(default_factory=dict)
     latencies_ms: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW))
 
@@ -130,6 +135,7 @@ class ApplyStats:
             k: v for k, v in self.__dict__.items() if k not in ("latencies_ms", "by_op")
         }
         out["by_op"] = dict(self.by_op)
+        out["cpu_s"] = round(time.process_time(), 3)  # this process's CPU seconds so far
         out["latency_ms_p50"] = self.latency_percentile(50)
         out["latency_ms_p99"] = self.latency_percentile(99)
         return out
@@ -549,6 +555,7 @@ class Apply:
         self.topics = [topic_for(topic_prefix, f"{schema}.{t}") for t in LABELS]
         self.resolve = resolve
         self.resolver = resolver or IdentityResolver(store)
+        self._encode = row_encoder(store.backend)  # the store's fast parameter encoding
         self.clock_ms = clock_ms or (lambda: int(time.time() * 1000))
         self.stats = ApplyStats()
         self.consume_stats = ConsumeStats()
@@ -644,6 +651,9 @@ class Apply:
             raise
 
     def _handle(self, batch: Sequence[Message]) -> None:
+        if self.stats.first_batch_at is None:
+            self.stats.first_batch_at = time.time()
+            self.stats.cpu_s_at_first_batch = time.process_time()
         changes = [decode(m, self.topic_prefix) for m in batch]
         self._records_state = {}
         now = self.clock_ms()
@@ -657,7 +667,7 @@ class Apply:
         batch_deletes = _latest_deletes(changes)
         touched_records: set[str] = set()
         activities: list[tuple[Change, dict[str, Any]]] = []
-        written = 0
+        written = unparked = 0
         try:
             stored = {label: self._stored(label, [ch.key for ch in changes if ch.label == label])
                       for label in {ch.label for ch in changes}}  # fmt: skip
@@ -686,11 +696,14 @@ class Apply:
                     else:
                         activities.append((change, params["props"]))
                 if fresh:
-                    self.store.run(f"cdc/upsert_{_PLURAL[label]}", {"rows": fresh})
+                    self.store.write_encoded(
+                        f"cdc/upsert_{_PLURAL[label]}", [self._encode(r) for r in fresh]
+                    )
                     written += len(fresh)
                 if label == "Record" and upserts.get(label):
                     keys = [ch.key for ch, _ in upserts[label]]
-                    self.store.run("cdc/link_parked", {"keys": keys})
+                    got = self.store.run("cdc/link_parked", {"keys": keys})
+                    unparked = int(got[0]["linked"]) if got else 0
             marked = 0
             for label in ("Interaction", "Transaction", "Record"):
                 rows = [{"key": k, "at": now, "lsn": ch.lsn} for k, ch in deletes.items()
@@ -702,10 +715,11 @@ class Apply:
                     if label == "Record":
                         touched_records.update(r["key"] for r in got)
             # A record written before a crash but never resolved is resolved now.
+            final_keys = {ch.key for ch in finals}
             for key, (_, deleted, customers) in self._records_state.items():
-                if not deleted and not customers and key in {ch.key for ch in finals}:
+                if not deleted and not customers and key in final_keys:
                     touched_records.add(key)
-            parked = self._count_parked(upserts)
+            parked = self._count_parked(upserts, unparked)
         except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
             raise StoreUnavailable(f"graph store unreachable: {exc}") from exc
         except GraphStoreError as exc:
@@ -731,21 +745,36 @@ class Apply:
         if touched_records and self.resolve:
             self._resolve(sorted(touched_records))
         if self.publish is not None and (touched_records or activities):
-            self._announce(touched_records, activities)
+            self._announce(touched_records, activities, changes)
 
-    def _announce(self, records: set[str], activities: list[tuple[Change, dict[str, Any]]]) -> None:
+    def _announce(
+        self,
+        records: set[str],
+        activities: list[tuple[Change, dict[str, Any]]],
+        changes: Sequence[Change],
+    ) -> None:
         """One customer.changed per customer a batch touched, and interaction.recorded /
         transaction.recorded per activity, keyed by customer. At-least-once, like the
-        changes themselves: a replayed batch announces again."""
+        changes themselves: a replayed batch announces again. customer.changed carries
+        `sor_committed_at`, when the system of record committed the earliest change it
+        announces (epoch ms; absent when no change said), as activities' events do."""
         assert self.publish is not None
         keys = records | {str(props.get("record_key")) for _, props in activities}
         rows = self.store.run("cdc/customers_of_records", {"keys": sorted(keys)})
         customer_of = {key: row["customer"] for row in rows for key in row["records"]}
+        committed: dict[str, int] = {}  # customer -> earliest commit announced
+        for key, at in [(ch.key, ch.commit_ms) for ch in changes if ch.label == "Record"] + [
+            (str(p.get("record_key")), p.get("sor_committed_at")) for _, p in activities
+        ]:
+            customer = customer_of.get(key)
+            if customer is not None and isinstance(at, int):
+                committed[customer] = min(at, committed.get(customer, at))
         for row in rows:
-            self.publish("customer.changed", row["customer"], {
-                "customer_id": row["customer"], "change": "system_of_record",
-                "records": sorted(set(row["records"]) & records),
-            })  # fmt: skip
+            data = {"customer_id": row["customer"], "change": "system_of_record",
+                    "records": sorted(set(row["records"]) & records)}  # fmt: skip
+            if row["customer"] in committed:
+                data["sor_committed_at"] = committed[row["customer"]]
+            self.publish("customer.changed", row["customer"], data)
         for change, props in activities:
             customer = customer_of.get(str(props.get("record_key")))
             if customer is None:
@@ -774,8 +803,10 @@ class Apply:
             for r in rows
         }
 
-    def _count_parked(self, upserts: Mapping[str, Any]) -> int:
-        if not (upserts.get("Interaction") or upserts.get("Transaction")):
+    def _count_parked(self, upserts: Mapping[str, Any], unparked: int) -> int:
+        """Activities waiting for their Record, counted again only when this batch may
+        have parked one (it wrote activities) or linked some (its Records came)."""
+        if not (upserts.get("Interaction") or upserts.get("Transaction") or unparked):
             return self.stats.parked
         rows = self.store.run_cypher("MATCH (a:Unlinked) RETURN count(a) AS n")
         return int(rows[0]["n"]) if rows else 0
