@@ -20,6 +20,7 @@ import os
 import resource
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,17 +42,18 @@ def build(store: GraphStore, data: Path, settings: Settings) -> dict[str, float]
     """Ingest and resolve the data set unless the cached graph already holds it."""
     if store.run_cypher("MATCH (c:Customer) RETURN count(c) AS n")[0]["n"]:
         return {}
-    took: dict[str, float] = {}
     store.clear()
     store.ensure_schema()
-    t0 = time.perf_counter()
-    ingest_demo(data, store, Quarantine(settings.quarantine_dir))
-    took["ingest"] = round(time.perf_counter() - t0, 1)
-    print(f"  ingested in {took['ingest']:,.0f} s", flush=True)
-    t0 = time.perf_counter()
-    IdentityResolver(store).resolve_full()
-    took["resolve"] = round(time.perf_counter() - t0, 1)
-    print(f"  resolved in {took['resolve']:,.0f} s", flush=True)
+    took: dict[str, float] = {}
+    steps: list[tuple[str, Callable[[], object]]] = [
+        ("ingest", lambda: ingest_demo(data, store, Quarantine(settings.quarantine_dir))),
+        ("resolve", lambda: IdentityResolver(store).resolve_full()),
+    ]
+    for name, work in steps:
+        t0 = time.perf_counter()
+        work()
+        took[name] = round(time.perf_counter() - t0, 1)
+        print(f"  {name}: {took[name]:,.0f} s", flush=True)
     return took
 
 
