@@ -42,6 +42,7 @@ from workers.bus.memory import MemoryBus
 from workers.bus.port import Message
 from workers.cdc.apply import Apply, record_key
 from workers.cdc.outbox import OutboxRelay
+from workers.cdc.reps import RepNames
 
 log = logging.getLogger(__name__)
 
@@ -152,7 +153,7 @@ class SorWrites:
             self.bus = MemoryBus()
             self.relay = OutboxRelay(sor, self.bus, poll_interval_s=0.5)
             self.apply = _EmbeddedApply(store, self.bus, topic_prefix=sor.topic_prefix,
-                                        group="c360-api-apply")  # fmt: skip
+                                        group="c360-api-apply", rep_names=RepNames(sor))  # fmt: skip
             self.apply.pins = self.pins
 
     @classmethod

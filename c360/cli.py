@@ -745,6 +745,7 @@ def apply_changes() -> None:
     from workers.cdc.apply import Apply
     from workers.cdc.capture import CaptureError, source_schema
     from workers.cdc.metrics import serve_apply_metrics
+    from workers.cdc.reps import RepNames
 
     settings = _settings()
     _needs(settings, "kafka_bootstrap")
@@ -761,6 +762,7 @@ def apply_changes() -> None:
                        schema=schema,
                        group=settings.apply_group,
                        resolver=_resolver(store, signals=signals),
+                       rep_names=RepNames.from_url(settings.sor_url) if settings.sor_url else None,
                        publish=_announcer(signals))  # fmt: skip
         metrics = serve_apply_metrics(worker, settings.metrics_port)
         _until_stopped(worker.stop)

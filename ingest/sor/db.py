@@ -17,7 +17,7 @@ PostgreSQL without replication rights, the tests of the relay).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
@@ -198,6 +198,17 @@ class SystemOfRecord:
 
     def get_sales_rep(self, rep_id: uuid.UUID | str) -> Row | None:
         return self._get(sales_reps, rep_id)
+
+    def sales_rep_names(self, rep_ids: Iterable[uuid.UUID | str]) -> dict[str, str]:
+        """ "Given Family" of each of these sales reps, by id (text); unknown ids are left out."""
+        wanted = {uuid.UUID(str(i)) for i in rep_ids}
+        if not wanted:
+            return {}
+        query = select(sales_reps.c.id, sales_reps.c.given_name, sales_reps.c.family_name).where(
+            sales_reps.c.id.in_(sorted(wanted))
+        )
+        with self.engine.connect() as conn:
+            return {str(r.id): f"{r.given_name} {r.family_name}" for r in conn.execute(query)}
 
     def get_interaction(self, interaction_id: uuid.UUID | str) -> Row | None:
         return self._get(customer_interactions, interaction_id)

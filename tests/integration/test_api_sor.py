@@ -126,6 +126,36 @@ def test_a_recorded_interaction_goes_through_the_system_of_record(api: SorApi) -
     assert api.writes.relay is not None and api.writes.relay.pending() == 0
 
 
+def test_an_interaction_shows_its_reps_name_from_the_system_of_record(api: SorApi) -> None:
+    """The SoR row holds the rep's id (the token's subject, a sales_reps id); apply names
+    the rep from sales_reps, so the view shows who it was, as for the API's own writes."""
+    tag = uuid.uuid4().hex[:6]
+    rep_row = api.sor.upsert_sales_rep(
+        {"given_name": "Marva", "family_name": "Rowe", "email": f"marva.{tag}@example.com"}
+    )
+    person = _person_with(api, "owner", "email", skip=5)
+    manager = api.token("manager", sub=str(rep_row["id"]), pii=True)
+    mutation = (
+        """mutation($input: InteractionInput!) { recordInteraction(input: $input) { key } }"""
+    )
+    data = {
+        "customerId": person["id"],
+        "type": "visit",
+        "subject": "Site visit",
+        "occurredAt": "2026-11-21T09:30:00",
+    }
+    key = api.query(manager, mutation, input=data)["recordInteraction"]["key"]
+    query = """query($id: ID!) { customer(id: $id) {
+        interactions(first: 50) { items { key rep } } } }"""
+
+    def rep_shown() -> str | None:
+        items = api.query(manager, query, id=person["id"])["customer"]["interactions"]["items"]
+        return next((i["rep"] for i in items if i["key"] == key), None)
+
+    wait_for("the interaction in the 360 view", lambda: rep_shown() is not None)
+    assert rep_shown() == "Marva Rowe"
+
+
 def test_a_correction_updates_the_system_of_record_row(api: SorApi) -> None:
     person = _person_with(api, "owner", "email", skip=3)
     rep = api.token("rep", sub=person["owner"], pii=True)

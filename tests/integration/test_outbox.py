@@ -34,6 +34,7 @@ from workers.cdc.apply import (
 )
 from workers.cdc.capture import CAPTURED_TABLES, source_schema, topic_for
 from workers.cdc.outbox import OutboxRelay
+from workers.cdc.reps import RepNames
 
 pytestmark = pytest.mark.falkordb
 
@@ -271,6 +272,27 @@ def test_an_activity_before_its_record_is_parked_then_linked(embedded: Embedded)
     assert parked() == [activity_key("Interaction", call["id"])]
     assert [a["key"] for a in embedded.activities(customer)] == [
         activity_key("Transaction", sale["id"])]  # fmt: skip
+
+
+def test_rep_names_come_from_sales_reps_and_unknown_ids_are_left_out(embedded: Embedded) -> None:
+    rep = embedded.sor.upsert_sales_rep(
+        {"given_name": "Ann", "family_name": "Rep", "email": "ann.names@example.com"}
+    )
+    names = RepNames(embedded.sor)
+    unknown = str(uuid.uuid4())
+    assert names.names([str(rep["id"]), unknown, "not-a-uuid", ""]) == {str(rep["id"]): "Ann Rep"}
+    # applied interactions carry the name beside the id
+    embedded.apply.rep_names = names
+    customer = embedded.sor.upsert_customer(person())
+    embedded.sor.record_interaction(
+        {"customer_id": customer["id"], "channel": "call", "rep_id": rep["id"]}
+    )
+    embedded.relay_and_apply()
+    (row,) = embedded.store.run_cypher(
+        "MATCH (:Record {key: $k})-[:HAS_INTERACTION]->(a) RETURN a.rep AS rep, a.rep_id AS id",
+        {"k": record_key(str(customer["id"]))},
+    )
+    assert row == {"rep": "Ann Rep", "id": str(rep["id"])}
 
 
 def test_the_relay_refuses_a_bad_batch_size_and_an_empty_outbox_is_fine(

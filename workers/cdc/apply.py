@@ -58,6 +58,7 @@ from ingest.profiles import _common as c
 from resolvers.identity import IdentityResolver, NotTrained
 from workers.bus.port import ConsumeStats, EventBus, Message
 from workers.cdc.capture import topic_for
+from workers.cdc.reps import RepNames
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -543,12 +544,15 @@ class Apply:
         resolver: IdentityResolver | None = None,
         clock_ms: Callable[[], int] | None = None,
         publish: Callable[[str, str, dict[str, Any]], object] | None = None,
+        rep_names: RepNames | None = None,
     ) -> None:
         self.store = store
         self.bus = bus
         # Tells the rest of the service what changed (the API's event stream: subscribers,
         # webhooks, alert rules), after the change is in the graph and resolved.
         self.publish = publish
+        # names the reps of applied interactions (the system of record's sales_reps)
+        self.rep_names = rep_names
         self.topic_prefix = topic_prefix
         self.group = group
         self.batch_size = batch_size
@@ -663,6 +667,7 @@ class Apply:
         for change in finals:
             if change.op == "upsert":
                 upserts.setdefault(change.label, []).append((change, graph_params(change, now)))
+        self._name_reps(upserts.get("Interaction", []))
         deletes = {ch.key: ch for ch in finals if ch.op == "delete"}
         batch_deletes = _latest_deletes(changes)
         touched_records: set[str] = set()
@@ -802,6 +807,18 @@ class Apply:
             )
             for r in rows
         }
+
+    def _name_reps(self, interactions: list[tuple[Change, dict[str, Any]]]) -> None:
+        """An interaction's `rep` is its rep's name, as the API's own writes hold it (the
+        row has the rep's id only): one look-up per batch, cached."""
+        if self.rep_names is None or not interactions:
+            return
+        props = [params["props"] for _, params in interactions]
+        names = self.rep_names.names(str(p["rep_id"]) for p in props if p.get("rep_id"))
+        for p in props:
+            name = names.get(str(p.get("rep_id")))
+            if name is not None:
+                p["rep"] = name
 
     def _count_parked(self, upserts: Mapping[str, Any], unparked: int) -> int:
         """Activities waiting for their Record, counted again only when this batch may
