@@ -131,7 +131,7 @@ class CustomerStage(Enum):
 
 @strawberry.enum(
     description="Kind and value band: the value model's expected spend over the next year, "
-    "HIGH from JMD 50,000, MID from JMD 10,000, else LOW; UNSCORED where the models have not run."
+    "HIGH from JMD 20,000, MID from JMD 10,000, else LOW; UNSCORED where the models have not run."
 )
 class CustomerSegment(Enum):
     PERSON_HIGH = "person_high"

@@ -37,8 +37,9 @@ LAPSED_DAYS = 365
 AT_RISK = 0.5
 # Segment: kind and value band, the band from the value model's lifetime_value (expected
 # spend over the next year, JMD): high from HIGH_VALUE, mid from MID_VALUE, else low;
-# unscored where the models have not run.
-HIGH_VALUE = 50_000.0
+# unscored where the models have not run. On the scored 20,000-people demo about 7% are
+# high and 7% mid; a customer without dated activity gets the base rate (~6,200): low.
+HIGH_VALUE = 20_000.0
 MID_VALUE = 10_000.0
 SEGMENTS = tuple(
     f"{k}_{b}" for k in ("person", "business") for b in ("high", "mid", "low", "unscored")

@@ -1,5 +1,5 @@
 // doc: The stage and segment of each of $ids (definitions and thresholds in api/service.py; the same expressions filter views/customers_page, views/customers_count and search). Stage from the customer's purchases and interactions through its records and its churn risk: lead (never bought), lapsed (no activity since $active_since), at_risk (churn_risk >= $at_risk), new (every purchase since $new_since), else active. Segment: kind and the band of the value model's lifetime_value (high, mid, low, or unscored).
-// example: {"ids": ["C0000000000000"], "new_since": "2025-04-01", "active_since": "2024-06-30", "at_risk": 0.5, "high_value": 50000, "mid_value": 10000}
+// example: {"ids": ["C0000000000000"], "new_since": "2025-04-01", "active_since": "2024-06-30", "at_risk": 0.5, "high_value": 20000, "mid_value": 10000}
 UNWIND $ids AS id
 MATCH (c:Customer {id: id})
 WITH id, c,

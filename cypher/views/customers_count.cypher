@@ -1,5 +1,5 @@
 // doc: How many active customers the same filter as customers_page holds (status, kind, parish and owner from the index; stage and segment, when asked for, worked out per customer as in customers_page).
-// example: {"kind": null, "parish": null, "owner": null, "stage": null, "segment": null, "all": true, "me": "", "parishes": [], "new_since": "2025-04-01", "active_since": "2024-06-30", "at_risk": 0.5, "high_value": 50000, "mid_value": 10000}
+// example: {"kind": null, "parish": null, "owner": null, "stage": null, "segment": null, "all": true, "me": "", "parishes": [], "new_since": "2025-04-01", "active_since": "2024-06-30", "at_risk": 0.5, "high_value": 20000, "mid_value": 10000}
 MATCH (c:Customer)
 WHERE c.status = 'active'
   AND ($kind IS NULL OR c.kind = $kind)

@@ -1,5 +1,5 @@
 // doc: Active customers whose internal node id lies in ($after, $upto], filtered, in id order: one window of keyset pagination (api/service.py widens the window until a page is full). The id range is what the store scans, so a page costs its window, never the customers before it; status, owner and parish are read through WITH aliases so no property index is chosen over the id range. $all false limits it to $me's accounts and $parishes. Stage and segment (defined in api/service.py, computed as in views/customer_stages) are worked out only when asked for, and only for the window's customers.
-// example: {"after": -1, "upto": 1000, "first": 21, "kind": null, "parish": null, "owner": null, "stage": null, "segment": null, "all": true, "me": "", "parishes": [], "new_since": "2025-04-01", "active_since": "2024-06-30", "at_risk": 0.5, "high_value": 50000, "mid_value": 10000}
+// example: {"after": -1, "upto": 1000, "first": 21, "kind": null, "parish": null, "owner": null, "stage": null, "segment": null, "all": true, "me": "", "parishes": [], "new_since": "2025-04-01", "active_since": "2024-06-30", "at_risk": 0.5, "high_value": 20000, "mid_value": 10000}
 MATCH (c:Customer)
 WHERE id(c) > $after AND id(c) <= $upto
 WITH c, c.status AS status, c.kind AS kind, c.parish AS parish, c.owner AS owner

@@ -28,6 +28,7 @@ from gql.transport.websockets import WebsocketsTransport
 
 from api.app import create_app
 from api.auth import mint_token
+from api.service import AT_RISK, HIGH_VALUE, LAPSED_DAYS, MID_VALUE, NEW_DAYS
 from api.webhooks import verify_signature
 from c360.settings import Settings
 from graph.catalogue import Catalogue
@@ -936,7 +937,7 @@ def _give_scores(api: Api) -> None:
     rows = [
         {"id": cid, "churn_risk": (0.2, 0.5, 0.9)[i % 3], "churn_factors": None,
          "lead_score": None, "lead_factors": None,
-         "lifetime_value": (4_000.0, 10_000.0, 49_999.0, 50_000.0)[i % 4],
+         "lifetime_value": (MID_VALUE - 1, MID_VALUE, HIGH_VALUE - 1, HIGH_VALUE)[i % 4],
          "value_factors": None, "model": "test", "at": 1, "basis": "model"}
         for i, cid in enumerate(ids)
     ]  # fmt: skip
@@ -953,8 +954,8 @@ def _expected_stages(api: Api) -> dict[str, tuple[str, str]]:
         "RETURN max(a.date) AS day"
     )
     today = date.fromisoformat(days[0]["day"][:10])
-    new_since = (today - timedelta(days=90)).isoformat()
-    active_since = (today - timedelta(days=365)).isoformat()
+    new_since = (today - timedelta(days=NEW_DAYS)).isoformat()
+    active_since = (today - timedelta(days=LAPSED_DAYS)).isoformat()
     rows = api.store.run_cypher(
         "MATCH (c:Customer {status: 'active'}) RETURN c.id AS id, c.kind AS kind, "
         "c.churn_risk AS risk, c.lifetime_value AS value, "
@@ -969,15 +970,15 @@ def _expected_stages(api: Api) -> dict[str, tuple[str, str]]:
             stage = "lead"
         elif max(dated) < active_since:
             stage = "lapsed"
-        elif r["risk"] is not None and r["risk"] >= 0.5:
+        elif r["risk"] is not None and r["risk"] >= AT_RISK:
             stage = "at_risk"
         elif min(bought) >= new_since:
             stage = "new"
         else:
             stage = "active"
         value = r["value"]
-        band = ("unscored" if value is None else "high" if value >= 50_000
-                else "mid" if value >= 10_000 else "low")  # fmt: skip
+        band = ("unscored" if value is None else "high" if value >= HIGH_VALUE
+                else "mid" if value >= MID_VALUE else "low")  # fmt: skip
         out[r["id"]] = (stage, f"{r['kind']}_{band}")
     return out
 
