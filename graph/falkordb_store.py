@@ -14,7 +14,7 @@ from falkordb import Edge, FalkorDB, Node, Path
 from falkordb.helpers import stringify_param_value
 
 from graph.catalogue import Catalogue, split_statements
-from graph.encoding import rows_header
+from graph.encoding import cypher_literal, rows_header
 from graph.errors import GraphStoreError, MissingParameter, ReadOnlyViolation
 from graph.model import NODE_KEYS
 from graph.store import CatalogueStore, FulltextSyntax, Row, check_identifier
@@ -47,7 +47,16 @@ def to_python(value: Any) -> Any:
 
 def encode_params(params: dict[str, Any]) -> str:
     """The `CYPHER a=... b=... ` header FalkorDB takes parameters in."""
-    return "CYPHER " + " ".join(f"{k}={stringify_param_value(v)}" for k, v in params.items()) + " "
+    return "CYPHER " + " ".join(f"{k}={_literal(v)}" for k, v in params.items()) + " "
+
+
+def _literal(value: Any) -> str:
+    # Our encoder is ~3x faster than the client's on the large rows resolution writes;
+    # the client's takes what ours refuses (numpy scalars and the like).
+    try:
+        return cypher_literal(value)
+    except TypeError:
+        return str(stringify_param_value(value))
 
 
 class FalkorDBStore(CatalogueStore):
