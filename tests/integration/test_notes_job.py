@@ -51,6 +51,12 @@ CONTACTS: list[dict[str, str]] = [
     {"Contact ID": "R-N6", "First Name": "Ignatius", "Last Name": "Blackwood",
      "Email": "ignatius.b2@example.jm", "Parish": "Trelawny", "Date of Birth": "1988-12-12"},
 ]  # fmt: skip
+# A QuickBooks customer whose Notes field says who sent them.
+QBO_CUSTOMERS = {"QueryResponse": {"Customer": [
+    {"Id": "N-Q1", "DisplayName": "Cordelia Fairweather", "GivenName": "Cordelia",
+     "FamilyName": "Fairweather", "PrimaryPhone": {"FreeFormNumber": "876-927-5510"},
+     "Notes": "Referred by Peregrine Oduya. Pays on delivery.", "Active": True},
+]}}  # fmt: skip
 INTERACTIONS_HEADER = ["interaction_id", "record_source", "record_id", "type", "occurred_at",
                        "rep", "subject", "notes", "outcome"]  # fmt: skip
 NOTES: dict[str, tuple[str, str]] = {
@@ -105,6 +111,9 @@ def graph(
     ):
         summary = ingest_file(path, profile, store, quarantine)
         assert summary.quarantined == 0, summary.reasons
+    qbo = tmp / "qbo_customers.json"
+    qbo.write_text(json.dumps(QBO_CUSTOMERS))
+    assert ingest_file(qbo, "qbo-customers", store, quarantine).quarantined == 0
     IdentityResolver(store).resolve_full()
     RelationshipMapper(store).run(scores=False)
     store.run_cypher(
@@ -155,7 +164,7 @@ def test_the_job_reads_every_note_and_the_social_text(graph: Any) -> None:
     assert report.statuses["not_english"] == 1
     assert report.statuses["ok"] == report.texts - 1
     assert report.ambiguous >= 1 and report.own_customer >= 1
-    assert report.referrals == 3
+    assert report.referrals == 4
 
 
 def test_a_referral_phrase_becomes_a_candidate_edge_beside_the_mappers_own(graph: Any) -> None:
@@ -221,6 +230,17 @@ def test_a_social_caption_is_evidence_too(graph: Any) -> None:
     assert set(mentions(store, "crm:R-N2", "Record")) == {leopold}
     [edge] = referred(store, leopold, araminta)
     assert edge["note"] == "crm:R-N2" and "record:crm:R-N2" in edge["evidence"]
+
+
+def test_a_quickbooks_customers_notes_name_who_referred_them(graph: Any) -> None:
+    store, _, _ = graph
+    peregrine = cid(store, "R-N3")
+    [cordelia] = store.run_cypher(
+        "MATCH (:Record {key: 'qbo:N-Q1'})-[:RESOLVES_TO]->(c:Customer) RETURN c.id AS id"
+    )
+    [edge] = referred(store, peregrine, cordelia["id"])
+    assert edge["source"] == "nlp" and edge["status"] == "candidate"
+    assert edge["note"] == "qbo:N-Q1" and "record:qbo:N-Q1" in edge["evidence"]
 
 
 def test_a_second_run_changes_nothing_and_the_mapper_keeps_its_hands_off(graph: Any) -> None:
