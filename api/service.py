@@ -57,16 +57,13 @@ WITH node, score WHERE node.status = 'active' AND ($kind IS NULL OR node.kind = 
   AND ($segment IS NULL OR node.kind + '_' + CASE WHEN node.lifetime_value IS NULL THEN 'unscored'
        WHEN node.lifetime_value >= $high_value THEN 'high'
        WHEN node.lifetime_value >= $mid_value THEN 'mid' ELSE 'low' END = $segment)
-WITH node, score, CASE WHEN $stage IS NULL THEN null ELSE
-       [(node)<-[:RESOLVES_TO]-(:Record)-[:HAS_TRANSACTION]->(t) WHERE t.date IS NOT NULL | t.date] END AS bought,
-     CASE WHEN $stage IS NULL THEN null ELSE
-       [(node)<-[:RESOLVES_TO]-(:Record)-[:HAS_INTERACTION]->(i) WHERE coalesce(i.date, i.occurred_at) IS NOT NULL
-        | coalesce(i.date, substring(i.occurred_at, 0, 10))] END AS met
-WHERE $stage IS NULL OR CASE WHEN size(bought) = 0 THEN 'lead'
-       WHEN none(d IN bought + met WHERE d >= $active_since) THEN 'lapsed'
-       WHEN node.churn_risk >= $at_risk THEN 'at_risk'
-       WHEN all(d IN bought WHERE d >= $new_since) THEN 'new'
-       ELSE 'active' END = $stage
+UNWIND CASE WHEN $stage IS NULL THEN [null] ELSE [node] END AS staged
+OPTIONAL MATCH (staged)<-[:RESOLVES_TO]-(:Record)-[h:HAS_TRANSACTION|HAS_INTERACTION]->(a)
+WITH node, score, min(CASE WHEN type(h) = 'HAS_TRANSACTION' THEN a.date END) AS first_bought,
+     max(coalesce(a.date, substring(a.occurred_at, 0, 10))) AS last_active
+WHERE $stage IS NULL OR CASE WHEN first_bought IS NULL THEN 'lead'
+       WHEN last_active < $active_since THEN 'lapsed' WHEN node.churn_risk >= $at_risk THEN 'at_risk'
+       WHEN first_bought >= $new_since THEN 'new' ELSE 'active' END = $stage
 WITH node, score
 """
 
@@ -231,10 +228,10 @@ class CustomerService:
         }  # fmt: skip
 
     def count(self, where: CustomerFilter, visibility: Visibility) -> int:
-        rows = self.store.run(
-            "views/customers_count",
-            {**where.params(), **visibility.params(), **self.stage_params()},
-        )
+        """From the index without a stage; a stage reads every matching customer's activity."""
+        params = {**where.params(), **visibility.params(), **self.stage_params()}
+        name = "views/customers_count" if where.stage is None else "views/customers_count_by_stage"
+        rows = self.store.run(name, params)
         return int(rows[0]["total"]) if rows else 0
 
     def search(

@@ -8,7 +8,10 @@ import statically), gzip as the API sends them, read from web/dist. Then, withou
 in --home, `c360 demo --no-serve --people N` builds a resolved demo graph there; `c360
 serve` serves it and web/e2e/bench.mjs loads /customers/<id> in headless Chromium, cold
 (empty HTTP cache) and warm (assets cached), timing navigation start -> the whole 360 view
-rendered with its data. Ends with one JSON line of the figures.
+rendered with its data. The search screen's filters are timed over the API as the app
+sends them: a stage or segment page of 20, first and 10 pages deep (keyset), its
+totalCount (uncached), and a filtered full-text search. Ends with one JSON line of the
+figures.
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import json
 import os
 import random
 import re
+import statistics
 import subprocess
 import sys
 import time
@@ -34,6 +38,55 @@ from bench.serving import C360, running_api  # noqa: E402
 
 WEB = ROOT / "web"
 IDS = "{ customers(first: 100) { edges { node { id recordCount } } } }"
+PAGE = """query($f: CustomerFilterInput, $after: String) { customers(first: 20, filter: $f,
+  after: $after) { edges { node { id name stage segment } } pageInfo { endCursor } } }"""
+COUNT = "query($f: CustomerFilterInput) { customers(first: 1, filter: $f) { totalCount } }"
+SEARCH = """query($t: String!, $f: CustomerFilterInput) { search(text: $t, first: 50,
+  filter: $f) { customer { id stage } } }"""
+FILTERS = [{"stage": s} for s in ("LEAD", "NEW", "ACTIVE", "AT_RISK", "LAPSED")] + [
+    {"segment": "PERSON_HIGH"},
+    {"segment": "BUSINESS_MID"},
+    {"kind": "PERSON", "stage": "AT_RISK"},
+]
+
+
+def timed(base: str, token: str, query: str, **variables: Any) -> tuple[float, dict[str, Any]]:
+    started = time.perf_counter()
+    answer = httpx.post(
+        base + "/graphql", json={"query": query, "variables": variables},
+        headers={"Authorization": f"Bearer {token}"}, timeout=120,
+    ).json()  # fmt: skip
+    if answer.get("errors"):
+        raise SystemExit(f"the API refused a bench query: {answer['errors']}")
+    return (time.perf_counter() - started) * 1000, answer["data"]
+
+
+def median_ms(runs: int, base: str, token: str, query: str, **variables: Any) -> float:
+    return statistics.median(timed(base, token, query, **variables)[0] for _ in range(runs))
+
+
+def filter_figures(base: str, token: str, runs: int = 5) -> list[dict[str, Any]]:
+    """Per filter: its first page and its 11th page reached by cursor (median of `runs`),
+    and its totalCount (the first call: uncached)."""
+    out = []
+    for where in FILTERS:
+        count_ms, data = timed(base, token, COUNT, f=where)
+        first_ms = median_ms(runs, base, token, PAGE, f=where)
+        after: str | None = None
+        for _ in range(10):
+            after = timed(base, token, PAGE, f=where, after=after)[1]["customers"]["pageInfo"][
+                "endCursor"
+            ]
+            if after is None:
+                break
+        deep_ms = median_ms(runs, base, token, PAGE, f=where, after=after) if after else None
+        out.append({"filter": where, "first_page_ms": round(first_ms, 1),
+                    "page_11_ms": round(deep_ms, 1) if deep_ms is not None else None,
+                    "count_ms": round(count_ms, 1), "count": data["customers"]["totalCount"]})  # fmt: skip
+        print(f"  {json.dumps(where)}: first page {first_ms:.0f} ms, page 11 "
+              f"{'-' if deep_ms is None else f'{deep_ms:.0f} ms'}, totalCount "
+              f"{out[-1]['count']:,} in {count_ms:.0f} ms", flush=True)  # fmt: skip
+    return out
 
 
 def first_load(dist: Path) -> dict[str, Any]:
@@ -100,6 +153,16 @@ def main() -> None:
             base + "/graphql", json={"query": "{ customers(first: 1) { totalCount } }"},
             headers={"Authorization": f"Bearer {token}"}, timeout=60,
         ).json()["data"]["customers"]["totalCount"]  # fmt: skip
+        print("filters (pages: median of 5; totalCount: its first, uncached call):", flush=True)
+        plain_ms = median_ms(5, base, token, PAGE)
+        print(f"  no filter: first page {plain_ms:.0f} ms", flush=True)
+        filtered = filter_figures(base, token)
+        named = timed(base, token, "query($id: ID!) { customer(id: $id) { familyName name } }",
+                      id=customers[0])[1]["customer"]  # fmt: skip
+        text = named["familyName"] or named["name"]
+        searches = [median_ms(5, base, token, SEARCH, t=text, f=where) for where in FILTERS]
+        print(f"  search {text!r} with each filter: p50 {sorted(searches)[len(searches) // 2]:.0f}"
+              f" ms, max {max(searches):.0f} ms", flush=True)  # fmt: skip
         config = {"url": base, "token": token, "ids": customers, "runs": args.runs}
         run = subprocess.run(
             ["node", "e2e/bench.mjs"], cwd=WEB, env={**env, "C360_BENCH": json.dumps(config)},
@@ -135,6 +198,9 @@ def main() -> None:
         "first_load": weight,
         "view_360_cold": cold,
         "view_360_warm": warm,
+        "page_no_filter_ms": round(plain_ms, 1),
+        "filters": filtered,
+        "filtered_search_ms": [round(ms, 1) for ms in searches],
         "load_average": os.getloadavg()[0],
     }
     print(json.dumps(figures))

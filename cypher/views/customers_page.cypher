@@ -1,4 +1,4 @@
-// doc: Active customers whose internal node id lies in ($after, $upto], filtered, in id order: one window of keyset pagination (api/service.py widens the window until a page is full). The id range is what the store scans, so a page costs its window, never the customers before it; status, owner and parish are read through WITH aliases so no property index is chosen over the id range. $all false limits it to $me's accounts and $parishes. Stage and segment (defined in api/service.py, computed as in views/customer_stages) are worked out only when asked for, and only for the window's customers.
+// doc: Active customers whose internal node id lies in ($after, $upto], filtered, in id order: one window of keyset pagination (api/service.py widens the window until a page is full). The id range is what the store scans, so a page costs its window, never the customers before it; status, owner and parish are read through WITH aliases so no property index is chosen over the id range. $all false limits it to $me's accounts and $parishes. Stage and segment as in views/customer_stages; the activity a stage needs is read only when $stage is asked for, and only for the window's customers.
 // example: {"after": -1, "upto": 1000, "first": 21, "kind": null, "parish": null, "owner": null, "stage": null, "segment": null, "all": true, "me": "", "parishes": [], "new_since": "2025-04-01", "active_since": "2024-06-30", "at_risk": 0.5, "high_value": 20000, "mid_value": 10000}
 MATCH (c:Customer)
 WHERE id(c) > $after AND id(c) <= $upto
@@ -8,16 +8,13 @@ WHERE status = 'active' AND ($kind IS NULL OR kind = $kind) AND ($parish IS NULL
   AND ($segment IS NULL OR kind + '_' + CASE WHEN c.lifetime_value IS NULL THEN 'unscored'
        WHEN c.lifetime_value >= $high_value THEN 'high' WHEN c.lifetime_value >= $mid_value THEN 'mid'
        ELSE 'low' END = $segment)
-WITH c, CASE WHEN $stage IS NULL THEN null ELSE
-       [(c)<-[:RESOLVES_TO]-(:Record)-[:HAS_TRANSACTION]->(t) WHERE t.date IS NOT NULL | t.date] END AS bought,
-     CASE WHEN $stage IS NULL THEN null ELSE
-       [(c)<-[:RESOLVES_TO]-(:Record)-[:HAS_INTERACTION]->(i) WHERE coalesce(i.date, i.occurred_at) IS NOT NULL
-        | coalesce(i.date, substring(i.occurred_at, 0, 10))] END AS met
-WHERE $stage IS NULL OR CASE WHEN size(bought) = 0 THEN 'lead'
-       WHEN none(d IN bought + met WHERE d >= $active_since) THEN 'lapsed'
-       WHEN c.churn_risk >= $at_risk THEN 'at_risk'
-       WHEN all(d IN bought WHERE d >= $new_since) THEN 'new'
-       ELSE 'active' END = $stage
+UNWIND CASE WHEN $stage IS NULL THEN [null] ELSE [c] END AS staged
+OPTIONAL MATCH (staged)<-[:RESOLVES_TO]-(:Record)-[h:HAS_TRANSACTION|HAS_INTERACTION]->(a)
+WITH c, min(CASE WHEN type(h) = 'HAS_TRANSACTION' THEN a.date END) AS first_bought,
+     max(coalesce(a.date, substring(a.occurred_at, 0, 10))) AS last_active
+WHERE $stage IS NULL OR CASE WHEN first_bought IS NULL THEN 'lead'
+       WHEN last_active < $active_since THEN 'lapsed' WHEN c.churn_risk >= $at_risk THEN 'at_risk'
+       WHEN first_bought >= $new_since THEN 'new' ELSE 'active' END = $stage
 WITH c, id(c) AS n
 ORDER BY n
 LIMIT $first
