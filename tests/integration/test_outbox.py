@@ -256,14 +256,14 @@ def test_an_activity_before_its_record_is_parked_then_linked(embedded: Embedded)
 
     waiting = sorted([activity_key("Interaction", call["id"]),
                       activity_key("Transaction", sale["id"])])  # fmt: skip
-    assert parked() == waiting and apply.stats.parked == 2
+    assert parked() == waiting and apply.count_parked() == 2
     apply.handle(
         [_event("customer_interactions", "u", {**call, "subject": "Again", "version": 2}, 3)]
     )
     assert parked() == waiting  # still no Record: still parked
     apply.handle([_event("customers", "c", {"id": customer, "kind": "person", "given_name": "Ann",
                                             "family_name": "Parked", "version": 1}, 4)])  # fmt: skip
-    assert parked() == [] and apply.stats.parked == 0
+    assert parked() == [] and apply.count_parked() == 0
     assert [(a["key"], a["edges"]) for a in embedded.activities(customer)] == [
         (k, 1) for k in waiting]  # fmt: skip
     # moved to a customer that has not arrived: unlinked from the first and parked again

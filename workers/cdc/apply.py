@@ -114,7 +114,7 @@ class ApplyStats:
     # events that changed nothing: replays, duplicates, old versions, and images a later
     # event of the same key in the batch superseded
     stale: int = 0
-    parked: int = 0  # activities waiting for their Record
+    parked: int = 0  # activities waiting for their Record, as of `Apply.count_parked()`
     batches: int = 0
     resolved: int = 0  # records resolved incrementally
     resolution_pending: int = 0  # records left for a full run (no model yet)
@@ -672,7 +672,7 @@ class Apply:
         batch_deletes = _latest_deletes(changes)
         touched_records: set[str] = set()
         activities: list[tuple[Change, dict[str, Any]]] = []
-        written = unparked = 0
+        written = 0
         try:
             stored = {label: self._stored(label, [ch.key for ch in changes if ch.label == label])
                       for label in {ch.label for ch in changes}}  # fmt: skip
@@ -707,8 +707,7 @@ class Apply:
                     written += len(fresh)
                 if label == "Record" and upserts.get(label):
                     keys = [ch.key for ch, _ in upserts[label]]
-                    got = self.store.run("cdc/link_parked", {"keys": keys})
-                    unparked = int(got[0]["linked"]) if got else 0
+                    self.store.run("cdc/link_parked", {"keys": keys})
             marked = 0
             for label in ("Interaction", "Transaction", "Record"):
                 rows = [{"key": k, "at": now, "lsn": ch.lsn} for k, ch in deletes.items()
@@ -724,7 +723,6 @@ class Apply:
             for key, (_, deleted, customers) in self._records_state.items():
                 if not deleted and not customers and key in final_keys:
                     touched_records.add(key)
-            parked = self._count_parked(upserts, unparked)
         except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
             raise StoreUnavailable(f"graph store unreachable: {exc}") from exc
         except GraphStoreError as exc:
@@ -737,7 +735,6 @@ class Apply:
         self.stats.applied += written
         self.stats.deleted += marked
         self.stats.stale += len(changes) - written - marked
-        self.stats.parked = parked
         self.stats.last_batch_at = applied_at / 1000
         observe = self.observe_latency
         for ch in changes:
@@ -820,13 +817,13 @@ class Apply:
             if name is not None:
                 p["rep"] = name
 
-    def _count_parked(self, upserts: Mapping[str, Any], unparked: int) -> int:
-        """Activities waiting for their Record, counted again only when this batch may
-        have parked one (it wrote activities) or linked some (its Records came)."""
-        if not (upserts.get("Interaction") or upserts.get("Transaction") or unparked):
-            return self.stats.parked
+    def count_parked(self) -> int:
+        """Activities waiting for their Record, in the whole graph (kept in `stats.parked`).
+        Asked when the metrics are read, not per batch: a batch's round trips are its
+        latency."""
         rows = self.store.run_cypher("MATCH (a:Unlinked) RETURN count(a) AS n")
-        return int(rows[0]["n"]) if rows else 0
+        self.stats.parked = int(rows[0]["n"]) if rows else 0
+        return self.stats.parked
 
     def _resolve(self, keys: list[str]) -> None:
         if time.monotonic() < self._untrained_until:  # asked a moment ago: still no model

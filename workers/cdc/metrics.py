@@ -72,6 +72,10 @@ class ApplyCollector(Collector):
             "Incremental resolutions that failed (left for a full run)",
             value=s.resolution_errors,
         )
+        try:
+            self.apply.count_parked()
+        except Exception as exc:  # a graph hiccup costs this sample, never the scrape
+            log.warning("parked activities not counted: %s", exc)
         yield GaugeMetricFamily(
             "c360_cdc_apply_parked_activities",
             "Interactions and transactions waiting for their customer's record",
