@@ -179,6 +179,12 @@ try {
   check(widths.page <= widths.viewport + 1, `at phone width the page is ${widths.page}px wide in a ${widths.viewport}px viewport`);
   seen.phone = widths;
   await shot(small, "06-phone-360");
+  await small.goto(`${url}/search?stage=${own.stage}`);
+  await small.getByLabel("Stage").waitFor();
+  await small.locator('ul[aria-label="Customers"] li').first().waitFor();
+  const searchWidths = await small.evaluate(() => ({ page: document.documentElement.scrollWidth, viewport: window.innerWidth }));
+  check(searchWidths.page <= searchWidths.viewport + 1, `at phone width the search screen is ${searchWidths.page}px wide in a ${searchWidths.viewport}px viewport`);
+  await shot(small, "06b-phone-search");
   await phone.close();
 
   step = "a steward accepts a review pair and sees the merge";
