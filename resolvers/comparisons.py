@@ -127,17 +127,27 @@ class RecordTable:
             if len(cells) != size:
                 raise ValueError(f"column {name!r} has {len(cells)} values for {size} records")
             raw: list[str] = []
-            counts = np.zeros(size, dtype=np.int64)
+            per_record = [0] * size
             for row, cell in enumerate(cells):
-                if type(cell) is str:  # the common case, without the general walk
+                # The common cases (a string, none, a list of strings) without the general walk.
+                if type(cell) is str:
                     text = cell.strip()
                     if text:
                         raw.append(text)
-                        counts[row] = 1
+                        per_record[row] = 1
                     continue
-                found = _values_of(cell)
+                if cell is None:
+                    continue
+                if type(cell) is list:
+                    try:
+                        found = [t for t in map(str.strip, cell) if t]
+                    except TypeError:  # not all strings
+                        found = _values_of(cell)
+                else:
+                    found = _values_of(cell)
                 raw.extend(found)
-                counts[row] = len(found)
+                per_record[row] = len(found)
+            counts = np.asarray(per_record, dtype=np.int64)
             offsets = np.zeros(size + 1, dtype=np.int64)
             np.cumsum(counts, out=offsets[1:])
             self._columns[name] = _Column(raw, offsets, counts)
@@ -324,7 +334,17 @@ def _similarity(
         strings = pairs.table.folded(pairs.field)
     if len(pairs.a) == 0:
         return np.zeros(0)
-    return _cpdist(strings[pairs.a], strings[pairs.b], scorer, cutoff)
+    # Candidate pairs repeat value pairs ("andre" / "andrew" in every block of Andrews):
+    # score each distinct pair of folded values once. `strings` derive from the folded
+    # value, so its code stands for them.
+    codes = pairs.table.codes(pairs.field)[0]
+    key = codes[pairs.a] * (int(codes.max()) + 1) + codes[pairs.b]
+    distinct, first, inverse = np.unique(key, return_index=True, return_inverse=True)
+    if len(distinct) > 0.8 * len(key):
+        return _cpdist(strings[pairs.a], strings[pairs.b], scorer, cutoff)
+    scores = _cpdist(strings[pairs.a[first]], strings[pairs.b[first]], scorer, cutoff)
+    spread: npt.NDArray[Any] = scores[inverse.reshape(-1)]
+    return spread
 
 
 @dataclass(frozen=True)

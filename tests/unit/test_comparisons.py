@@ -435,3 +435,21 @@ def test_crossed_user_names_match_handles_to_email_users_only() -> None:
     # handle = email user: exact; two emails: not this comparison's business; a letter
     # dropped: close; another number: no match; other letters, one number: the number.
     assert levels == [0, 3, 1, 4, 2]
+
+
+def test_similarity_scores_each_distinct_value_pair_once_to_the_same_result() -> None:
+    from rapidfuzz.distance import JaroWinkler as JaroWinklerDistance
+
+    from resolvers.comparisons import _cpdist, _expand, _similarity
+
+    names = ["Andre", "Andrew", "andrew ", "Bob", "Robert", "Róbert", None, "Ann"]
+    table = RecordTable.from_records([{"g": n} for n in names * 40], ["g"])
+    rng = np.random.default_rng(3)
+    pairs = _expand(
+        table, "g", rng.integers(0, len(table), 2000), rng.integers(0, len(table), 2000)
+    )
+    scorer = JaroWinklerDistance.normalized_similarity
+    folded = table.folded("g")
+    want = _cpdist(folded[pairs.a], folded[pairs.b], scorer, 0.0)
+    assert len(set(zip(folded[pairs.a], folded[pairs.b], strict=True))) < 100  # repeats
+    assert np.array_equal(_similarity(pairs, scorer, 0.0), want)
