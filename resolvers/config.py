@@ -115,7 +115,8 @@ class ResolverConfig(BaseModel):
     min_labels: int = 50
     # EM trains on at most this many candidate pairs (a random sample beyond).
     train_pairs: int = 500_000
-    page_size: int = 5_000
+    # A full run reads records by windows of this many internal node ids (a range scan).
+    read_window: int = 50_000
     write_batch: int = 2_000
 
 

@@ -49,7 +49,7 @@ from resolvers.clustering import Link, Split, components, guard
 from resolvers.config import DEFAULT_CONFIG, ResolverConfig
 from resolvers.fellegi_sunter import Explanation, LabelledPairs
 from resolvers.golden import golden_fields
-from resolvers.records import ResolutionRecord
+from resolvers.records import RECORD_LINK_FIELDS, ResolutionRecord
 from resolvers.scoring import Scorer
 
 log = logging.getLogger(__name__)
@@ -1029,17 +1029,24 @@ class IdentityResolver:
 
     # -- graph I/O -----------------------------------------------------------------------
     def _load_all(self) -> list[ResolutionRecord]:
+        """Every live record, in key order, read window by window of internal node ids:
+        the properties, then every link of the window in one statement."""
         records: list[ResolutionRecord] = []
-        after = ""
-        while True:
-            rows = self.store.run(
-                "resolve/records_page", {"after": after, "limit": self.config.page_size}
-            )
-            records.extend(ResolutionRecord.from_row(row) for row in rows)
+        top = self.store.run("resolve/record_id_top", {})[0]["top"]
+        window = self.config.read_window
+        for lo in range(0, -1 if top is None else int(top) + 1, window):
+            bounds = {"lo": lo, "hi": lo + window}
+            rows = {row["key"]: row for row in self.store.run("resolve/records_window", bounds)}
+            for row in rows.values():
+                row.update({field: [] for field in RECORD_LINK_FIELDS})
+            for link in self.store.run("resolve/record_links_window", bounds):
+                linked = rows.get(link["key"])
+                if linked is not None and link["value"] is not None:  # else deleted
+                    linked[link["field"]].append(link["value"])
+            records.extend(ResolutionRecord.from_row(row) for row in rows.values())
             self.progress("reading records", len(records), 0)
-            if len(rows) < self.config.page_size:
-                return records
-            after = rows[-1]["key"]
+        records.sort(key=lambda r: r.key)
+        return records
 
     def _load_keys(self, keys: Sequence[str]) -> list[ResolutionRecord]:
         if not keys:

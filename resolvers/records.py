@@ -2,9 +2,10 @@
 
 `values` holds what the comparisons read (flat strings, or lists for identifiers); the
 rest is what golden records and the decisions need. Records come from the graph through
-the `resolve/records_*` statements, which all return the same columns. `deleted`: the
-row was deleted in the system of record (`resolve/records_page` leaves such records
-out; the statements that read records by key or whole say so).
+the `resolve/records_*` statements (a full run joins `resolve/records_window` with
+`resolve/record_links_window`), which all give the same columns. `deleted`: the row was
+deleted in the system of record (`resolve/records_window` leaves such records out; the
+statements that read records by key or whole say so).
 """
 
 from __future__ import annotations
@@ -23,6 +24,15 @@ IDENTIFIER_COLUMNS: tuple[tuple[str, str], ...] = (
     ("website", "websites"),
 )
 
+# What a record links to beyond its identifiers, as `resolve/record_links_window` names
+# them: employers' company keys, a business's staff's emails, customers, blocking keys.
+RECORD_LINK_FIELDS: tuple[str, ...] = (
+    *(column for _, column in IDENTIFIER_COLUMNS),
+    "employers",
+    "staff_emails",
+    "customers",
+    "blocks",
+)
 
 # Mail providers anyone can sign up with: their domain says nothing about an employer.
 FREE_MAIL_DOMAINS = frozenset(

@@ -18,6 +18,7 @@ from graph.falkordb_store import FalkorDBStore
 from ingest.demo_data import read_truth
 from ingest.pipeline import ingest_file
 from ingest.quarantine import Quarantine
+from resolvers.config import ResolverConfig
 from resolvers.evaluation import evaluate
 from resolvers.identity import IdentityResolver, NotTrained
 from resolvers.review import StewardError, Stewardship
@@ -79,6 +80,17 @@ def test_a_full_rerun_keeps_clusters_and_ids(
     assert _assignments(falkordb_store) == before
     assert report.created == report.merged == report.split == report.attached == 0
     assert falkordb_store.run_cypher("MATCH (d:Decision) RETURN count(d) AS n")[0]["n"] == decisions
+
+
+def test_a_full_run_reads_the_same_records_whatever_its_read_window(
+    resolved: IdentityResolver, falkordb_store: FalkorDBStore
+) -> None:
+    whole = resolved.load_records(
+        [r["key"] for r in falkordb_store.run_cypher("MATCH (r:Record) RETURN r.key AS key")]
+    )
+    narrow = IdentityResolver(falkordb_store, ResolverConfig(read_window=7))._load_all()
+    assert [r.key for r in narrow] == sorted(r.key for r in whole)
+    assert narrow == sorted(whole, key=lambda r: r.key)  # identifiers, links, blocks alike
 
 
 def test_an_arriving_record_attaches_to_its_customer_without_a_full_run(
