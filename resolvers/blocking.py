@@ -27,6 +27,7 @@ from resolvers.nicknames import canonical_given
 from resolvers.records import ROLE_MAILBOXES, ResolutionRecord
 
 IDENTIFIER_KINDS = ("email", "phone", "address", "handle", "website")
+SPELLED = "psp:"  # the blocking keys of a person's name run together, as a handle spells it
 
 
 def phonetic(text: str | None) -> str:
@@ -82,9 +83,10 @@ def block_keys(record: ResolutionRecord) -> list[str]:
         number = "".join(ch for ch in name[2:] if ch.isdigit())
         if len(number) >= 2 and initial:
             keys.add(f"{prefix}ud:{number}|{initial}")
-    # A handle spelling a name, for profiles without one ("shamar.maxwell.1399").
+    # A handle spelling a name, for profiles without one ("shamar.maxwell.1399"); only
+    # persons have spellings.
     for spelled in _list(v.get("spelled")):
-        keys.add(f"{prefix}sp:{spelled[2:]}")
+        keys.add(SPELLED + spelled[2:])
     return sorted(keys)
 
 
@@ -104,11 +106,12 @@ class HubReport:
     largest: dict[str, tuple[str, int]] = field(default_factory=dict)
     skipped_blocks: int = 0
 
-    def caps(self, block_limit: int) -> dict[str, int]:
+    def caps(self, hubs: Hubs) -> dict[str, int]:
         """The `$caps` parameter of `resolve/attach_candidates`."""
         return {
-            **{k: self.limits.get(k, block_limit) for k in IDENTIFIER_KINDS},
-            "block": block_limit,
+            **{k: self.limits.get(k, hubs.block_limit) for k in IDENTIFIER_KINDS},
+            "block": hubs.block_limit,
+            "spelled": hubs.spelled_limit,
         }
 
 
@@ -185,15 +188,18 @@ def candidate_pairs(
     records: Sequence[ResolutionRecord],
     groups: dict[tuple[str, str], list[int]],
     report: HubReport,
-    block_limit: int,
+    hubs: Hubs,
 ) -> np.ndarray:
     """Unique index pairs (i < j), shape (n, 2), from every group within its limit."""
     chunks: list[np.ndarray] = []
-    for (kind, _), members in groups.items():
+    for (kind, value), members in groups.items():
         size = len(members)
         if size < 2:
             continue
-        limit = block_limit if kind == "block" else report.limits.get(kind, block_limit)
+        if kind == "block":
+            limit = hubs.spelled_limit if value.startswith(SPELLED) else hubs.block_limit
+        else:
+            limit = report.limits.get(kind, hubs.block_limit)
         if size > limit:
             report.skipped_blocks += kind == "block"
             continue

@@ -97,6 +97,9 @@ class Hubs(BaseModel):
     # A blocking key (a name code, a name in a parish) groups more loosely than an
     # identifier, so its blocks may be larger before they are skipped.
     block_limit: int = 100
+    # A name run together ("shamarmaxwell", the `sp:` keys) is shared by every namesake:
+    # only a rare name's block ties a handle to a person, a common one only adds pairs.
+    spelled_limit: int = 10
 
 
 class ResolverConfig(BaseModel):

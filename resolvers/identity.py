@@ -544,7 +544,7 @@ class IdentityResolver:
         groups = group_records(group, blocks)
         hubs = hub_limits(group, groups, self.config.hubs)
         report.hubs[kind] = hubs
-        index_pairs = candidate_pairs(group, groups, hubs, self.config.hubs.block_limit)
+        index_pairs = candidate_pairs(group, groups, hubs, self.config.hubs)
         report.candidate_pairs += len(index_pairs)
         log.info(
             "candidates", extra={"kind": kind, "records": len(group), "pairs": len(index_pairs)}
@@ -562,7 +562,7 @@ class IdentityResolver:
             scorer, _, trained_at = stored
         # The hub limits learnt in this run are stored with the model, so that records
         # arriving later, in any process, find their candidates under the same limits.
-        self._save(kind, scorer, hubs.caps(self.config.hubs.block_limit), trained_at)
+        self._save(kind, scorer, hubs.caps(self.config.hubs), trained_at)
         pairs = [ordered(group[i].key, group[j].key) for i, j in index_pairs.tolist()]
         return self._verdicts(kind, pairs, {r.key: r for r in group})
 
@@ -638,7 +638,7 @@ class IdentityResolver:
         for kind_caps in self._caps.values():
             for name, value in kind_caps.items():
                 merged[name] = min(value, merged.get(name, value))
-        return merged or HubReport().caps(self.config.hubs.block_limit)
+        return merged or HubReport().caps(self.config.hubs)
 
     # -- guard ---------------------------------------------------------------------------
     def _guard_all(

@@ -1,24 +1,30 @@
-// doc: Incremental resolution of arriving Records in one round trip: link each to its new blocking keys, then return its candidates (other Records of the same kind, not deleted in the system of record, that share an identifier or a blocking key with it; identifiers shared by more live Records than the hub limit of their kind, $caps, are weak evidence and generate none) with what resolution compares (no Customer, verdicts or blocking keys: most candidates are not linked, and those that are get read whole by resolve/component_records), with the arriving key as `arriving`.
+// doc: Incremental resolution of arriving Records in one round trip: link each to its new blocking keys, then return its candidates (other Records of the same kind, not deleted in the system of record, that share an identifier or a blocking key with it; identifiers shared by more live Records than the hub limit of their kind, $caps, are weak evidence and generate none; so are spelled-name keys shared by more than $caps.spelled, namesakes all) with what resolution compares (no Customer, verdicts or blocking keys: most candidates are not linked, and those that are get read whole by resolve/component_records), with the arriving key as `arriving`.
 // writes: true
-// example: {"rows": [{"key": "crm:EX1", "blocks": ["pn:XMPL|a"]}], "caps": {"email": 5, "phone": 5, "address": 5, "handle": 5, "website": 5, "block": 50}}
+// example: {"rows": [{"key": "crm:EX1", "blocks": ["pn:XMPL|a"]}], "caps": {"email": 5, "phone": 5, "address": 5, "handle": 5, "website": 5, "block": 50, "spelled": 10}}
 UNWIND $rows AS row
 MATCH (n:Record {key: row.key})
 WHERE NOT coalesce(n.deleted, false)
 FOREACH (k IN row.blocks | MERGE (b:BlockKey {key: k}) MERGE (n)-[:BLOCKED_BY]->(b))
 WITH DISTINCT n
-MATCH (n)-[:HAS_EMAIL|HAS_PHONE|LOCATED_AT|HAS_HANDLE|HAS_WEBSITE|BLOCKED_BY]->(x)
-WITH n, x, size([(x)<-[:HAS_EMAIL|HAS_PHONE|LOCATED_AT|HAS_HANDLE|HAS_WEBSITE|BLOCKED_BY]-(o:Record) WHERE NOT coalesce(o.deleted, false) | o]) AS degree,
+MATCH (n)-[:HAS_EMAIL|HAS_PHONE|LOCATED_AT|HAS_HANDLE|HAS_WEBSITE|BLOCKED_BY]->(x)<-[:HAS_EMAIL|HAS_PHONE|LOCATED_AT|HAS_HANDLE|HAS_WEBSITE|BLOCKED_BY]-(o:Record)
+WHERE NOT coalesce(o.deleted, false)
+WITH n, x, collect(DISTINCT o) AS sharing,
   CASE
     WHEN x:Email THEN $caps.email
     WHEN x:Phone THEN $caps.phone
     WHEN x:Address THEN $caps.address
     WHEN x:Handle THEN $caps.handle
     WHEN x:Website THEN $caps.website
+    WHEN x.key STARTS WITH 'psp:' THEN coalesce($caps.spelled, $caps.block)
     ELSE $caps.block
   END AS cap
-WHERE degree <= cap
-MATCH (x)<-[:HAS_EMAIL|HAS_PHONE|LOCATED_AT|HAS_HANDLE|HAS_WEBSITE|BLOCKED_BY]-(r:Record)
-WHERE r.kind = n.kind AND r.key <> n.key AND NOT coalesce(r.deleted, false)
+// The live records on x, the arriving one included (FalkorDB's match returns it, Neo4j's,
+// which never uses one relationship twice, does not). One collect, not a count per x and
+// a second expansion: ~30% of the statement's time.
+WHERE size(sharing) + CASE WHEN n IN sharing THEN 0 ELSE 1 END <= cap
+UNWIND sharing AS r
+WITH n, r
+WHERE r.kind = n.kind AND r.key <> n.key
 WITH DISTINCT n.key AS arriving, r
 RETURN arriving, r.key AS key, r.kind AS kind, r.source AS source, r.ingested_at AS ingested_at,
   r.name AS name, r.name_folded AS name_folded, r.given_name AS given_name,

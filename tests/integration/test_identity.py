@@ -171,7 +171,7 @@ def test_a_hub_phone_does_not_glue_strangers_together(
     stored = json.loads(
         falkordb_store.run("resolve/load_model", {"kind": "person"})[0]["params_json"]
     )
-    assert stored["caps"] == report.hubs["person"].caps(resolved.config.hubs.block_limit)
+    assert stored["caps"] == report.hubs["person"].caps(resolved.config.hubs)
 
 
 def _two_customers(store: FalkorDBStore) -> tuple[str, str]:

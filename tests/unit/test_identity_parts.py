@@ -3,7 +3,7 @@ survivorship and the evaluation arithmetic."""
 
 from __future__ import annotations
 
-from resolvers.blocking import block_keys, candidate_pairs, group_records, hub_limits
+from resolvers.blocking import HubReport, block_keys, candidate_pairs, group_records, hub_limits
 from resolvers.clustering import components, guard
 from resolvers.config import Hubs, Rule, Survivorship
 from resolvers.evaluation import evaluate
@@ -89,10 +89,25 @@ def test_hub_limit_is_learnt_from_name_disagreement() -> None:
     assert report.limits["phone"] < 7 <= Hubs().max_group
     assert report.hubs["phone"] == 1
     assert report.largest["phone"] == ("person|+18769260000", 7)
-    pairs = candidate_pairs(records, groups, report, block_limit=100)
+    pairs = candidate_pairs(records, groups, report, Hubs(block_limit=100))
     keys = {(records[i].key, records[j].key) for i, j in pairs.tolist()}
     assert ("crm3", "qbo3") in keys
     assert not [p for p in keys if p[0].startswith("s")]  # the switchboard glues no one
+
+
+def test_a_common_name_run_together_generates_no_pairs_a_rare_one_does() -> None:
+    # Profiles without a display name share only the name their handles spell.
+    common = [record(f"ig:{i}", handles=[f"instagram:john.brown.{i}"]) for i in range(12)]
+    rare = [record("crm:rare", given_name="Shamar", family_name="Maxwell"),
+            record("ig:rare", handles=["instagram:shamar.maxwell.1399"])]  # fmt: skip
+    records = common + rare
+    groups = group_records(records, [block_keys(r) for r in records])
+    assert len(groups[("block", "psp:johnbrown")]) == 12
+    pairs = candidate_pairs(records, groups, HubReport(), Hubs(spelled_limit=10))
+    keys = {(records[i].key, records[j].key) for i, j in pairs.tolist()}
+    assert keys == {("crm:rare", "ig:rare")}
+    assert len(candidate_pairs(records, groups, HubReport(), Hubs(spelled_limit=12))) == 67
+    assert HubReport().caps(Hubs(spelled_limit=10))["spelled"] == 10
 
 
 def test_guard_cuts_the_weakest_link_between_contradicting_records() -> None:
