@@ -43,7 +43,6 @@ import json
 import os
 import random
 import shutil
-import signal
 import subprocess
 import sys
 import threading
@@ -57,6 +56,8 @@ import orjson
 import psutil
 import psycopg
 import websockets
+
+from c360.processes import stop_process
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -170,13 +171,7 @@ class Worker:
 
     def stop(self) -> dict[str, Any] | None:
         """SIGTERM and wait; the JSON stats line `c360 apply` prints as it exits."""
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
+        stop_process(self.process, 60)
         self._log.close()
         for line in reversed(self.log_path.read_text(errors="replace").splitlines()):
             if line.startswith("{"):

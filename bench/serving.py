@@ -12,6 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from c360.processes import stop_process
+
 C360 = str(Path(sys.executable).parent / "c360")
 
 
@@ -46,8 +48,4 @@ def running_api(env: dict[str, str], ready_within_s: float = 180) -> Iterator[st
             time.sleep(0.5)
         yield base
     finally:
-        server.terminate()
-        try:
-            server.wait(30)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_process(server, 30)

@@ -25,6 +25,7 @@ from typing import Any
 import psycopg
 import pytest
 
+from c360.processes import stop_process
 from c360.settings import REPO_ROOT
 from graph.falkordb_store import FalkorDBStore
 from ingest.demo_data import generate, ingest_demo
@@ -382,11 +383,7 @@ def test_capture_killed_and_restarted_replays_without_duplicate_effects(
             version_of(pipeline.store, k) == 3 for k in keys))  # fmt: skip
         wait_for("the replay", lambda: pipeline.apply.stats.stale > stale_before)
     finally:
-        proc.send_signal(signal.SIGTERM if proc.poll() is None else 0)
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc, 30)
     # The graph matches the database, with no effect twice.
     for n, row in enumerate(rows):
         got = record(pipeline.store, record_key(str(row["id"])))

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from c360.processes import stop_process
 from c360.settings import REPO_ROOT
 from ingest.sor.db import SystemOfRecord
 from tests.integration import bus_fixtures, pg_fixtures
@@ -58,12 +59,9 @@ def test_capture_and_apply_commands_carry_a_commit_into_the_graph(
         assert "Ann Cli" in found, (tmp_path / "capture.log").read_text()[-2000:]
     finally:
         for worker in workers.values():
-            worker.send_signal(signal.SIGTERM)
+            worker.send_signal(signal.SIGTERM)  # all at once, then wait for each
         for worker in workers.values():
-            try:
-                worker.wait(30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
+            stop_process(worker, 30)
         for log in logs.values():
             log.close()
         drop_slot(cdc_database_url, slot)

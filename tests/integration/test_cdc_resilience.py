@@ -27,6 +27,7 @@ from pathlib import Path
 import psycopg
 import pytest
 
+from c360.processes import stop_process
 from c360.settings import REPO_ROOT
 from graph.catalogue import Catalogue
 from graph.embedded import ServerInfo
@@ -102,11 +103,7 @@ def s3_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                      ).create_bucket(Bucket=BUCKET)  # fmt: skip
         yield endpoint
     finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        stop_process(server, 10)
         log.close()
 
 
@@ -189,13 +186,9 @@ class Pipeline:
     def stop_all(self) -> None:
         for proc in self.procs.values():
             if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
+                proc.send_signal(signal.SIGTERM)  # all at once, then wait for each
         for proc in self.procs.values():
-            try:
-                proc.wait(60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(10)
+            stop_process(proc, 60)
 
     # -- what the graph and the database hold for this test's rows ---------------------
     def database_state(self) -> tuple[dict[str, tuple[int, str]], set[str]]:

@@ -25,6 +25,7 @@ import httpx
 import pytest
 
 from api.auth import mint_token
+from c360.processes import stop_process
 from c360.settings import REPO_ROOT
 from graph.catalogue import Catalogue
 from graph.embedded import ServerInfo
@@ -127,12 +128,7 @@ def served(
             time.sleep(0.2)
         yield Served(url, store)
     finally:
-        server.terminate()
-        try:
-            server.wait(15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait(5)
+        stop_process(server, 15)
         log.close()
         store.clear()
         store.close()
