@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -44,16 +45,28 @@ def falkordb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server
     server.stop()
 
 
+@contextmanager
+def own_graph(
+    server: ServerInfo, catalogue: Catalogue, prefix: str = "t"
+) -> Iterator[FalkorDBStore]:
+    """A FalkorDBStore on a graph of its own (schema applied), deleted afterwards; for
+    fixtures of any scope."""
+    store = FalkorDBStore(
+        catalogue, port=server.port, graph_name=f"{prefix}_{uuid.uuid4().hex[:12]}"
+    )
+    store.ensure_schema()
+    try:
+        yield store
+    finally:
+        store.clear()
+        store.close()
+
+
 @pytest.fixture
 def falkordb_store(falkordb_server: ServerInfo, catalogue: Catalogue) -> Iterator[FalkorDBStore]:
     """A FalkorDBStore on a graph of its own (schema applied), deleted afterwards."""
-    store = FalkorDBStore(
-        catalogue, port=falkordb_server.port, graph_name=f"t_{uuid.uuid4().hex[:12]}"
-    )
-    store.ensure_schema()
-    yield store
-    store.clear()
-    store.close()
+    with own_graph(falkordb_server, catalogue) as store:
+        yield store
 
 
 @pytest.fixture
@@ -74,8 +87,13 @@ def resolved(
     demo_folder: Path, falkordb_store: FalkorDBStore, quarantine: Quarantine
 ) -> IdentityResolver:
     """The demo data ingested into a fresh graph and resolved by a full run."""
-    ingest_demo(demo_folder, falkordb_store, quarantine)
-    resolver = IdentityResolver(falkordb_store)
+    return resolve_demo(demo_folder, falkordb_store, quarantine)
+
+
+def resolve_demo(folder: Path, store: FalkorDBStore, quarantine: Quarantine) -> IdentityResolver:
+    """The demo data set in `folder` ingested into `store` and resolved by a full run."""
+    ingest_demo(folder, store, quarantine)
+    resolver = IdentityResolver(store)
     resolver.resolve_full()
     return resolver
 

@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 
@@ -34,10 +35,10 @@ from c360.settings import Settings
 from graph.catalogue import Catalogue
 from graph.embedded import ServerInfo
 from graph.falkordb_store import FalkorDBStore
-from ingest.demo_data import generate, ingest_demo
+from ingest.demo_data import generate
 from ingest.quarantine import Quarantine
-from resolvers.identity import IdentityResolver
 from resolvers.relations import RelationshipMapper
+from tests.conftest import own_graph, resolve_demo
 
 pytestmark = pytest.mark.falkordb
 
@@ -95,24 +96,10 @@ class Api:
         return httpx.post(self.url + path, json=body, headers=headers, timeout=30)
 
 
-@pytest.fixture(scope="module")
-def api(
-    falkordb_server: ServerInfo, catalogue: Catalogue, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Api]:
-    home = tmp_path_factory.mktemp("api-home")
-    folder = tmp_path_factory.mktemp("api-demo")
-    generate(folder, 150)
-    store = FalkorDBStore(
-        catalogue, port=falkordb_server.port, graph_name=f"t_api_{uuid.uuid4().hex[:8]}"
-    )
-    store.ensure_schema()
-    quarantine = Quarantine(home / "quarantine")
-    ingest_demo(folder, store, quarantine)
-    IdentityResolver(store).resolve_full()
-    RelationshipMapper(store).run()
-    settings = Settings(home=home, jwt_secret=SECRET, rate_per_minute=100_000, max_page_size=50)
+@contextmanager
+def served(app: Any) -> Iterator[str]:
+    """The app under uvicorn on a free port, in a thread of this process; its base URL."""
     port = _free_port()
-    app = create_app(settings, store, f"redis://127.0.0.1:{falkordb_server.port}/0")
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -120,11 +107,28 @@ def api(
     while not server.started:
         assert time.monotonic() < deadline, "the API did not start"
         time.sleep(0.05)
-    yield Api(f"http://127.0.0.1:{port}", store, settings)
-    server.should_exit = True
-    thread.join(10)
-    store.clear()
-    store.close()
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def api(
+    falkordb_server: ServerInfo, catalogue: Catalogue, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Api]:
+    home = tmp_path_factory.mktemp("api-home")
+    with own_graph(falkordb_server, catalogue, "t_api") as store:
+        folder = tmp_path_factory.mktemp("api-demo")
+        generate(folder, 150)
+        resolve_demo(folder, store, Quarantine(home / "quarantine"))
+        RelationshipMapper(store).run()
+        settings = Settings(home=home, jwt_secret=SECRET, rate_per_minute=100_000,
+                            max_page_size=50)  # fmt: skip
+        app = create_app(settings, store, f"redis://127.0.0.1:{falkordb_server.port}/0")
+        with served(app) as url:
+            yield Api(url, store, settings)
 
 
 def _customers(api: Api, where: str = "") -> list[dict[str, Any]]:

@@ -5,7 +5,6 @@ holding resolved demo data: mutation -> SoR row -> outbox -> apply -> `customer(
 
 from __future__ import annotations
 
-import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -13,7 +12,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from sqlalchemy import select
 
 from api.app import create_app
@@ -21,13 +19,12 @@ from api.sor_writes import SorWrites, channel_of, golden_to_sor
 from c360.settings import Settings
 from graph.catalogue import Catalogue
 from graph.embedded import ServerInfo
-from graph.falkordb_store import FalkorDBStore
-from ingest.demo_data import generate, ingest_demo
+from ingest.demo_data import generate
 from ingest.quarantine import Quarantine
 from ingest.sor.db import SystemOfRecord
 from ingest.sor.schema import outbox
-from resolvers.identity import IdentityResolver
-from tests.integration.test_api import SECRET, Api, _free_port, _person_with
+from tests.conftest import own_graph, resolve_demo
+from tests.integration.test_api import SECRET, Api, _person_with, served
 
 pytestmark = pytest.mark.falkordb
 
@@ -53,35 +50,21 @@ def api(
     falkordb_server: ServerInfo, catalogue: Catalogue, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[SorApi]:
     home = tmp_path_factory.mktemp("api-sor-home")
-    folder = tmp_path_factory.mktemp("api-sor-demo")
-    generate(folder, 60)
-    store = FalkorDBStore(
-        catalogue, port=falkordb_server.port, graph_name=f"t_apisor_{uuid.uuid4().hex[:8]}"
-    )
-    store.ensure_schema()
-    ingest_demo(folder, store, Quarantine(home / "quarantine"))
-    IdentityResolver(store).resolve_full()
-    sor_url = f"sqlite:///{Path(home) / 'sor.db'}"
-    settings = Settings(home=home, jwt_secret=SECRET, rate_per_minute=100_000, sor_url=sor_url)
-    port = _free_port()
-    app = create_app(settings, store, f"redis://127.0.0.1:{falkordb_server.port}/0")
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "the API did not start"
-        time.sleep(0.05)
-    handle = SorApi(f"http://127.0.0.1:{port}", store, settings)
-    assert isinstance(app.state.c360.writes, SorWrites)  # C360_SOR_URL picks the SoR writes
-    handle.writes = app.state.c360.writes
-    handle.sor = SystemOfRecord.from_url(sor_url)
-    yield handle
-    server.should_exit = True
-    thread.join(10)
-    handle.sor.close()
-    store.clear()
-    store.close()
+    with own_graph(falkordb_server, catalogue, "t_apisor") as store:
+        folder = tmp_path_factory.mktemp("api-sor-demo")
+        generate(folder, 60)
+        resolve_demo(folder, store, Quarantine(home / "quarantine"))
+        sor_url = f"sqlite:///{Path(home) / 'sor.db'}"
+        settings = Settings(home=home, jwt_secret=SECRET, rate_per_minute=100_000,
+                            sor_url=sor_url)  # fmt: skip
+        app = create_app(settings, store, f"redis://127.0.0.1:{falkordb_server.port}/0")
+        with served(app) as url:
+            handle = SorApi(url, store, settings)
+            assert isinstance(app.state.c360.writes, SorWrites)  # C360_SOR_URL picks them
+            handle.writes = app.state.c360.writes
+            handle.sor = SystemOfRecord.from_url(sor_url)
+            yield handle
+            handle.sor.close()
 
 
 def _view(api: Api, token: str, customer_id: str) -> dict[str, Any]:
