@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import json
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,6 +28,7 @@ from ml.notes.cli import notes_app
 from ml.notes.job import NotesConfig, NotesJob, NotesReport
 from resolvers.identity import IdentityResolver
 from resolvers.relations import RelationshipMapper
+from tests.conftest import own_graph
 
 pytestmark = pytest.mark.falkordb
 
@@ -95,11 +95,15 @@ def graph(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[FalkorDBStore, NotesReport, Path]]:
     """One graph built, mapped and analysed once; tests that change it run last."""
-    store = FalkorDBStore(
-        catalogue, port=falkordb_server.port, graph_name=f"t_{uuid.uuid4().hex[:12]}"
-    )
-    store.ensure_schema()
-    tmp = tmp_path_factory.mktemp("notes")
+    with own_graph(falkordb_server, catalogue) as store:
+        yield build(store, demo_folder, tmp_path_factory.mktemp("notes"))
+
+
+def build(
+    store: FalkorDBStore, demo_folder: Path, tmp: Path
+) -> tuple[FalkorDBStore, NotesReport, Path]:
+    """The demo data and this file's contacts, notes and QuickBooks customer, resolved,
+    mapped and analysed."""
     quarantine = Quarantine(tmp / "quarantine")
     ingest_demo(demo_folder, store, quarantine)
     for path, profile in (
@@ -122,9 +126,7 @@ def graph(
         read_only=False,
     )
     report = NotesJob(store, NotesConfig(model="none")).run()
-    yield store, report, tmp
-    store.clear()
-    store.close()
+    return store, report, tmp
 
 
 def cid(store: GraphStore, contact_id: str) -> str:
