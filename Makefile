@@ -45,6 +45,7 @@ bench: $(STAMP) web
 	$(BIN)/python bench/nlp.py
 	$(BIN)/python bench/scores.py --people 100000
 	$(BIN)/python bench/links.py
+	$(BIN)/python bench/relations.py --people 266667
 
 # -- the reps' web app (web/): npm ci, types generated from the API's schema, vite build.
 # The schema is exported from api/schema.py on every change, so a change that breaks the

@@ -293,15 +293,19 @@ class Alert:
         )  # fmt: skip
 
 
-SCORE_FIELDS = ("influence", "community", "churn_risk", "lead_score", "lifetime_value",
-                "churn_factors", "lead_factors", "value_factors", "scores_model", "scores_at",
-                "scores_basis")  # fmt: skip
+SCORE_FIELDS = ("influence", "community", "betweenness", "churn_risk", "lead_score",
+                "lifetime_value", "churn_factors", "lead_factors", "value_factors",
+                "scores_model", "scores_at", "scores_basis")  # fmt: skip
 
 
 @strawberry.type(description="What the relationship and score models say of a customer.")
 class Scores:
     influence: float | None
     community: int | None
+    betweenness: float | None = strawberry.field(
+        description="How much this customer brokers between others on the warm-intro graph "
+        "(the top broker is 1.0)."
+    )
     churn_risk: float | None
     lead_score: float | None
     lifetime_value: float | None = strawberry.field(

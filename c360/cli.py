@@ -625,13 +625,14 @@ def _print_relations(report: Any) -> None:
     console.print(table)
     referrals = ", ".join(f"{k} {v:,}" for k, v in sorted(report.referrals.items()))
     console.print(f"referrals by name: {referrals or 'none'}; {report.scored:,} customers scored "
-                  f"(influence), {report.communities:,} communities")  # fmt: skip
+                  f"(influence, community, betweenness), {report.communities:,} communities")  # fmt: skip
 
 
 @app.command()
 def relate(as_json: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Derive relationships between customers (referrals by name, households, colleagues,
-    shared contacts) and write influence and community scores."""
+    shared contacts, events attended together, social follows) and write influence,
+    community and betweenness scores."""
     settings = _settings()
     with open_graph(settings) as store:
         report = _relate(store)

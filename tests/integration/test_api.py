@@ -1122,3 +1122,27 @@ def test_review_items_name_both_records_and_their_customers(api: Api) -> None:
         for side in ("a", "b"):
             assert item[f"{side}Name"] == stored[item[side]]["name"]
             assert item[f"{side}Customers"] == stored[item[side]]["customers"]
+
+
+def test_events_attended_together_follows_and_betweenness_show_in_the_view(api: Api) -> None:
+    query = """query($id: ID!) { customer(id: $id) {
+        relationships { type direction evidence other { id } } scores { betweenness } } }"""
+    for kind in ("CO_ATTENDED", "FOLLOWS"):
+        rows = api.store.run_cypher(
+            f"MATCH (a:Customer {{status: 'active'}})-[:{kind}]->(b:Customer) "
+            "RETURN a.id AS id, b.id AS other LIMIT 1"
+        )
+        assert rows, f"the demo data has {kind} edges"
+        view = api.query(api.token("analyst"), query, id=rows[0]["id"])["customer"]
+        found = [r for r in view["relationships"] if r["type"] == kind]
+        assert {"direction": "out", "other": rows[0]["other"]} in [
+            {"direction": r["direction"], "other": r["other"]["id"]} for r in found
+        ]
+        assert all(r["evidence"] for r in found)
+    broker = api.store.run_cypher(
+        "MATCH (c:Customer {status: 'active'}) WHERE c.betweenness > 0 "
+        "RETURN c.id AS id, c.betweenness AS b ORDER BY c.betweenness DESC LIMIT 1"
+    )
+    assert broker, "the mapper wrote betweenness"
+    view = api.query(api.token("analyst"), query, id=broker[0]["id"])["customer"]
+    assert view["scores"]["betweenness"] == pytest.approx(broker[0]["b"])
