@@ -27,6 +27,7 @@ they wait for it, counted in `stats.resolution_pending`.
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -559,7 +560,6 @@ class Apply:
         self.topics = [topic_for(topic_prefix, f"{schema}.{t}") for t in LABELS]
         self.resolve = resolve
         self.resolver = resolver or IdentityResolver(store)
-        self._encode = row_encoder(store.backend)  # the store's fast parameter encoding
         self.clock_ms = clock_ms or (lambda: int(time.time() * 1000))
         self.stats = ApplyStats()
         self.consume_stats = ConsumeStats()
@@ -570,9 +570,16 @@ class Apply:
         self._untrained_until = 0.0
         self._stop = threading.Event()
 
+    @functools.cached_property
+    def _encoder(self) -> Callable[[dict[str, Any]], Any]:
+        """The store's fast parameter encoding; looked up on first use, so that configuring
+        a worker touches no store."""
+        return row_encoder(self.store.backend)
+
     retry_on: tuple[type[BaseException], ...] = (StoreUnavailable, GraphServerCrashed)
 
     # -- driving -------------------------------------------------------------------
+
     def consume(
         self,
         *,
@@ -702,7 +709,7 @@ class Apply:
                         activities.append((change, params["props"]))
                 if fresh:
                     self.store.write_encoded(
-                        f"cdc/upsert_{_PLURAL[label]}", [self._encode(r) for r in fresh]
+                        f"cdc/upsert_{_PLURAL[label]}", [self._encoder(r) for r in fresh]
                     )
                     written += len(fresh)
                 if label == "Record" and upserts.get(label):
