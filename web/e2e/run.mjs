@@ -238,8 +238,14 @@ try {
   await steward.getByLabel("Owner").press("Enter");
   await steward.waitForURL(/[?&]owner=/);
   const listed = steward.getByRole("list", { name: "Customers" }).locator("li.customer-card .meta");
-  await listed.first().waitFor();
-  const owners = await listed.allInnerTexts();
+  // The filtered page replaces the unfiltered one (a loading state between): read the
+  // cards once they are all the owner's, or give up after 30 s and report what is shown.
+  let owners = [];
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline; await steward.waitForTimeout(200)) {
+    owners = await listed.allInnerTexts();
+    if (owners.length > 0 && owners.every((m) => m.endsWith(` · ${own.owner}`))) break;
+  }
+  check(owners.length > 0, "the owner filter lists no account");
   check(owners.every((m) => m.endsWith(` · ${own.owner}`)), `the owner filter lists ${owners.find((m) => !m.endsWith(own.owner))}`);
   seen.ownerListed = owners.length;
   await stewardContext.close();
