@@ -172,10 +172,8 @@ def main() -> None:
             raise SystemExit(f"the browser run failed:\n{run.stdout}\n{run.stderr}")
         browser = json.loads(run.stdout.strip().splitlines()[-1])
     cold, warm = browser["cold"], browser["warm"]
-    # The demo writes about 3.75 source rows per person: 266,667 people are the 1M demo graph.
-    rows = round(args.people * 3.75)
-    print(f"graph: {args.people:,} demo people (~{rows:,} source rows), {count:,} active "
-          "customers", flush=True)  # fmt: skip
+    # 266,667 demo people are the 1M demo graph: about 1M source rows.
+    print(f"graph: {args.people:,} demo people, {count:,} active customers", flush=True)
     print(
         f"360 view, cold (empty cache, deep link): p50 {cold['p50_ms']} ms, p95 {cold['p95_ms']} "
         f"ms over {cold['loads']} loads (the 360 query's round trip: p50 {cold['api_p50_ms']} ms; "
