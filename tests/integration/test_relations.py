@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import json
-import uuid
 from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
@@ -27,6 +26,7 @@ from ingest.quarantine import Quarantine
 from resolvers.identity import IdentityResolver
 from resolvers.relations import RelationsConfig, RelationshipMapper, RelationsReport, warm_intros
 from resolvers.relations.scores import networkx_scores
+from tests.conftest import own_graph
 
 pytestmark = pytest.mark.falkordb
 
@@ -163,17 +163,11 @@ def mapped(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[FalkorDBStore, RelationsReport]]:
     """One graph mapped once, for the tests that only read it."""
-    store = FalkorDBStore(
-        catalogue, port=falkordb_server.port, graph_name=f"t_{uuid.uuid4().hex[:12]}"
-    )
-    store.ensure_schema()
-    build(store, demo_folder, tmp_path_factory.mktemp("relations"))
-    # The scenario has namesakes told apart by parish: the context rule is on for it.
-    config = RelationsConfig(referral_context=True, max_event_attendees=MAX_EVENT)
-    report = RelationshipMapper(store, config).run()
-    yield store, report
-    store.clear()
-    store.close()
+    with own_graph(falkordb_server, catalogue) as store:
+        build(store, demo_folder, tmp_path_factory.mktemp("relations"))
+        # The scenario has namesakes told apart by parish: the context rule is on for it.
+        config = RelationsConfig(referral_context=True, max_event_attendees=MAX_EVENT)
+        yield store, RelationshipMapper(store, config).run()
 
 
 def cid(store: GraphStore, contact_id: str, source: str = "crm") -> str:
