@@ -62,41 +62,10 @@ export function SearchPage() {
       <form className="filters" role="search" onSubmit={(e) => { e.preventDefault(); update({ q: draft.trim() }); }}>
         <label htmlFor="q" className="sr-only">Name, email, phone or company</label>
         <input id="q" type="search" placeholder="Name, email, phone or company" value={draft} onChange={(e) => setDraft(e.target.value)} autoFocus />
-        <label>
-          Parish{" "}
-          <select value={parish} onChange={(e) => update({ parish: e.target.value })}>
-            <option value="">any</option>
-            {PARISHES.map((p) => (
-              <option key={p}>{p}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Kind{" "}
-          <select value={kind} onChange={(e) => update({ kind: e.target.value })}>
-            <option value="">any</option>
-            <option value="PERSON">person</option>
-            <option value="BUSINESS">business</option>
-          </select>
-        </label>
-        <label>
-          Stage{" "}
-          <select value={stage} onChange={(e) => update({ stage: e.target.value })}>
-            <option value="">any</option>
-            {Object.entries(STAGES).map(([value, words]) => (
-              <option key={value} value={value}>{words}</option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Segment{" "}
-          <select value={segment} onChange={(e) => update({ segment: e.target.value })}>
-            <option value="">any</option>
-            {SEGMENTS.map((value) => (
-              <option key={value} value={value}>{segmentLabel(value)}</option>
-            ))}
-          </select>
-        </label>
+        <FilterSelect label="Parish" value={parish} options={PARISHES.map((p): [string, string] => [p, p])} onChange={(v) => update({ parish: v })} />
+        <FilterSelect label="Kind" value={kind} options={KINDS} onChange={(v) => update({ kind: v })} />
+        <FilterSelect label="Stage" value={stage} options={Object.entries(STAGES)} onChange={(v) => update({ stage: v })} />
+        <FilterSelect label="Segment" value={segment} options={SEGMENTS.map((v): [string, string] => [v, segmentLabel(v)])} onChange={(v) => update({ segment: v })} />
         {can.seesAll(session) && !mine && (
           <label>
             Owner{" "}
@@ -120,6 +89,23 @@ export function SearchPage() {
       </form>
       {q ? <TextResults text={q} filter={filter} /> : <Browse filter={filter} />}
     </div>
+  );
+}
+
+const KINDS: [string, string][] = [["PERSON", "person"], ["BUSINESS", "business"]];
+
+/** One filter of the search form: "any" or one of `options` ([value, words]). */
+function FilterSelect(props: { label: string; value: string; options: [string, string][]; onChange: (value: string) => void }) {
+  return (
+    <label>
+      {props.label}{" "}
+      <select value={props.value} onChange={(e) => props.onChange(e.target.value)}>
+        <option value="">any</option>
+        {props.options.map(([value, words]) => (
+          <option key={value} value={value}>{words}</option>
+        ))}
+      </select>
+    </label>
   );
 }
 
