@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -47,12 +48,15 @@ def falkordb_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server
 
 @contextmanager
 def own_graph(
-    server: ServerInfo, catalogue: Catalogue, prefix: str = "t"
+    server: ServerInfo, catalogue: Catalogue, prefix: str = "t", **options: Any
 ) -> Iterator[FalkorDBStore]:
     """A FalkorDBStore on a graph of its own (schema applied), deleted afterwards; for
-    fixtures of any scope."""
+    fixtures of any scope. `options` go to FalkorDBStore (a query timeout)."""
     store = FalkorDBStore(
-        catalogue, port=server.port, graph_name=f"{prefix}_{uuid.uuid4().hex[:12]}"
+        catalogue,
+        port=server.port,
+        graph_name=f"{prefix}_{uuid.uuid4().hex[:12]}",
+        **options,
     )
     store.ensure_schema()
     try:

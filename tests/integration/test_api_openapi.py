@@ -4,7 +4,6 @@ fit its schema and never be a server error."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import hypothesis
@@ -17,7 +16,7 @@ from api.auth import mint_token
 from c360.settings import Settings
 from graph.catalogue import Catalogue
 from graph.embedded import ServerInfo
-from graph.falkordb_store import FalkorDBStore
+from tests.conftest import own_graph
 
 pytestmark = pytest.mark.falkordb
 
@@ -28,21 +27,15 @@ SECRET = "schemathesis-secret-" + "z" * 40
 def rest_app(
     falkordb_server: ServerInfo, catalogue: Catalogue, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[FastAPI]:
-    store = FalkorDBStore(
-        catalogue, port=falkordb_server.port, graph_name=f"t_oas_{uuid.uuid4().hex[:8]}",
-        query_timeout_ms=2_000,
-    )  # fmt: skip
-    store.ensure_schema()
-    store.run_cypher(
-        "CREATE (:Customer {id: 'C1', status: 'active', kind: 'person'})", read_only=False
-    )
-    settings = Settings(home=tmp_path_factory.mktemp("oas-home"), jwt_secret=SECRET,
-                        rate_per_minute=1_000_000)  # fmt: skip
-    yield create_app(
-        settings, store, f"redis://127.0.0.1:{falkordb_server.port}/0", run_workers=False
-    )
-    store.clear()
-    store.close()
+    with own_graph(falkordb_server, catalogue, "t_oas", query_timeout_ms=2_000) as store:
+        store.run_cypher(
+            "CREATE (:Customer {id: 'C1', status: 'active', kind: 'person'})", read_only=False
+        )
+        settings = Settings(home=tmp_path_factory.mktemp("oas-home"), jwt_secret=SECRET,
+                            rate_per_minute=1_000_000)  # fmt: skip
+        yield create_app(
+            settings, store, f"redis://127.0.0.1:{falkordb_server.port}/0", run_workers=False
+        )
 
 
 @pytest.fixture(scope="module")
