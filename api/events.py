@@ -160,7 +160,22 @@ def publish_sync(
     maxlen: int = 100_000,
 ) -> str:
     """Publish from synchronous code (the command line, workers); returns the event id."""
-    return _text(client.xadd(stream, _fields(kind, key, data), maxlen=maxlen, approximate=True))  # type: ignore[arg-type]
+    return publish_many_sync(client, [(kind, key, data)], stream=stream, maxlen=maxlen)[0]
+
+
+def publish_many_sync(
+    client: redis.Redis,
+    events: Iterable[tuple[str, str, Mapping[str, Any]]],
+    *,
+    stream: str = STREAM,
+    maxlen: int = 100_000,
+) -> list[str]:
+    """Publish (kind, key, data) events in order in one round trip; their event ids."""
+    fields = [_fields(kind, key, data) for kind, key, data in events]  # all checked first
+    pipe = client.pipeline(transaction=False)
+    for f in fields:
+        pipe.xadd(stream, f, maxlen=maxlen, approximate=True)  # type: ignore[arg-type]
+    return [_text(entry) for entry in pipe.execute()] if fields else []
 
 
 @dataclass

@@ -736,7 +736,9 @@ def _announcer(signals: Any) -> Any:
     through the alert rules, as changes made through the API do."""
     if signals.publish is None:
         return None
-    return lambda kind, key, data: signals.announce(kind, key, data)
+    from workers.signals import Announcement
+
+    return lambda events: signals.announce_many([Announcement(*e) for e in events])
 
 
 @app.command(name="apply")

@@ -373,7 +373,7 @@ class IdentityResolver:
         for r, bs in zip(arriving, blocks, strict=True):
             r.blocks = sorted(set(r.blocks) | set(bs))
         view.add(rows, whole=False)
-        pairs = sorted({ordered(row["arriving"], row["key"]) for row in rows})
+        pairs = sorted({ordered(a, row["key"]) for row in rows for a in row["arriving"]})
         arriving_keys = set(keys)
         # Every verdict that touches an arriving record, whatever the other end.
         touching = {p: v for p, v in view.pairs.items() if arriving_keys.intersection(p)}

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from graph.store import GraphStore, Row
 from workers.alerts import (
@@ -43,8 +43,8 @@ from workers.alerts import (
 
 log = logging.getLogger(__name__)
 
-# publish_sync's shape: (kind, key, data) -> the stream entry id.
-StreamPublish = Callable[[str, str, dict[str, Any]], str]
+# publish_many_sync's shape: (kind, key, data) events -> their stream entry ids, in order.
+StreamPublish = Callable[[Sequence[tuple[str, str, dict[str, Any]]]], list[str]]
 SCORE_FIELDS: Final = ("churn_risk", "lead_score", "lifetime_value")
 MODEL_BASIS: Final = "model"  # scores a model gave (not base rates for want of history)
 
@@ -55,16 +55,25 @@ def stream_publisher(redis_url: str | None) -> StreamPublish | None:
         return None
     import redis
 
-    from api.events import publish_sync
+    from api.events import publish_many_sync
 
     client = redis.Redis.from_url(redis_url)
-    return lambda kind, key, data: publish_sync(client, kind, key, data)
+    return lambda events: publish_many_sync(client, events)
 
 
 def signal_id(kind: str, *parts: object) -> str:
     """The same kind and parts always give the same id."""
     text = json.dumps([kind, *parts], default=str, separators=(",", ":"))
     return f"{kind}:{hashlib.blake2b(text.encode(), digest_size=12).hexdigest()}"
+
+
+class Announcement(NamedTuple):
+    """An event to announce; `id` is its id for the rules (without one, the stream's)."""
+
+    kind: str
+    key: str
+    data: dict[str, Any]
+    id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -78,8 +87,13 @@ class Signal:
         return str(self.data["customer_id"])
 
 
-def _nowhere(kind: str, key: str, data: dict[str, Any]) -> None:
-    """The alert engine's publish where there is no event stream."""
+def _one_at_a_time(
+    publish: StreamPublish | None,
+) -> Callable[[str, str, dict[str, Any]], object]:
+    """The alert engine's publish (one alert.raised at a time); nowhere without a stream."""
+    if publish is None:
+        return lambda kind, key, data: None
+    return lambda kind, key, data: publish([(kind, key, data)])
 
 
 class Signals:
@@ -94,29 +108,35 @@ class Signals:
     ) -> None:
         self.publish = publish
         self.clock = clock
-        self.engine = AlertEngine(store, publish or _nowhere, clock=clock)
+        self.engine = AlertEngine(store, _one_at_a_time(publish), clock=clock)
 
     def announce(
         self, kind: str, key: str, data: dict[str, Any], *, id: str | None = None
     ) -> list[dict[str, Any]]:
-        """Publish (if there is a stream) and evaluate one event; the alerts it raised.
-        `id` is the event's id for the rules; without one, the stream's entry id."""
-        entry = None
-        if self.publish is not None:
-            entry = self.publish(kind, key, {**data, "signal_id": id} if id else data)
-        event_id = id or entry
-        if event_id is None:
-            raise ValueError(f"a {kind} event needs an id where there is no event stream")
-        at = int(entry.split("-")[0]) if entry else self.clock()
-        return self.engine.evaluate(Event(event_id, kind, key, at, data))
+        """Publish (if there is a stream) and evaluate one event; the alerts it raised."""
+        return self.announce_many([Announcement(kind, key, data, id)])
+
+    def announce_many(self, events: Sequence[Announcement]) -> list[dict[str, Any]]:
+        """Publish the events in one round trip (if there is a stream), then evaluate each
+        in order; the alerts they raised."""
+        entries: list[str | None] = [None] * len(events)
+        if self.publish is not None and events:
+            stream = [(e.kind, e.key, {**e.data, "signal_id": e.id} if e.id else e.data)
+                      for e in events]  # fmt: skip
+            entries = list(self.publish(stream))
+        raised: list[dict[str, Any]] = []
+        for event, entry in zip(events, entries, strict=True):
+            event_id = event.id or entry
+            if event_id is None:
+                raise ValueError(f"a {event.kind} event needs an id where there is no event stream")
+            at = int(entry.split("-")[0]) if entry else self.clock()
+            raised += self.engine.evaluate(Event(event_id, event.kind, event.key, at, event.data))
+        return raised
 
     def emit(self, signals: Iterable[Signal]) -> int:
         """Announce each signal; the number of alerts raised."""
-        raised = 0
-        for signal in signals:
-            raised += len(self.announce(signal.kind, signal.customer_id, signal.data,
-                                        id=signal.id))  # fmt: skip
-        return raised
+        announced = [Announcement(s.kind, s.customer_id, s.data, s.id) for s in signals]
+        return len(self.announce_many(announced))
 
 
 # Rules a new graph can start with (`c360 demo` adds them to a graph that has none): one

@@ -415,7 +415,7 @@ def test_a_change_is_resolved_incrementally_and_a_delete_re_resolves(
         "p.e164 AS phone, c.id AS customer ORDER BY r.key LIMIT 1"
     )
     announced: list[tuple[str, str, dict[str, Any]]] = []
-    pipeline.apply.publish = lambda kind, key, data: announced.append((kind, key, data))
+    pipeline.apply.publish = announced.extend
     pipeline.start_capture()
     pipeline.start_apply()
     started_ms = time.time() * 1000

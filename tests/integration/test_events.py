@@ -22,6 +22,7 @@ from api.events import (
     Event,
     EventHub,
     parse_id,
+    publish_many_sync,
     publish_sync,
 )
 from graph.embedded import ServerInfo
@@ -351,6 +352,32 @@ def test_publish_sync_reaches_async_subscribers(falkordb_server: ServerInfo) -> 
             assert (got.id, got.data) == (event_id, {"note": "call"})
             with pytest.raises(ValueError, match="kind"):
                 publish_sync(sync_client, "", "C9", {}, stream=stream)
+        finally:
+            sync_client.close()
+            await hub.stop()
+
+    run(falkordb_server, body)
+
+
+def test_publish_many_sync_publishes_in_order_in_one_call(falkordb_server: ServerInfo) -> None:
+    async def body(client: aioredis.Redis, stream: str) -> None:
+        hub = EventHub(client, stream=stream, coalesce_ms=0)
+        await hub.start()
+        sync_client = redis.Redis(port=falkordb_server.port)
+        try:
+            events = hub.subscribe(INTERACTION_RECORDED, "C7")
+            published = [(INTERACTION_RECORDED, "C7", {"n": n}) for n in range(5)]
+            ids = await asyncio.to_thread(publish_many_sync, sync_client, published, stream=stream)
+            got = await take(events, 5)
+            assert [(e.id, e.data) for e in got] == [(i, {"n": n}) for n, i in enumerate(ids)]
+            assert ids == sorted(ids)
+            # One bad event refuses the whole call before anything is published.
+            with pytest.raises(ValueError, match="kind"):
+                publish_many_sync(
+                    sync_client, [(INTERACTION_RECORDED, "C7", {}), ("", "C7", {})], stream=stream
+                )
+            assert await client.xlen(stream) == 5
+            assert publish_many_sync(sync_client, [], stream=stream) == []
         finally:
             sync_client.close()
             await hub.stop()

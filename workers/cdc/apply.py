@@ -544,13 +544,14 @@ class Apply:
         resolve: bool = True,
         resolver: IdentityResolver | None = None,
         clock_ms: Callable[[], int] | None = None,
-        publish: Callable[[str, str, dict[str, Any]], object] | None = None,
+        publish: Callable[[list[tuple[str, str, dict[str, Any]]]], object] | None = None,
         rep_names: RepNames | None = None,
     ) -> None:
         self.store = store
         self.bus = bus
         # Tells the rest of the service what changed (the API's event stream: subscribers,
-        # webhooks, alert rules), after the change is in the graph and resolved.
+        # webhooks, alert rules), after the change is in the graph and resolved: the
+        # (kind, key, data) events of a batch, in one call.
         self.publish = publish
         # names the reps of applied interactions (the system of record's sales_reps)
         self.rep_names = rep_names
@@ -778,12 +779,13 @@ class Apply:
             customer = customer_of.get(key)
             if customer is not None and isinstance(at, int):
                 committed[customer] = min(at, committed.get(customer, at))
+        events: list[tuple[str, str, dict[str, Any]]] = []
         for row in rows:
             data = {"customer_id": row["customer"], "change": "system_of_record",
                     "records": sorted(set(row["records"]) & records)}  # fmt: skip
             if row["customer"] in committed:
                 data["sor_committed_at"] = committed[row["customer"]]
-            self.publish("customer.changed", row["customer"], data)
+            events.append(("customer.changed", row["customer"], data))
         for change, props in activities:
             customer = customer_of.get(str(props.get("record_key")))
             if customer is None:
@@ -792,7 +794,8 @@ class Apply:
                 "interaction.recorded" if change.label == "Interaction" else "transaction.recorded"
             )
             data = {k: v for k, v in props.items() if isinstance(v, str | int | float | bool)}
-            self.publish(kind, customer, {**data, "customer_id": customer, "key": change.key})
+            events.append((kind, customer, {**data, "customer_id": customer, "key": change.key}))
+        self.publish(events)  # one round trip for the batch
         self.stats.announced += len(rows)
 
     def _stored(self, label: str, keys: Iterable[str]) -> dict[str, StoredRow]:
