@@ -49,8 +49,13 @@ class Survivorship(BaseModel):
     # Most trusted first; sources not listed come after, in name order.
     source_trust: list[str] = ["qbo", "crm", "pos", "directory", "sheets", "instagram"]
     # Sources whose values win outright for the fields they hold: corrections people
-    # make through the API ("api" records, see ingest/profiles/api_edits.py).
-    override_sources: list[str] = ["api"]
+    # make through the API ("api" records, see ingest/profiles/api_edits.py) and the
+    # system of record ("sor" rows: the source of truth; the API's edits go there when
+    # one is configured). Among them the most recent value wins.
+    override_sources: list[str] = ["api", "sor"]
+    # Sources whose records a person attached to a customer on purpose (a correction):
+    # their rep joining a customer of another rep is no news (no `record.matched`).
+    correction_sources: list[str] = ["api"]
     rules: dict[str, Rule] = {
         "name": Rule.LONGEST,
         "given_name": Rule.LONGEST,

@@ -43,7 +43,7 @@ from typing import Any
 
 import numpy as np
 
-from graph.store import GraphStore
+from graph.store import GraphStore, Row
 from resolvers.blocking import HubReport, block_keys, candidate_pairs, group_records, hub_limits
 from resolvers.clustering import Link, Split, components, guard
 from resolvers.config import DEFAULT_CONFIG, ResolverConfig
@@ -252,6 +252,18 @@ class _View:
         return list(out.values())
 
 
+def _add_links(rows: dict[str, dict[str, Any]], links: Iterable[Row]) -> None:
+    """Put the (key, field, value) link rows of resolve/record_links(_window) into the
+    record rows they belong to, by key; links of records not in `rows` (deleted, or read
+    already) are left out."""
+    for row in rows.values():
+        row.update({field: [] for field in RECORD_LINK_FIELDS})
+    for link in links:
+        linked = rows.get(link["key"])
+        if linked is not None and link["value"] is not None:
+            linked[link["field"]].append(link["value"])
+
+
 class IdentityResolver:
     def __init__(
         self,
@@ -372,6 +384,9 @@ class IdentityResolver:
         )
         for r, bs in zip(arriving, blocks, strict=True):
             r.blocks = sorted(set(r.blocks) | set(bs))
+        unread = {row["key"]: row for row in rows if row["key"] not in view.records}
+        if unread:
+            _add_links(unread, self.store.run("resolve/record_links", {"keys": sorted(unread)}))
         view.add(rows, whole=False)
         pairs = sorted({ordered(a, row["key"]) for row in rows for a in row["arriving"]})
         arriving_keys = set(keys)
@@ -958,10 +973,10 @@ class IdentityResolver:
         confidence: float,
     ) -> list[dict[str, Any]]:
         """The records joining `cid` whose own rep is not the rep of the records it had.
-        A person's correction (an override source) reassigning the owner is no such news."""
-        overrides = self.config.survivorship.override_sources
+        A person's correction (a correction source) reassigning the owner is no such news."""
+        corrections = self.config.survivorship.correction_sources
         arriving = [
-            by_key[k] for k in moved if by_key[k].owner and by_key[k].source not in overrides
+            by_key[k] for k in moved if by_key[k].owner and by_key[k].source not in corrections
         ]
         had = [by_key[k] for k in cluster if by_key[k].customer == cid]
         if not arriving or not had:
@@ -1037,12 +1052,7 @@ class IdentityResolver:
         for lo in range(0, -1 if top is None else int(top) + 1, window):
             bounds = {"lo": lo, "hi": lo + window}
             rows = {row["key"]: row for row in self.store.run("resolve/records_window", bounds)}
-            for row in rows.values():
-                row.update({field: [] for field in RECORD_LINK_FIELDS})
-            for link in self.store.run("resolve/record_links_window", bounds):
-                linked = rows.get(link["key"])
-                if linked is not None and link["value"] is not None:  # else deleted
-                    linked[link["field"]].append(link["value"])
+            _add_links(rows, self.store.run("resolve/record_links_window", bounds))
             records.extend(ResolutionRecord.from_row(row) for row in rows.values())
             self.progress("reading records", len(records), 0)
         records.sort(key=lambda r: r.key)

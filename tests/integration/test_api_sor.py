@@ -163,6 +163,16 @@ def test_a_correction_updates_the_system_of_record_row(api: SorApi) -> None:
         {"k": key},
     )
     assert record == {"customer": person["id"], "city": "Mandeville", "phones": ["+18765550199"]}
+    # The system of record is the source of truth: its values win survivorship, so the
+    # golden record shows the edits whatever the customer's other records say.
+    golden = """query($id: ID!) { customer(id: $id) { city phone } }"""
+    wait_for(
+        "the edits in the golden record",
+        lambda: (
+            api.query(rep, golden, id=person["id"])["customer"]
+            == {"city": "mandeville", "phone": "+18765550199"}  # cities compare folded
+        ),
+    )
     error = api.error(rep, mutation, id=person["id"], edit={"parish": "Atlantis"})
     assert error["extensions"]["code"] == "BAD_INPUT" and "parish" in error["message"]
 
