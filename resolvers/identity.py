@@ -253,15 +253,17 @@ class _View:
 
 
 def _add_links(rows: dict[str, dict[str, Any]], links: Iterable[Row]) -> None:
-    """Put the (key, field, value) link rows of resolve/record_links(_window) into the
-    record rows they belong to, by key; links of records not in `rows` (deleted, or read
-    already) are left out."""
+    """Put the (key, field, value) rows of resolve/record_links(_window) or
+    resolve/record_state into the record rows they belong to, by key (every link field
+    a list, empty if none); links of records not in `rows` (deleted, or read already)
+    are left out."""
     for row in rows.values():
-        row.update({field: [] for field in RECORD_LINK_FIELDS})
+        for name in RECORD_LINK_FIELDS:
+            row.setdefault(name, [])
     for link in links:
         linked = rows.get(link["key"])
         if linked is not None and link["value"] is not None:
-            linked[link["field"]].append(link["value"])
+            linked.setdefault(link["field"], []).append(link["value"])
 
 
 class IdentityResolver:
@@ -351,15 +353,17 @@ class IdentityResolver:
         the part that gets the new id.
 
         A handful of round trips, whatever the number of candidates: the arriving
-        records; their new blocking keys written and their candidates read in one
-        statement; the linked components the outcome touches (usually one statement);
+        records (with their links and state: three statements); their new blocking keys
+        written and their candidates read in one statement (their links in another); the
+        linked components the outcome touches (usually three statements);
         everything written in one statement. Candidates the arriving records are not
         linked to keep their clusters, so neither they nor their Customers are read."""
         started = time.perf_counter()
         report = ResolveReport(mode="incremental")
         keys = sorted(set(keys))
         view = _View()
-        read = view.add(self.store.run("resolve/attach_records", {"keys": keys}), whole=True)
+        rows = self.store.run("resolve/attach_records", {"keys": keys})
+        read = view.add(self._whole(view, rows), whole=True)
         report.records = len(read)
         if not read:
             return report
@@ -456,6 +460,17 @@ class IdentityResolver:
         if self.on_matched is not None and report.matched_other_rep:
             self.on_matched(report.matched_other_rep)
 
+    def _whole(self, view: _View, rows: list[Row]) -> list[Row]:
+        """Record rows not yet read whole, with their links (resolve/record_links) and
+        their Customer and verdicts (resolve/record_state): two bulk reads instead of
+        nine pattern comprehensions per record, about half the graph's time."""
+        fresh = {row["key"]: row for row in rows if row["key"] not in view.whole}
+        if fresh:
+            keys = {"keys": sorted(fresh)}
+            _add_links(fresh, self.store.run("resolve/record_links", keys))
+            _add_links(fresh, self.store.run("resolve/record_state", keys))
+        return list(fresh.values())
+
     def _widen(self, view: _View, seeds: set[str]) -> dict[str, ResolutionRecord]:
         """The seeds, the whole of every Customer they touch and every record linked to
         one, until nothing is added: their linked components, exactly as a full run
@@ -468,12 +483,10 @@ class IdentityResolver:
             ids = {c for k in keys if k in view.whole and (c := view.records[k].customer)}
             ids = ids - asked
             if missing or ids:
-                view.add(
-                    self.store.run(
-                        "resolve/component_records", {"ids": sorted(ids), "keys": missing}
-                    ),
-                    whole=True,
+                rows = self.store.run(
+                    "resolve/component_records", {"ids": sorted(ids), "keys": missing}
                 )
+                view.add(self._whole(view, rows), whole=True)
                 # Records read by key came with their Customer's records.
                 ids |= {c for k in missing if k in view.whole and (c := view.records[k].customer)}
                 asked |= ids
