@@ -30,8 +30,15 @@ _CREATE_FULLTEXT = re.compile(
 )
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+# Value types of FalkorDB's compact result format.
+_NULL, _STRING, _INTEGER, _BOOLEAN, _DOUBLE, _ARRAY, _MAP = 1, 2, 3, 4, 5, 6, 10
+
+
 def to_python(value: Any) -> Any:
     """Nodes and edges become property dicts (with `_labels` / `_type`); paths, lists."""
+    if type(value) in _SCALARS:  # most values: one lookup instead of five isinstance
+        return value
     if isinstance(value, Node):
         return {**value.properties, "_labels": list(value.labels or [])}
     if isinstance(value, Edge):
@@ -142,14 +149,44 @@ class FalkorDBStore(CatalogueStore):
             if read_only and "empty key" in str(exc):
                 return []  # the graph does not exist yet: nothing to read
             raise
-        from falkordb.query_result import QueryResult
+        if (
+            len(response) != 3
+            or isinstance(response[0], redis.ResponseError)
+            or isinstance(response[-1], redis.ResponseError)
+        ):
+            # No result set (a write's statistics only), or an error the client raises.
+            from falkordb.query_result import QueryResult
 
-        result = QueryResult(self.graph, response)
-        columns = [h[1] if isinstance(h, list | tuple) else h for h in result.header]
-        return [
-            {str(c): to_python(v) for c, v in zip(columns, row, strict=True)}
-            for row in result.result_set
-        ]
+            QueryResult(self.graph, response)
+            return []
+        header, rows, _ = response
+        columns = [str(h[1] if isinstance(h, list | tuple) else h) for h in header]
+        cell = self._cell
+        return [dict(zip(columns, [cell(v) for v in row], strict=True)) for row in rows]
+
+    def _cell(self, value: Any) -> Any:
+        """One value of a compact result: the scalar types parsed here (the client's
+        parser, then `to_python`, cost about twice as much on large reads); nodes,
+        edges, paths and the rest by the client, as `to_python` gives them."""
+        kind, raw = value[0], value[1]
+        if kind == _STRING:
+            return raw.decode() if isinstance(raw, bytes) else raw
+        if kind == _INTEGER:
+            return int(raw)
+        if kind == _NULL:
+            return None
+        if kind == _ARRAY:
+            return [self._cell(v) for v in raw]
+        if kind == _DOUBLE:
+            return float(raw)
+        if kind == _BOOLEAN:
+            return (raw.decode() if isinstance(raw, bytes) else raw) == "true"
+        if kind == _MAP:
+            keys = [k.decode() if isinstance(k, bytes) else str(k) for k in raw[::2]]
+            return dict(zip(keys, [self._cell(v) for v in raw[1::2]], strict=True))
+        from falkordb.query_result import parse_scalar
+
+        return to_python(parse_scalar(value, self.graph))
 
     def _command(self, what: str, command: str, query: str) -> Any:
         args: list[Any] = [command, self.graph_name, query, "--compact"]
