@@ -3,6 +3,10 @@
 - Producer: idempotent (`enable.idempotence`, `acks=all`), so a retried send is stored
   once and per-partition order survives retries; keys are hashed with murmur2 like the
   Java clients (Debezium), so a key lands on the same partition whoever produced it.
+  A send the broker answers DUPLICATE_SEQUENCE_NUMBER (librdkafka reports it delivered,
+  without an offset) is sent again before `flush` returns: tansu 0.6 can give that
+  answer for a batch it never stored (its producer sequence is saved before the batch,
+  and a broker killed between the two keeps the one without the other). At-least-once.
 - Consumers: `enable.auto.commit=false`; offsets are committed synchronously after the
   handler returned (`Subscription.commit`), so a crash redelivers instead of losing.
   Defaults join a group in ~2 s instead of librdkafka's ~23 s (session 3 s, heartbeat
@@ -19,6 +23,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
@@ -50,6 +55,16 @@ _LOST_PARTITIONS = frozenset(
         KafkaError._NO_OFFSET,
     }
 )
+
+
+# One produced message, kept until the broker has confirmed it with an offset.
+@dataclass(frozen=True, slots=True)
+class _Outgoing:
+    topic: str
+    key: bytes
+    value: bytes | None
+    headers: list[tuple[str, str | bytes | None]]
+
 
 PRODUCER_DEFAULTS: dict[str, Any] = {
     "enable.idempotence": True,
@@ -92,6 +107,11 @@ class KafkaBus(BusBase):
         self._known: set[str] = set()
         self._lock = threading.Lock()
         self._errors: list[str] = []
+        # Partitions where a send came back "delivered" without an offset (see the module
+        # docstring), and what was reported on them since: sent again by `flush`.
+        self._unconfirmed: set[tuple[str, int]] = set()
+        self._resend: list[_Outgoing] = []
+        self.resent = 0  # messages sent again (tests, logs)
 
     # -- topics --------------------------------------------------------------------
     def ensure_topics(self, topics: Iterable[str], partitions: int | None = None) -> None:
@@ -127,23 +147,56 @@ class KafkaBus(BusBase):
             self.ensure_topics([topic])
         body = encode_value(value)
         meta: list[tuple[str, str | bytes | None]] = list(encode_headers(headers).items())
+        self._produce(_Outgoing(topic, key.encode(), body, meta))
+        self._producer.poll(0)
+
+    def _produce(self, out: _Outgoing) -> None:
+        def delivered(error: KafkaError | None, message: KafkaMessage) -> None:
+            self._delivered(error, message, out)
+
         while True:
             try:
                 self._producer.produce(
-                    topic, value=body, key=key.encode(), headers=meta, on_delivery=self._delivered
-                )
-                break
+                    out.topic, value=out.value, key=out.key, headers=out.headers,
+                    on_delivery=delivered,
+                )  # fmt: skip
+                return
             except BufferError:  # the local queue is full: let deliveries drain it
                 self._producer.poll(0.05)
-        self._producer.poll(0)
 
-    def _delivered(self, error: KafkaError | None, message: KafkaMessage) -> None:
-        if error is not None:
-            with self._lock:
+    def _delivered(self, error: KafkaError | None, message: KafkaMessage, out: _Outgoing) -> None:
+        with self._lock:
+            if error is not None:
                 self._errors.append(f"{message.topic()}[{message.key()!r}]: {error}")
+                return
+            tp = (out.topic, message.partition() or 0)
+            offset = message.offset()
+            # No offset: a DUPLICATE_SEQUENCE_NUMBER answer, which librdkafka takes as
+            # delivered. The rest of that batch is reported with made-up offsets (-1 + its
+            # index), so everything reported on the partition until `flush` returns is
+            # sent again; a copy the broker did keep is a duplicate, which apply absorbs.
+            if offset is None or offset < 0:
+                self._unconfirmed.add(tp)
+            if tp in self._unconfirmed:
+                self._resend.append(out)
 
     def flush(self, timeout_s: float = 10.0) -> None:
+        deadline = time.monotonic() + timeout_s
         left = self._producer.flush(timeout_s)
+        while not left:
+            with self._lock:
+                resend, self._resend = self._resend, []
+                self._unconfirmed.clear()
+            if not resend:
+                break
+            log.warning(
+                "%d event(s) acknowledged as duplicates without an offset (a broker restart); "
+                "sending them again", len(resend),
+            )  # fmt: skip
+            self.resent += len(resend)
+            for out in resend:
+                self._produce(out)
+            left = self._producer.flush(max(deadline - time.monotonic(), 0.0))
         with self._lock:
             errors, self._errors = self._errors, []
         if errors:
