@@ -106,6 +106,13 @@ def test_an_arriving_record_attaches_to_its_customer_without_a_full_run(
         "p.e164 AS phone, c.id AS customer ORDER BY r.key LIMIT 1"
     )[0]
     before = _assignments(falkordb_store)
+    # What other jobs keep on the customer (scores, influence) is not resolution's to drop.
+    falkordb_store.run_cypher(
+        "MATCH (c:Customer {id: $id}) SET c.churn_risk = 0.42, c.influence = 7.5",
+        {"id": person["customer"]},
+        read_only=False,
+    )
+    records_before = _customer(falkordb_store, person["customer"])["customer"]["record_count"]
     keys = _add_crm_rows(
         falkordb_store,
         quarantine,
@@ -128,9 +135,20 @@ def test_an_arriving_record_attaches_to_its_customer_without_a_full_run(
     assert report.attached == 1 and report.created == 0
     assert {k: v for k, v in after.items() if k not in keys} == before  # nothing else moved
     assert resolved.pending() == []
+
+    def kept() -> tuple[Any, ...]:
+        c = falkordb_store.run_cypher(
+            "MATCH (c:Customer {id: $id}) RETURN c.churn_risk AS churn, "
+            "c.influence AS influence, c.record_count AS records",
+            {"id": person["customer"]},
+        )[0]
+        return c["churn"], c["influence"], c["records"]
+
+    assert kept() == (0.42, 7.5, records_before + 1)  # golden fields rewritten, scores kept
     # A full run afterwards finds the same clusters with the same ids.
     resolved.resolve_full()
     assert _assignments(falkordb_store) == after
+    assert kept() == (0.42, 7.5, records_before + 1)
 
 
 def test_a_stranger_gets_a_new_customer_and_empty_records_never_crash(
