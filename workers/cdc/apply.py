@@ -569,6 +569,9 @@ class Apply:
         self.pending_resolution: set[str] = set()
         self._records_state: dict[str, tuple[int | None, bool, list[str]]] = {}
         self._untrained_until = 0.0
+        # What a batch had to announce when the event stream (or the graph) could not be
+        # reached: announced with the retry of that batch, which writes nothing new.
+        self._unannounced: _Unannounced | None = None
         self._stop = threading.Event()
 
     @functools.cached_property
@@ -734,7 +737,7 @@ class Apply:
         except (redis.ConnectionError, redis.TimeoutError, OSError) as exc:
             raise StoreUnavailable(f"graph store unreachable: {exc}") from exc
         except GraphStoreError as exc:
-            if isinstance(exc.__cause__, (redis.ConnectionError, redis.TimeoutError, OSError)):
+            if _unreachable(exc):
                 raise StoreUnavailable(str(exc)) from exc
             raise
         applied_at = self.clock_ms()
@@ -754,8 +757,27 @@ class Apply:
                     observe(latency_ms / 1000)
         if touched_records and self.resolve:
             self._resolve(sorted(touched_records))
-        if self.publish is not None and (touched_records or activities):
-            self._announce(touched_records, activities, changes)
+        if self.publish is not None and (touched_records or activities or self._unannounced):
+            self._announce_or_hold(_Unannounced(touched_records, activities, list(changes)))
+
+    def _announce_or_hold(self, batch: _Unannounced) -> None:
+        """Announce, with whatever an earlier try of this batch could not. If the stream or
+        the graph is unreachable, hold it all and raise StoreUnavailable: the port retries
+        the batch, uncommitted, and that retry announces (at least once, as ever)."""
+        held, self._unannounced = self._unannounced, None
+        if held is not None:
+            batch = _Unannounced(held.records | batch.records,
+                                 [*held.activities, *batch.activities],
+                                 [*held.changes, *batch.changes])  # fmt: skip
+        try:
+            self._announce(batch.records, batch.activities, batch.changes)
+        except (redis.ConnectionError, redis.TimeoutError, OSError, GraphStoreError) as exc:
+            if isinstance(exc, GraphStoreError) and not _unreachable(exc):
+                raise
+            self._unannounced = batch
+            raise StoreUnavailable(
+                f"the batch's changes are applied, not announced: {exc}"
+            ) from exc
 
     def _announce(
         self,
@@ -795,7 +817,8 @@ class Apply:
             )
             data = {k: v for k, v in props.items() if isinstance(v, str | int | float | bool)}
             events.append((kind, customer, {**data, "customer_id": customer, "key": change.key}))
-        self.publish(events)  # one round trip for the batch
+        if events:
+            self.publish(events)  # one round trip for the batch
         self.stats.announced += len(rows)
 
     def _stored(self, label: str, keys: Iterable[str]) -> dict[str, StoredRow]:
@@ -858,6 +881,17 @@ class Apply:
         self.pending_resolution.clear()
         self.stats.resolution_pending = 0
         self.stats.resolved += report.records
+
+
+class _Unannounced(NamedTuple):
+    records: set[str]
+    activities: list[tuple[Change, dict[str, Any]]]
+    changes: list[Change]
+
+
+def _unreachable(exc: GraphStoreError) -> bool:
+    """The store error is a lost connection (retry), not a statement that failed."""
+    return isinstance(exc.__cause__, (redis.ConnectionError, redis.TimeoutError, OSError))
 
 
 @dataclass
