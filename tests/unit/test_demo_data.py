@@ -327,9 +327,7 @@ def test_events_are_attended_by_several_people_inside_their_lifecycles(
     assert all(p.startswith("P") for attendees in people.values() for p in attendees)
     assert sum(1 for attendees in people.values() if len(attendees) >= 3) >= 3
     # Ordinary interactions name no event.
-    assert all(
-        "event" not in a.fields for a in ingested["activities"] if ":ATT-" not in a.key
-    )
+    assert all("event" not in a.fields for a in ingested["activities"] if ":ATT-" not in a.key)
 
 
 def test_follows_name_listed_people_and_some_follow_back(
