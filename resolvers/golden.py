@@ -7,6 +7,7 @@ rebuilt whenever its cluster changes.
 
 from __future__ import annotations
 
+import string
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -81,10 +82,13 @@ def _values(record: ResolutionRecord, field: str) -> list[str]:
         return [record.name] if record.name else []
     if field == "owner":
         return [record.owner] if record.owner else []
-    if field in ("given_name", "family_name"):
-        # Stored lower-cased for comparison; the golden record shows them capitalised.
+    if field in ("given_name", "family_name", "city"):
+        # Stored lower-cased for comparison; the golden record shows them capitalised
+        # (a city word by word: "St. Ann's Bay", which title() would make "Ann'S").
         value = record.values.get(field)
-        return [value.title()] if isinstance(value, str) and value else []
+        if not isinstance(value, str) or not value:
+            return []
+        return [string.capwords(value) if field == "city" else value.title()]
     value = record.values.get(field)
     if isinstance(value, list):
         return [v for v in value if v]

@@ -170,7 +170,7 @@ def test_a_correction_updates_the_system_of_record_row(api: SorApi) -> None:
         "the edits in the golden record",
         lambda: (
             api.query(rep, golden, id=person["id"])["customer"]
-            == {"city": "mandeville", "phone": "+18765550199"}  # cities compare folded
+            == {"city": "Mandeville", "phone": "+18765550199"}
         ),
     )
     error = api.error(rep, mutation, id=person["id"], edit={"parish": "Atlantis"})

@@ -145,9 +145,11 @@ def test_survivorship_rules() -> None:
                dob="1980-02-03", emails=["bob@x.com", "rc@work.jm"], addresses=["new|kingston"]),
         record("instagram:1", source="instagram", at=20, name="R Campbell", dob="1980-03-02",
                addresses=["newest|kingston"]),
-        record("sheets:1", source="sheets", at=30, name="Bob Campbell", rep="Keisha  Grant"),
+        record("sheets:1", source="sheets", at=30, name="Bob Campbell", rep="Keisha  Grant",
+               city="St. Ann's Bay"),
     ]  # fmt: skip
     golden = golden_fields(records, rules)
+    assert golden["city"] == "St. Ann's Bay"  # compared folded, shown capitalised
     assert golden["name"] == "Robert Campbell"  # longest
     assert golden["given_name"] == "Robert"
     assert golden["family_name"] == "Campbel"  # most trusted source (qbo) wins
