@@ -67,6 +67,10 @@ def block_keys(record: ResolutionRecord) -> list[str]:
         if len(words) >= 3:
             # A typo in the first word ("Hraris Insurance Brokers"): its initial and the rest.
             keys.add(f"{prefix}nr:{words[0][:1]}|{' '.join(words[1:])}")
+            # A typo in another word ("Dixon Nad Sons Guest House", "Graham's oCmputer
+            # Services"): the name without that word, for each word after the first.
+            for i in range(1, len(words)):
+                keys.add(f"{prefix}nd:{' '.join(words[:i] + words[i + 1 :])}")
         if company:
             # The company alone: a business named in a contact's row has no city.
             keys.add(f"{prefix}cc:{company}|")
@@ -79,15 +83,37 @@ def block_keys(record: ResolutionRecord) -> list[str]:
     for name in _list(v.get("username")):
         keys.add(f"{prefix}un:{name[2:]}")
         # Or that carry one number under different letters ("iamsharon10" and
-        # "sharon_johnson10"), with the given name's initial to keep the block small.
+        # "sharon_johnson10"), with the given name's initial to keep the block small. A
+        # profile with no name of its own takes the initial its handle starts with, less
+        # a prefix people put before their name ("iamjoelle737": "j", and "i" in case).
         number = "".join(ch for ch in name[2:] if ch.isdigit())
-        if len(number) >= 2 and initial:
-            keys.add(f"{prefix}ud:{number}|{initial}")
+        if len(number) < 2 or record.kind != "person":
+            continue
+        for first in [initial] if initial else _handle_initials(name):
+            keys.add(f"{prefix}ud:{number}|{first}")
     # A handle spelling a name, for profiles without one ("shamar.maxwell.1399"); only
     # persons have spellings.
     for spelled in _list(v.get("spelled")):
         keys.add(SPELLED + spelled[2:])
     return sorted(keys)
+
+
+# What people put before their name in a handle: "iamjoelle", "its_kemar", "therealtash".
+HANDLE_PREFIXES = ("iam", "its", "the", "real", "official")
+
+
+def _handle_initials(username: str) -> list[str]:
+    """The initials a user name (tagged "h:" / "e:") may start a given name with: its
+    first letter, and the first after a prefix such as "iam" (both: "theresa" is a name)."""
+    letters = "".join(ch for ch in username[2:] if ch.isalpha())
+    initials = {letters[:1]} if letters else set()
+    rest = letters
+    for _ in range(2):  # "therealtash"
+        prefix = next((p for p in HANDLE_PREFIXES if rest.startswith(p)), "")
+        rest = rest[len(prefix) :]
+        if prefix and rest:
+            initials.add(rest[:1])
+    return sorted(initials)
 
 
 def _initial_of(given: object) -> str:

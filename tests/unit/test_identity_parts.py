@@ -46,6 +46,27 @@ def test_a_business_with_a_typo_in_its_first_word_still_blocks_with_its_spelling
     assert not [k for k in block_keys(two_words) if k.startswith("bnr:")]  # too coarse
 
 
+def test_a_business_with_a_typo_in_a_later_word_blocks_with_its_spelling() -> None:
+    typo = record("crm:org:dixon nad sons guest house", kind="business",
+                  company_key="dixon nad sons guest house")  # fmt: skip
+    right = record("sheets:org:dixon and sons guest house", kind="business",
+                   company_key="dixon and sons guest house")  # fmt: skip
+    assert set(block_keys(typo)) & set(block_keys(right)) == {"bnd:dixon sons guest house"}
+    other = record("qbo:9", kind="business", company_key="dixon and sons hardware")
+    assert not set(block_keys(other)) & set(block_keys(right)) - {"bn:D250|a"}
+
+
+def test_a_profile_without_a_name_blocks_by_its_number_and_its_handles_initial() -> None:
+    handle_only = record("instagram:iamjoelle737", source="instagram",
+                         handles=["instagram:iamjoelle737"])  # fmt: skip
+    full = record("qbo:1403", source="qbo", given_name="Joelle", family_name="Barrett",
+                  emails=["barrett.joelle737@yahoo.com"])  # fmt: skip
+    assert "pud:737|j" in set(block_keys(handle_only)) & set(block_keys(full))
+    assert "pud:737|i" in block_keys(handle_only)  # the prefix may be a name's start
+    theresa = record("instagram:theresa_77", source="instagram", handles=["instagram:theresa_77"])
+    assert {"pud:77|t", "pud:77|r"} <= set(block_keys(theresa))
+
+
 def test_records_derived_from_a_company_cell_draw_no_u_pairs() -> None:
     from resolvers.identity import _u_group
 
