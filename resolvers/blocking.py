@@ -71,6 +71,12 @@ def block_keys(record: ResolutionRecord) -> list[str]:
             # Services"): the name without that word, for each word after the first.
             for i in range(1, len(words)):
                 keys.add(f"{prefix}nd:{' '.join(words[:i] + words[i + 1 :])}")
+        elif len(words) == 2:
+            # Two words, one mistyped ("Island aBkery", "Falmouh Catering"): the first word
+            # (4+ letters) alone, and the second with the first's initial.
+            if len(words[0]) >= 4:
+                keys.add(f"{prefix}nd:{words[0]}")
+            keys.add(f"{prefix}nd2:{words[1]}|{words[0][:1]}")
         if company:
             # The company alone: a business named in a contact's row has no city.
             keys.add(f"{prefix}cc:{company}|")
@@ -80,6 +86,7 @@ def block_keys(record: ResolutionRecord) -> list[str]:
             keys.add(f"{prefix}el:{local}")
     # A handle and an email user name that are one user name ("tamara.mullings.13").
     initial = _initial_of(v.get("given_name")) if record.kind == "person" else ""
+    family_initial = (_str(v.get("family_name")) or "")[:1] if record.kind == "person" else ""
     for name in _list(v.get("username")):
         keys.add(f"{prefix}un:{name[2:]}")
         # Or that carry one number under different letters ("iamsharon10" and
@@ -91,6 +98,9 @@ def block_keys(record: ResolutionRecord) -> list[str]:
             continue
         for first in [initial] if initial else _handle_initials(name):
             keys.add(f"{prefix}ud:{number}|{first}")
+        # And with the family name's initial, for a record that has only that one.
+        if family_initial:
+            keys.add(f"{prefix}ud:{number}|f{family_initial}")
     # A handle spelling a name, for profiles without one ("shamar.maxwell.1399"); only
     # persons have spellings.
     for spelled in _list(v.get("spelled")):

@@ -56,6 +56,22 @@ def test_a_business_with_a_typo_in_a_later_word_blocks_with_its_spelling() -> No
     assert not set(block_keys(other)) & set(block_keys(right)) - {"bn:D250|a"}
 
 
+def test_a_two_word_business_with_a_typo_in_either_word_blocks_with_its_spelling() -> None:
+    def keys(company: str) -> set[str]:
+        return set(block_keys(record(f"x:{company}", kind="business", company_key=company)))
+
+    assert "bnd:island" in keys("island bakery") & keys("island abkery")
+    assert "bnd2:catering|f" in keys("falmouth catering") & keys("falmouh catering")
+    assert "bnd:coe" not in keys("coe fashion")  # a first word under 4 letters is too coarse
+
+
+def test_a_record_with_only_a_family_name_blocks_by_its_number_and_that_initial() -> None:
+    family_only = record("crm:1", family_name="Russell", emails=["russellzoe15572@gmail.com"])
+    named = record("instagram:iamzoe15572", source="instagram", given_name="Zoe",
+                   family_name="Russell", handles=["instagram:iamzoe15572"])  # fmt: skip
+    assert "pud:15572|fr" in set(block_keys(family_only)) & set(block_keys(named))
+
+
 def test_a_profile_without_a_name_blocks_by_its_number_and_its_handles_initial() -> None:
     handle_only = record("instagram:iamjoelle737", source="instagram",
                          handles=["instagram:iamjoelle737"])  # fmt: skip
