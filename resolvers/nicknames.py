@@ -275,6 +275,14 @@ def are_nicknames(a: str, b: str) -> bool:
 
 
 @cache
+def formal_names(name: str) -> tuple[str, ...]:
+    """The formal names a folded given name may stand for ("sam": samantha, samuel), as
+    letters only; empty when the table does not know it or it is formal itself."""
+    forms = ("".join(ch for ch in _FORMALS[g] if ch.isalpha()) for g in nickname_groups(name))
+    return tuple(sorted({f for f in forms if f != name}))
+
+
+@cache
 def canonical_given(name: str) -> str:
     """The formal form of a given name, for blocking keys: 'Bobby' -> 'robert'.
 

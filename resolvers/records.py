@@ -13,6 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from unidecode import unidecode
+
+from resolvers.nicknames import formal_names
+
 Values = dict[str, str | list[str] | None]
 
 # Identifier kinds a Record links to, as (values key, view column).
@@ -126,7 +130,10 @@ def spellings(values: Values) -> list[str]:
     given = _letters(values.get("given_name"))
     family = _letters(values.get("family_name"))
     if len(given) >= 2 and len(family) >= 2:
-        out.update((f"n:{given}{family}", f"n:{given}{family[0]}"))
+        # A handle spells the formal name as often as the one a source wrote: "Sam
+        # Haughton" is "samuel_h5168", "Kathy Bailey" "katherinebailey_13471".
+        for form in (given, *formal_names(given)):
+            out.update((f"n:{form}{family}", f"n:{form}{family[0]}"))
     for handle in values.get("handle") or []:
         letters = _letters(handle.split(":", 1)[1])
         if len(letters) >= 4:
@@ -135,7 +142,8 @@ def spellings(values: Values) -> list[str]:
 
 
 def _letters(value: object) -> str:
-    return "".join(ch for ch in str(value or "").lower() if "a" <= ch <= "z")
+    """The letters a-z of a value, accents folded ("Chloé" -> "chloe", as a handle has it)."""
+    return "".join(ch for ch in unidecode(str(value or "")).lower() if "a" <= ch <= "z")
 
 
 @dataclass(slots=True)

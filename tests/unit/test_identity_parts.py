@@ -22,7 +22,9 @@ def test_block_keys_survive_nicknames_typos_and_case() -> None:
                     parish="St. Andrew", emails=["rob.campbell@gmail.com"])  # fmt: skip
     bob = record("b", given_name="bob", family_name="Cambell", name_folded="bob cambell")
     shared = set(block_keys(robert)) & set(block_keys(bob))
-    assert shared and all(k.startswith("pn:") for k in shared)
+    # The sound of the family name, and the formal given name run together with the
+    # family initial ("bob" stands for robert).
+    assert shared == {"pn:C514|r", "psp:robertc"}
     assert "pel:rob.campbell" in block_keys(robert)
 
 
@@ -63,6 +65,19 @@ def test_a_two_word_business_with_a_typo_in_either_word_blocks_with_its_spelling
     assert "bnd:island" in keys("island bakery") & keys("island abkery")
     assert "bnd2:catering|f" in keys("falmouth catering") & keys("falmouh catering")
     assert "bnd:coe" not in keys("coe fashion")  # a first word under 4 letters is too coarse
+
+
+def test_a_name_is_spelled_as_handles_spell_it_formal_and_without_accents() -> None:
+    from resolvers.records import spellings
+
+    sam = spellings({"given_name": "sam", "family_name": "haughton"})
+    assert {"n:samhaughton", "n:samuelh", "n:samanthahaughton"} <= set(sam)
+    assert "n:chloejackson" in spellings({"given_name": "chloé", "family_name": "jackson"})
+    handle = record(
+        "instagram:samuel_h5168", source="instagram", handles=["instagram:samuel_h5168"]
+    )
+    crm = record("crm:1", given_name="Sam", family_name="Haughton")
+    assert "psp:samuelh" in set(block_keys(handle)) & set(block_keys(crm))
 
 
 def test_a_record_with_only_a_family_name_blocks_by_its_number_and_that_initial() -> None:
