@@ -130,10 +130,12 @@ def spellings(values: Values) -> list[str]:
     given = _letters(values.get("given_name"))
     family = _letters(values.get("family_name"))
     if len(given) >= 2 and len(family) >= 2:
-        # A handle spells the formal name as often as the one a source wrote: "Sam
-        # Haughton" is "samuel_h5168", "Kathy Bailey" "katherinebailey_13471".
-        for form in (given, *formal_names(given)):
-            out.update((f"n:{form}{family}", f"n:{form}{family[0]}"))
+        out.update((f"n:{given}{family}", f"n:{given}{family[0]}"))
+        # A handle spells the formal name as often as the one a source wrote ("Kathy
+        # Bailey" is "katherinebailey_13471"); in full only: with the family initial
+        # ("katherineb") every formal form is a block of hundreds at 1M records, which
+        # arriving records then read for nothing (attach p99 33 -> 51 ms).
+        out.update(f"n:{form}{family}" for form in formal_names(given))
     for handle in values.get("handle") or []:
         letters = _letters(handle.split(":", 1)[1])
         if len(letters) >= 4:
