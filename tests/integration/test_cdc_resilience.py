@@ -142,10 +142,13 @@ class Pipeline:
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     customers: list[str] = field(default_factory=list)
     watch: VersionWatch | None = None
-    # A graph server of the test's own at this URI (it is restarted); by default the
-    # apply worker reuses the session's embedded server through its home.
-    graph_uri: str | None = None
-    graph: EmbeddedFalkorDB | None = None  # that server
+    # A graph server of the test's own, on a fixed port (it is restarted), which the apply
+    # worker reaches by URI; by default it reuses the session's server through its home.
+    graph: EmbeddedFalkorDB | None = None
+
+    @property
+    def graph_uri(self) -> str | None:
+        return f"redis://127.0.0.1:{self.graph.port}" if self.graph is not None else None
 
     @property
     def slot(self) -> str:
@@ -359,9 +362,7 @@ def own_graph_pipeline(
     info = server.start()
     store = FalkorDBStore(catalogue, port=port, graph_name="c360_res")
     store.ensure_schema()
-    p = Pipeline(cdc_database_url, tansu_broker, store, info, tmp_path,
-                 graph_uri=f"redis://127.0.0.1:{port}")  # fmt: skip
-    p.graph = server
+    p = Pipeline(cdc_database_url, tansu_broker, store, info, tmp_path, graph=server)
     try:
         yield from _seeded(p)
     finally:

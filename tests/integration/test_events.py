@@ -6,6 +6,7 @@ Each test has a stream of its own; two hubs on one stream stand for two API proc
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
@@ -333,12 +334,24 @@ def test_subscriptions_clean_up_when_closed_or_cancelled(falkordb_server: Server
     run(falkordb_server, body)
 
 
+@contextlib.asynccontextmanager
+async def _hub_and_sync_client(
+    client: aioredis.Redis, stream: str, server: ServerInfo
+) -> AsyncIterator[tuple[EventHub, redis.Redis]]:
+    """A started hub on `stream` and a synchronous client, as a worker publishes with."""
+    hub = EventHub(client, stream=stream, coalesce_ms=0)
+    await hub.start()
+    sync_client = redis.Redis(port=server.port)
+    try:
+        yield hub, sync_client
+    finally:
+        sync_client.close()
+        await hub.stop()
+
+
 def test_publish_sync_reaches_async_subscribers(falkordb_server: ServerInfo) -> None:
     async def body(client: aioredis.Redis, stream: str) -> None:
-        hub = EventHub(client, stream=stream, coalesce_ms=0)
-        await hub.start()
-        sync_client = redis.Redis(port=falkordb_server.port)
-        try:
+        async with _hub_and_sync_client(client, stream, falkordb_server) as (hub, sync_client):
             events = hub.subscribe(INTERACTION_RECORDED, "C9")
             event_id = await asyncio.to_thread(
                 publish_sync,
@@ -352,19 +365,13 @@ def test_publish_sync_reaches_async_subscribers(falkordb_server: ServerInfo) -> 
             assert (got.id, got.data) == (event_id, {"note": "call"})
             with pytest.raises(ValueError, match="kind"):
                 publish_sync(sync_client, "", "C9", {}, stream=stream)
-        finally:
-            sync_client.close()
-            await hub.stop()
 
     run(falkordb_server, body)
 
 
 def test_publish_many_sync_publishes_in_order_in_one_call(falkordb_server: ServerInfo) -> None:
     async def body(client: aioredis.Redis, stream: str) -> None:
-        hub = EventHub(client, stream=stream, coalesce_ms=0)
-        await hub.start()
-        sync_client = redis.Redis(port=falkordb_server.port)
-        try:
+        async with _hub_and_sync_client(client, stream, falkordb_server) as (hub, sync_client):
             events = hub.subscribe(INTERACTION_RECORDED, "C7")
             published = [(INTERACTION_RECORDED, "C7", {"n": n}) for n in range(5)]
             ids = await asyncio.to_thread(publish_many_sync, sync_client, published, stream=stream)
@@ -378,9 +385,6 @@ def test_publish_many_sync_publishes_in_order_in_one_call(falkordb_server: Serve
                 )
             assert await client.xlen(stream) == 5
             assert publish_many_sync(sync_client, [], stream=stream) == []
-        finally:
-            sync_client.close()
-            await hub.stop()
 
     run(falkordb_server, body)
 
