@@ -23,8 +23,8 @@ WITH c, row, [c.churn_risk, c.churn_factors, c.lead_score, c.lead_factors, c.lif
 SET c = row.props
 SET c.churn_risk = kept[0], c.churn_factors = kept[1], c.lead_score = kept[2],
   c.lead_factors = kept[3], c.lifetime_value = kept[4], c.value_factors = kept[5],
-  c.scores_model = kept[6], c.scores_at = kept[7], c.scores_basis = kept[8], c.influence =
-  kept[9], c.community = kept[10], c.betweenness = kept[11]
+  c.scores_model = kept[6], c.scores_at = kept[7], c.scores_basis = kept[8],
+  c.influence = kept[9], c.community = kept[10], c.betweenness = kept[11]
 WITH count(*) AS customers_written
 UNWIND $assignments AS row
 MATCH (r:Record {key: row.key}), (c:Customer {id: row.customer})

@@ -53,3 +53,21 @@ def test_schema_files_cover_every_key() -> None:
         for prop in props:
             assert f"CREATE INDEX FOR (n:{label}) ON (n.{prop})" in falkordb
             assert any(f"(n:{label}) ON (n.{prop})" in s for s in neo4j), (label, prop)
+
+
+def test_rebuilding_a_customer_keeps_every_score_the_api_shows() -> None:
+    """The two statements that rebuild golden records name what other jobs wrote on a
+    Customer, to set it again; a score field added elsewhere must be kept there too."""
+    import re
+
+    from api.schema import SCORE_FIELDS
+
+    catalogue = Catalogue(REPO_ROOT / "cypher")
+    for name in ("resolve/upsert_customers", "resolve/apply_incremental"):
+        text = catalogue.get(name).text
+        read = re.search(r"\[(c\.\w+(?:,\s*c\.\w+)*)\] AS kept", text)
+        assert read is not None, name
+        kept = [field.strip()[2:] for field in read.group(1).split(",")]
+        restored = re.findall(r"c\.(\w+)\s*=\s*kept\[(\d+)\]", text)
+        assert sorted(kept) == sorted(SCORE_FIELDS), name
+        assert [(f, str(i)) for i, f in enumerate(kept)] == restored, name
