@@ -284,6 +284,7 @@ class IdentityResolver:
     # -- public ------------------------------------------------------------------------
     def resolve_full(self, *, retrain: bool = False) -> ResolveReport:
         started = time.perf_counter()
+        began_at = now_ms()  # what was ingested before, this run resolves as it is
         report = ResolveReport(mode="full")
         records = self._load_all()  # deleted ones are left out
         by_key = {r.key: r for r in records}
@@ -335,6 +336,8 @@ class IdentityResolver:
             final, links, by_key, splits, touched=set(), actor=MODEL_ACTOR, report=report,
             detached=detached,
         )  # fmt: skip
+        kinds = sorted({r.kind for r in records})
+        self.store.run("resolve/full_run_done", {"kinds": kinds, "at": began_at})
         self._matched(report)
         report.seconds = round(time.perf_counter() - started, 3)
         return report
@@ -546,6 +549,17 @@ class IdentityResolver:
 
     def scorer(self, kind: str) -> Scorer:
         return self._scorer(kind)
+
+    def stored_kinds(self) -> list[str]:
+        """The kinds of record that have a trained model."""
+        kinds = []
+        for kind in KINDS:
+            try:
+                self._scorer(kind)
+            except NotTrained:
+                continue
+            kinds.append(kind)
+        return kinds
 
     def load_records(self, keys: Sequence[str]) -> list[ResolutionRecord]:
         return self._load_keys(keys)

@@ -187,9 +187,11 @@ class EventBus(Protocol):
         idle_timeout_s: float | None = None,
         stop: Callable[[], bool] | None = None,
         retry_on: tuple[type[BaseException], ...] = (),
+        on_idle: Callable[[], None] | None = None,
     ) -> ConsumeStats:
         """Like `consume`, a batch at a time; a failing batch is retried message by message
-        so only the messages that fail alone are dead-lettered."""
+        so only the messages that fail alone are dead-lettered. `on_idle` runs whenever a
+        poll finds nothing waiting (a handler's deferred work)."""
         ...
 
     def close(self) -> None: ...
@@ -242,12 +244,13 @@ class BusBase:
         idle_timeout_s: float | None = None,
         stop: Callable[[], bool] | None = None,
         retry_on: tuple[type[BaseException], ...] = (),
+        on_idle: Callable[[], None] | None = None,
     ) -> ConsumeStats:
         with self.subscribe(topics, group) as sub:
             return drive(
                 self, sub, handler, batch_size=batch_size, max_messages=max_messages,
                 timeout_s=timeout_s, idle_timeout_s=idle_timeout_s, stop=stop,
-                retry_on=retry_on,
+                retry_on=retry_on, on_idle=on_idle,
             )  # fmt: skip
 
 
@@ -284,6 +287,7 @@ def drive(
     stop: Callable[[], bool] | None = None,
     retry_on: tuple[type[BaseException], ...] = (),
     retry_backoff_s: float = 0.5,
+    on_idle: Callable[[], None] | None = None,
 ) -> ConsumeStats:
     """The delivery loop: poll, handle, dead-letter failures one by one, flush, commit.
 
@@ -291,7 +295,8 @@ def drive(
     after `idle_timeout_s` without a message, or when `stop()` says so; with none of them
     it runs until `stop` or forever. An error in `retry_on` (say, the graph store is down)
     is no poison: the batch is retried with backoff, uncommitted, until it succeeds or the
-    loop stops, so order holds and nothing is lost.
+    loop stops, so order holds and nothing is lost. `on_idle()` runs after each poll that
+    finds nothing.
     """
     stats = ConsumeStats()
     started = time.monotonic()
@@ -314,6 +319,8 @@ def drive(
         wait = 0.2 if (stop is not None or timeout_s or idle_timeout_s) else 1.0
         batch = sub.poll(want, wait)
         if not batch:
+            if on_idle is not None:
+                on_idle()
             continue
         last_message = time.monotonic()
         if not _handle(bus, sub.group, batch, handler, stats, retry_on, retry_backoff_s,
