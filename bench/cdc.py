@@ -514,7 +514,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         generate(out_dir / "demo", args.people)
         ingest_demo(out_dir / "demo", store, Quarantine(out_dir / "quarantine"))
         IdentityResolver(store).resolve_full()
-    result["resolution"] = "incremental, per batch" if args.people else "off (no model)"
+    result["resolution"] = (
+        "incremental, per batch; a catch-up's once drained" if args.people else "off (no model)"
+    )
     broker = TansuBroker(out_dir / "tansu")
     broker.start()
     workers: list[Worker] = []
@@ -525,6 +527,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                    "C360_KAFKA_BOOTSTRAP": broker.bootstrap_servers, "C360_CDC_SLOT": slot,
                    "C360_CDC_TOPIC_PREFIX": prefix, "C360_APPLY_GROUP": group,
                    "C360_GRAPH_URI": ""}  # fmt: skip
+            if args.full_run_fraction is not None:
+                env["C360_APPLY_FULL_RUN_FRACTION"] = str(args.full_run_fraction)
             watcher = Watcher(broker.bootstrap_servers, topics)
             watcher.start()
             expected = 0
@@ -740,6 +744,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=100,
         help="API customerChanged subscribers during the paced phase (needs --people; 0: no API)",
     )
+    parser.add_argument(
+        "--full-run-fraction", type=float, default=None,
+        help="C360_APPLY_FULL_RUN_FRACTION for apply (above 1: a catch-up is resolved "
+        "record by record, never by a full run)",
+    )  # fmt: skip
     parser.add_argument("--profile", action="store_true",
                         help="run the measured apply workers under cProfile "
                              "(bench/out/cdc-run/apply-<phase>.prof)")  # fmt: skip

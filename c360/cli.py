@@ -765,6 +765,7 @@ def apply_changes() -> None:
                        schema=schema,
                        group=settings.apply_group,
                        resolver=_resolver(store, signals=signals),
+                       full_run_fraction=settings.apply_full_run_fraction,
                        rep_names=RepNames.from_url(settings.sor_url) if settings.sor_url else None,
                        publish=_announcer(signals))  # fmt: skip
         metrics = serve_apply_metrics(worker, settings.metrics_port)

@@ -55,6 +55,13 @@ class Settings(BaseSettings):
     cdc_topic_prefix: str = "c360"
     cdc_slot: str = Field(default="c360_capture", description="PostgreSQL replication slot.")
     apply_group: str = "c360-apply"
+    apply_full_run_fraction: float = Field(
+        default=0.25,
+        ge=0,
+        description="A catch-up backlog of at least this part of the graph's records is "
+        "resolved by one full run instead of record by record (a full run costs about a "
+        "quarter per record); above 1: never.",
+    )
     metrics_port: int = Field(
         default=0,
         ge=0,

@@ -77,6 +77,7 @@ UNTRAINED_RECHECK_S = 30.0  # with no model yet, ask again for one at most this 
 # record), so a catch-up's backlog is resolved by one full run when it is at least this
 # part of the graph's records.
 FULL_RUN_FRACTION = 0.25
+SWEEP_CHUNK = 2_000  # deferred records resolved record by record, so many per call
 
 # table -> graph label; the statements are cdc/<verb>_<plural>
 LABELS: dict[str, str] = {
@@ -919,10 +920,12 @@ class Apply:
             # then rejoins its group, with nothing uncommitted: the backlog is applied.
             if swept and self._full_run_pays(len(keys)):
                 log.info("catch-up: %d record(s) resolved by a full run", len(keys))
-                report = self.resolver.resolve_full()
+                resolved = self.resolver.resolve_full().records
                 self.stats.full_runs += 1
-            else:
-                report = self.resolver.resolve_records(keys)
+            else:  # in chunks: bounded memory, the same cost per record
+                resolved = 0
+                for i in range(0, len(keys), SWEEP_CHUNK):
+                    resolved += self.resolver.resolve_records(keys[i : i + SWEEP_CHUNK]).records
         except NotTrained as exc:
             self.pending_resolution.update(keys)
             self.stats.resolution_pending = len(self.pending_resolution)
@@ -940,7 +943,7 @@ class Apply:
         self.pending_resolution.clear()
         self.stats.resolution_pending = 0
         self._undefer()
-        self.stats.resolved += report.records
+        self.stats.resolved += resolved
         self.stats.resolved_at = time.time()
         return swept
 
