@@ -68,6 +68,7 @@ from graph.errors import GraphStoreError
 from graph.store import GraphStore
 from ingest.quarantine import Quarantine
 from workers.alerts import AlertEngine, AlertRules, Alerts
+from workers.event_kinds import ALERT_RAISED
 
 log = logging.getLogger("c360.api")
 
@@ -165,7 +166,7 @@ class ApiState:
         rule and event, so a replay raises nothing twice)."""
         event_id = await self.hub.publish(kind, key, data)
         self.metrics.events.labels(kind).inc()
-        if self._engine is not None and kind != "alert.raised":
+        if self._engine is not None and kind != ALERT_RAISED:
             event = Event(id=event_id, kind=kind, key=key, at=int(time.time() * 1000), data=data)
             await self._engine.aevaluate(event)  # publishes alert.raised through the hub
         return event_id

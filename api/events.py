@@ -31,23 +31,12 @@ import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 
+from workers.event_kinds import CUSTOMER_CHANGED
+
 log = logging.getLogger("c360.events")
 
 STREAM = "c360:events"
 
-CUSTOMER_CHANGED = "customer.changed"
-ALERT_RAISED = "alert.raised"
-INTERACTION_RECORDED = "interaction.recorded"
-# The signals jobs announce (workers.signals), keyed by customer like the rest.
-CUSTOMER_SCORED = "customer.scored"
-CUSTOMER_QUIET = "customer.quiet"
-LINK_PREDICTED = "link.predicted"
-RECORD_MATCHED = "record.matched"
-# Kinds integrators may subscribe webhooks to; the key of each is what subscribers filter on.
-EVENT_KINDS: frozenset[str] = frozenset(
-    {CUSTOMER_CHANGED, ALERT_RAISED, INTERACTION_RECORDED, CUSTOMER_SCORED, CUSTOMER_QUIET,
-     LINK_PREDICTED, RECORD_MATCHED}
-)  # fmt: skip
 # Kinds whose events describe the latest state of their key, so a burst can be coalesced
 # into its last event; an alert or an interaction is a fact of its own and never is.
 COALESCED_KINDS: frozenset[str] = frozenset({CUSTOMER_CHANGED})

@@ -24,6 +24,7 @@ from strawberry.types import Info
 from api.auth import AuthError, Permission, Principal, mask_fields, mask_value
 from api.events import Event
 from api.service import BadInput, CustomerFilter, NotFound, Visibility
+from workers.event_kinds import ALERT_RAISED, CUSTOMER_CHANGED, INTERACTION_RECORDED
 
 if TYPE_CHECKING:
     from api.app import ApiState
@@ -1091,9 +1092,9 @@ class Mutation:
             ctx, ctx.state.writes.record_interaction, row["id"], fields, input.idempotency_key
         )
         event = {"customer_id": row["id"], **fields, "key": written["key"]}
-        await ctx.state.publish("interaction.recorded", row["id"], event)
+        await ctx.state.publish(INTERACTION_RECORDED, row["id"], event)
         change = {"customer_id": row["id"], "change": "interaction", "fields": ["interactions"]}
-        await ctx.state.publish("customer.changed", row["id"], {**change, "key": written["key"]})
+        await ctx.state.publish(CUSTOMER_CHANGED, row["id"], {**change, "key": written["key"]})
         return Interaction.of(written)
 
     @strawberry.mutation(
@@ -1115,7 +1116,7 @@ class Mutation:
         if fresh is None:
             raise api_error("NOT_FOUND", f"customer {row['id']} is gone")
         await ctx.state.publish(
-            "customer.changed", fresh["id"],
+            CUSTOMER_CHANGED, fresh["id"],
             {"customer_id": fresh["id"], "change": "edited", "fields": sorted(changes)},
         )  # fmt: skip
         return Customer.of(fresh, ctx, str(id))
@@ -1213,7 +1214,7 @@ async def _steward(
     )
     for customer_id in changed:
         await ctx.state.publish(
-            "customer.changed", customer_id, {"customer_id": customer_id, "change": action}
+            CUSTOMER_CHANGED, customer_id, {"customer_id": customer_id, "change": action}
         )
     return ResolveResult(summary=cast(JSON, summary))
 
@@ -1229,7 +1230,7 @@ class Subscription:
         ctx = info.context
         ctx.require(Permission.SUBSCRIBE)
         row = await _visible_customer(ctx, str(id))
-        async for event in _events(ctx, "customer.changed", row["id"], after):
+        async for event in _events(ctx, CUSTOMER_CHANGED, row["id"], after):
             yield CustomerChange(
                 event_id=event.id, customer_id=event.key, change=event.data.get("change"),
                 coalesced=event.coalesced, at=float(event.at), data=cast(JSON, event.data),
@@ -1243,7 +1244,7 @@ class Subscription:
         principal = ctx.require(Permission.SUBSCRIBE)
         if not principal.sees_all_customers and rep_id != principal.sub:
             raise api_error("FORBIDDEN", "reps subscribe to their own alerts only")
-        async for event in _events(ctx, "alert.raised", rep_id, after):
+        async for event in _events(ctx, ALERT_RAISED, rep_id, after):
             yield AlertEvent(event_id=event.id, alert=Alert.of(event.data))
 
 

@@ -37,8 +37,9 @@ import httpx
 import redis
 import redis.asyncio as aioredis
 
-from api.events import EVENT_KINDS, STREAM, parse_entries, raise_if_cancelled
+from api.events import STREAM, parse_entries, raise_if_cancelled
 from graph.store import GraphStore
+from workers.event_kinds import EVENT_KINDS
 
 log = logging.getLogger("c360.webhooks")
 

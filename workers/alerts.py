@@ -37,24 +37,29 @@ from typing import Any, Final, TypeVar
 from pydantic import BaseModel, ConfigDict, StrictStr, ValidationError, model_validator
 
 from graph.store import GraphStore
+from workers.event_kinds import (
+    ALERT_RAISED,
+    CUSTOMER_CHANGED,
+    CUSTOMER_QUIET,
+    CUSTOMER_SCORED,
+    INTERACTION_RECORDED,
+    LINK_PREDICTED,
+    RECORD_MATCHED,
+    TRANSACTION_RECORDED,
+)
 
 log = logging.getLogger(__name__)
 
-# The signals (workers.signals) jobs emit besides the changes the API and apply announce.
-CUSTOMER_SCORED: Final = "customer.scored"
-CUSTOMER_QUIET: Final = "customer.quiet"
-LINK_PREDICTED: Final = "link.predicted"
-RECORD_MATCHED: Final = "record.matched"
 
 # The fields of each event kind a rule may test (`changed` tests the names listed in
 # data["fields"] instead; a crossing op tests `<field>` against `<field>_before`). Events
 # of other kinds, "alert.raised" among them, raise nothing.
 EVENT_FIELDS: Final[dict[str, frozenset[str]]] = {
-    "customer.changed": frozenset({"customer_id", "change", "fields"}),
-    "interaction.recorded": frozenset(
+    CUSTOMER_CHANGED: frozenset({"customer_id", "change", "fields"}),
+    INTERACTION_RECORDED: frozenset(
         {"customer_id", "type", "outcome", "rep", "occurred_at", "subject"}
     ),
-    "transaction.recorded": frozenset({"customer_id", "amount", "currency", "date"}),
+    TRANSACTION_RECORDED: frozenset({"customer_id", "amount", "currency", "date"}),
     CUSTOMER_SCORED: frozenset(
         {
             "customer_id",
@@ -859,7 +864,7 @@ class AlertEngine:
         (new ones, and any whose publishing an earlier delivery did not finish)."""
         pending = self._raise(Event.of(event))
         for alert in pending:
-            result = self.publish("alert.raised", alert["rep"], alert)
+            result = self.publish(ALERT_RAISED, alert["rep"], alert)
             if inspect.isawaitable(result):
                 if inspect.iscoroutine(result):
                     result.close()
@@ -872,7 +877,7 @@ class AlertEngine:
         returns an awaitable (EventHub.publish)."""
         pending = await asyncio.to_thread(self._raise, Event.of(event))
         for alert in pending:
-            result = self.publish("alert.raised", alert["rep"], alert)
+            result = self.publish(ALERT_RAISED, alert["rep"], alert)
             if inspect.isawaitable(result):
                 await result
         if pending:

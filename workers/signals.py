@@ -30,15 +30,13 @@ from datetime import date, timedelta
 from typing import Any, Final, NamedTuple
 
 from graph.store import GraphStore, Row
-from workers.alerts import (
+from workers.alerts import AlertEngine, AlertRules, Event, now_ms
+from workers.event_kinds import (
     CUSTOMER_QUIET,
     CUSTOMER_SCORED,
     LINK_PREDICTED,
     RECORD_MATCHED,
-    AlertEngine,
-    AlertRules,
-    Event,
-    now_ms,
+    TRANSACTION_RECORDED,
 )
 
 log = logging.getLogger(__name__)
@@ -150,7 +148,7 @@ EXAMPLE_RULES: Final[tuple[dict[str, Any], ...]] = (
      "op": "crosses_above", "value": 0.8},
     {"name": "Another rep's contact joined your customer", "event_kind": RECORD_MATCHED,
      "field": "confidence", "op": "gte", "value": 0.5},
-    {"name": "Big transaction", "event_kind": "transaction.recorded", "field": "amount",
+    {"name": "Big transaction", "event_kind": TRANSACTION_RECORDED, "field": "amount",
      "op": "gte", "value": 100_000},
 )  # fmt: skip
 

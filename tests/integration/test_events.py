@@ -16,17 +16,9 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 
-from api.events import (
-    ALERT_RAISED,
-    CUSTOMER_CHANGED,
-    INTERACTION_RECORDED,
-    Event,
-    EventHub,
-    parse_id,
-    publish_many_sync,
-    publish_sync,
-)
+from api.events import Event, EventHub, parse_id, publish_many_sync, publish_sync
 from graph.embedded import ServerInfo
+from workers.event_kinds import ALERT_RAISED, CUSTOMER_CHANGED, INTERACTION_RECORDED
 
 pytestmark = pytest.mark.falkordb
 

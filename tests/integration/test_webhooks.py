@@ -16,10 +16,11 @@ from typing import Any, TypeVar
 import pytest
 import redis.asyncio as aioredis
 
-from api.events import ALERT_RAISED, CUSTOMER_CHANGED, EventHub, parse_id
+from api.events import EventHub, parse_id
 from api.webhooks import WebhookError, WebhookNotFound, Webhooks, sign, verify_signature
 from graph.embedded import ServerInfo
 from graph.falkordb_store import FalkorDBStore
+from workers.event_kinds import ALERT_RAISED, CUSTOMER_CHANGED
 
 pytestmark = pytest.mark.falkordb
 

@@ -64,6 +64,7 @@ from resolvers.identity import KINDS, IdentityResolver, NotTrained
 from workers.bus.port import ConsumeStats, EventBus, Message
 from workers.cdc.capture import topic_for
 from workers.cdc.reps import RepNames
+from workers.event_kinds import CUSTOMER_CHANGED, INTERACTION_RECORDED, TRANSACTION_RECORDED
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -855,14 +856,12 @@ class Apply:
                     "records": sorted(set(row["records"]) & records)}  # fmt: skip
             if row["customer"] in committed:
                 data["sor_committed_at"] = committed[row["customer"]]
-            events.append(("customer.changed", row["customer"], data))
+            events.append((CUSTOMER_CHANGED, row["customer"], data))
         for change, props in activities:
             customer = customer_of.get(str(props.get("record_key")))
             if customer is None:
                 continue  # parked until its record arrives
-            kind = (
-                "interaction.recorded" if change.label == "Interaction" else "transaction.recorded"
-            )
+            kind = INTERACTION_RECORDED if change.label == "Interaction" else TRANSACTION_RECORDED
             data = {k: v for k, v in props.items() if isinstance(v, str | int | float | bool)}
             events.append((kind, customer, {**data, "customer_id": customer, "key": change.key}))
         if events:
