@@ -590,6 +590,7 @@ class Apply:
         # What a batch had to announce when the event stream (or the graph) could not be
         # reached: announced with the retry of that batch, which writes nothing new.
         self._unannounced: _Unannounced | None = None
+        self._counted: list[tuple[str, int, int]] = []  # the latest batch counted in stats
         self._stop = threading.Event()
 
     @functools.cached_property
@@ -763,6 +764,22 @@ class Apply:
                 raise StoreUnavailable(str(exc)) from exc
             raise
         applied_at = self.clock_ms()
+        # A batch retried because its announcements could not go out was counted on its
+        # first try: its retry finds everything written and is not news for the metrics.
+        ident = [(m.topic, m.partition, m.offset) for m in batch]
+        if ident != self._counted:
+            self._count(changes, written, marked, applied_at)
+        self._counted = ident
+        if touched_records and self.resolve:
+            if len(batch) >= self.batch_size:  # catching up: more is waiting
+                self.deferred.update(touched_records)
+                self.stats.deferred = len(self.deferred)
+            else:
+                touched_records |= self._resolve(sorted(touched_records))
+        if self.publish is not None and (touched_records or activities or self._unannounced):
+            self._announce_or_hold(_Unannounced(touched_records, activities, list(changes)))
+
+    def _count(self, changes: list[Change], written: int, marked: int, applied_at: int) -> None:
         self.stats.events += len(changes)
         self.stats.batches += 1
         self.stats.applied += written
@@ -777,14 +794,6 @@ class Apply:
                 self.stats.latencies_ms.append(latency_ms)
                 if observe is not None:
                     observe(latency_ms / 1000)
-        if touched_records and self.resolve:
-            if len(batch) >= self.batch_size:  # catching up: more is waiting
-                self.deferred.update(touched_records)
-                self.stats.deferred = len(self.deferred)
-            else:
-                touched_records |= self._resolve(sorted(touched_records))
-        if self.publish is not None and (touched_records or activities or self._unannounced):
-            self._announce_or_hold(_Unannounced(touched_records, activities, list(changes)))
 
     def drain(self) -> None:
         """Resolve the records deferred while catching up, and announce their customers
