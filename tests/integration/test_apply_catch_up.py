@@ -138,3 +138,26 @@ def test_records_deferred_by_a_stopped_worker_are_resolved_by_the_next(
     assert customers_of(falkordb_store, sorted(twins)) == twins
     assert second.stats.resolved >= TWINS + 3
     assert IdentityResolver(falkordb_store).pending() == []
+
+
+def test_a_backlog_that_never_drains_is_still_resolved_every_max_defer_s(
+    falkordb_store: FalkorDBStore, tmp_path: Path, quarantine: Quarantine
+) -> None:
+    contacts = resolved_graph(falkordb_store, tmp_path / "demo", quarantine)
+    bus = MemoryBus()
+    publish_backlog(bus, contacts)
+    apply = Apply(falkordb_store, bus, topic_prefix=PREFIX, schema=source_schema(SOR_URL),
+                  batch_size=BATCH, max_defer_s=0.5)  # fmt: skip
+    apply_full_batches(apply, bus, 1)
+    assert apply.stats.deferred == BATCH  # deferred: more is waiting
+    time.sleep(0.6)
+    # Still full batches, never idle: past max_defer_s the next one resolves everything.
+    apply_full_batches(apply, bus, 1)
+    assert apply.stats.deferred == 0 and apply.stats.resolved >= 2 * BATCH
+    (sor,) = falkordb_store.run_cypher(
+        "MATCH (r:Record {source: 'sor'}) OPTIONAL MATCH (r)-[l:RESOLVES_TO]->(:Customer) "
+        "RETURN count(r) AS records, count(l) AS resolved"
+    )
+    assert sor == {"records": 2 * BATCH, "resolved": 2 * BATCH}
+    apply_full_batches(apply, bus, 1)  # and deferring starts over
+    assert apply.stats.deferred == BATCH

@@ -79,6 +79,9 @@ UNTRAINED_RECHECK_S = 30.0  # with no model yet, ask again for one at most this 
 # part of the graph's records.
 FULL_RUN_FRACTION = 0.25
 SWEEP_CHUNK = 2_000  # deferred records resolved record by record, so many per call
+# A backlog that never drains (changes arriving faster than apply resolves them) is
+# resolved at least this often, so customers are never further behind than that.
+MAX_DEFER_S = 60.0
 
 # table -> graph label; the statements are cdc/<verb>_<plural>
 LABELS: dict[str, str] = {
@@ -561,6 +564,7 @@ class Apply:
         publish: Callable[[list[tuple[str, str, dict[str, Any]]]], object] | None = None,
         rep_names: RepNames | None = None,
         full_run_fraction: float = FULL_RUN_FRACTION,
+        max_defer_s: float = MAX_DEFER_S,
     ) -> None:
         self.store = store
         self.bus = bus
@@ -585,6 +589,8 @@ class Apply:
         # records of full batches (a backlog), resolved when it is drained
         self.deferred: set[str] = set()
         self.full_run_fraction = full_run_fraction
+        self.max_defer_s = max_defer_s
+        self._deferred_since = 0.0  # monotonic, when the oldest deferred record came
         self._records_state: dict[str, tuple[int | None, bool, list[str]]] = {}
         self._untrained_until = 0.0
         # What a batch had to announce when the event stream (or the graph) could not be
@@ -771,7 +777,10 @@ class Apply:
             self._count(changes, written, marked, applied_at)
         self._counted = ident
         if touched_records and self.resolve:
-            if len(batch) >= self.batch_size:  # catching up: more is waiting
+            catching_up = len(batch) >= self.batch_size  # more is waiting
+            if not self.deferred:
+                self._deferred_since = time.monotonic()
+            if catching_up and time.monotonic() - self._deferred_since < self.max_defer_s:
                 self.deferred.update(touched_records)
                 self.stats.deferred = len(self.deferred)
             else:
