@@ -26,8 +26,10 @@ class Thresholds(BaseModel):
     accept: float = 0.95
     link: float = 0.5
     review: float = 0.2
-    # Below: two records of one cluster contradict each other so strongly that the
-    # cluster must have been chained together through a weak link, and is split there.
+    # Below, with a comparison weighing against them: two records of one cluster
+    # contradict each other so strongly that the cluster must have been chained together
+    # through a weak link, and is split there. (Below it by the prior alone, a pair only
+    # shares too little to match: no contradiction.)
     contradiction: float = 0.001
 
 

@@ -94,6 +94,24 @@ def _score(
     return scorer.score([by_key[k].values for k in keys], left, right, veto)
 
 
+def _contradicted(
+    scorer: Scorer, pairs: Sequence[Pair], by_key: dict[str, ResolutionRecord], threshold: float
+) -> dict[Pair, float]:
+    """The pairs their evidence sets apart (Scorer.contradicted), with their probability."""
+    keys = sorted({k for pair in pairs for k in pair})
+    index = {k: i for i, k in enumerate(keys)}
+    left = np.fromiter((index[a] for a, _ in pairs), dtype=np.int64, count=len(pairs))
+    right = np.fromiter((index[b] for _, b in pairs), dtype=np.int64, count=len(pairs))
+    probability, apart = scorer.contradicted(
+        [by_key[k].values for k in keys], left, right, threshold
+    )
+    return {
+        pair: p
+        for pair, p, yes in zip(pairs, probability.tolist(), apart.tolist(), strict=True)
+        if yes
+    }
+
+
 def _u_group(record: ResolutionRecord) -> str:
     """Where u pairs may be drawn for this record: inside its source, which seldom holds
     one customer twice. Not for a record derived from a company cell ("crm:org:<company
@@ -514,13 +532,8 @@ class IdentityResolver:
                 p for p in pairs if by_key[p[0]].kind == kind and by_key[p[1]].kind == kind
             ]
             if kind_pairs:
-                probability, _, _ = _score(self._scorer(kind), kind_pairs, by_key)
                 threshold = self.config.thresholds.contradiction
-                out.extend(
-                    p
-                    for p, q in zip(kind_pairs, probability.tolist(), strict=True)
-                    if q < threshold
-                )
+                out.extend(_contradicted(self._scorer(kind), kind_pairs, by_key, threshold))
         return out
 
     def pairs_state(self, pairs: Sequence[Pair]) -> list[dict[str, Any]]:
@@ -722,9 +735,9 @@ class IdentityResolver:
             ]
             if not pairs:
                 continue
-            probability, _, _ = _score(self._scorer(kind), pairs, by_key)
-            for pair, p in zip(pairs, probability.tolist(), strict=True):
-                if p < self.config.thresholds.contradiction and pair not in protected:
+            threshold = self.config.thresholds.contradiction
+            for pair, p in _contradicted(self._scorer(kind), pairs, by_key, threshold).items():
+                if pair not in protected:
                     contradiction.setdefault(pair, p)
         # Contradictions per cluster, so each cluster looks only at its own.
         against: dict[int, list[Link]] = defaultdict(list)

@@ -88,6 +88,26 @@ class Scorer:
                 vetoed |= vectors.levels[:, column] == len(comparison.levels)
         return probabilities, weights, vetoed
 
+    def contradicted(
+        self,
+        values: Sequence[Values],
+        left: npt.NDArray[np.int64],
+        right: npt.NDArray[np.int64],
+        threshold: float,
+    ) -> tuple[FloatArray, npt.NDArray[np.bool_]]:
+        """Each pair's match probability, and whether its evidence sets it apart: below
+        `threshold` *and* a comparison that weighs against it. Records that merely share too
+        little to match (a handle-only profile and a CRM row without one; two spellings
+        of a business and nothing else) are not contradictions: the prior alone puts
+        every pair of strangers below any such threshold."""
+        if len(left) == 0:
+            return np.empty(0), np.zeros(0, dtype=np.bool_)
+        table = RecordTable.from_records(values, self.spec.fields)
+        vectors, _, probabilities = self.model.score_pairs(table, left, right)
+        against = (self.model.contributions(vectors) < 0).any(axis=1)
+        contradicted: npt.NDArray[np.bool_] = (probabilities < threshold) & against
+        return probabilities, contradicted
+
     def explain(self, a: Values, b: Values) -> Explanation:
         return self.model.explain(a, b)
 

@@ -431,3 +431,27 @@ def test_train_chooses_by_labels() -> None:
     assert isinstance(model, SupervisedModel)
     _, _, probabilities = model.score_pairs(table, labelled_left, labelled_right)
     assert ((probabilities >= 0.5) == truth).mean() > 0.95
+
+
+def test_too_little_in_common_is_no_contradiction_but_a_disagreement_is() -> None:
+    """The chaining guard's test (Scorer.contradicted): a pair sharing only a name is
+    below any contradiction threshold by the prior alone, yet nothing sets it apart."""
+    from resolvers.scoring import Scorer
+
+    spec = ComparisonSpec("t", (
+        Comparison("name", ("name",), (Exact(),)),
+        Comparison("phone", ("phone",), (Exact(),)),
+    ))  # fmt: skip
+    model = FellegiSunter(spec, [[0.9, 0.1], [0.8, 0.2]], [[0.01, 0.99], [0.001, 0.999]], 1e-5)
+    values = [
+        {"name": "lindo dental", "phone": None},
+        {"name": "lindo dental", "phone": None},  # the name only: too little, not apart
+        {"name": "lindo dental", "phone": "+18765550101"},
+        {"name": "lindo dental", "phone": "+18765550199"},  # another phone: apart
+        {"name": "mona dental", "phone": None},  # another name: apart
+    ]
+    probability, apart = Scorer(model).contradicted(
+        values, np.array([0, 2, 0]), np.array([1, 3, 4]), threshold=0.001
+    )
+    assert (probability < 0.001).all()
+    assert apart.tolist() == [False, True, True]
