@@ -87,21 +87,24 @@ def _score(
     veto: Sequence[str] = (),
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Match probability, weight and veto of each pair of records (by key)."""
+    keys, left, right = _indexed(pairs)
+    return scorer.score([by_key[k].values for k in keys], left, right, veto)
+
+
+def _indexed(pairs: Sequence[Pair]) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The records of `pairs` (sorted keys), and each pair as two indexes into them."""
     keys = sorted({k for pair in pairs for k in pair})
     index = {k: i for i, k in enumerate(keys)}
     left = np.fromiter((index[a] for a, _ in pairs), dtype=np.int64, count=len(pairs))
     right = np.fromiter((index[b] for _, b in pairs), dtype=np.int64, count=len(pairs))
-    return scorer.score([by_key[k].values for k in keys], left, right, veto)
+    return keys, left, right
 
 
 def _contradicted(
     scorer: Scorer, pairs: Sequence[Pair], by_key: dict[str, ResolutionRecord], threshold: float
 ) -> dict[Pair, float]:
     """The pairs their evidence sets apart (Scorer.contradicted), with their probability."""
-    keys = sorted({k for pair in pairs for k in pair})
-    index = {k: i for i, k in enumerate(keys)}
-    left = np.fromiter((index[a] for a, _ in pairs), dtype=np.int64, count=len(pairs))
-    right = np.fromiter((index[b] for _, b in pairs), dtype=np.int64, count=len(pairs))
+    keys, left, right = _indexed(pairs)
     probability, apart = scorer.contradicted(
         [by_key[k].values for k in keys], left, right, threshold
     )
