@@ -819,9 +819,11 @@ class Apply:
 
     def _recover_deferred(self) -> None:
         """Records an earlier worker applied but never resolved (it stopped, or crashed,
-        while catching up) are deferred again, to be resolved with the next drain."""
+        while catching up) are deferred again, to be resolved with the next drain. Only
+        once every kind has a model: a record of a kind without one would hold up the
+        resolution of everything deferred with it."""
         try:
-            if self.resolver.stored_kinds():
+            if len(self.resolver.stored_kinds()) == len(KINDS):
                 self.deferred.update(self.resolver.pending())
                 self.stats.deferred = len(self.deferred)
         except Exception:
