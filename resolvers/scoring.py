@@ -104,8 +104,11 @@ class Scorer:
             return np.empty(0), np.zeros(0, dtype=np.bool_)
         table = RecordTable.from_records(values, self.spec.fields)
         vectors, _, probabilities = self.model.score_pairs(table, left, right)
-        against = (self.model.contributions(vectors) < 0).any(axis=1)
-        contradicted: npt.NDArray[np.bool_] = (probabilities < threshold) & against
+        contradicted: npt.NDArray[np.bool_] = probabilities < threshold
+        if contradicted.any():  # the few below it: does a comparison weigh against them?
+            tf = {name: column[contradicted] for name, column in vectors.tf.items()}
+            weights = self.model.contributions(vectors.levels[contradicted], tf)
+            contradicted[contradicted] = (weights < 0).any(axis=1)
         return probabilities, contradicted
 
     def explain(self, a: Values, b: Values) -> Explanation:
