@@ -823,7 +823,7 @@ class Apply:
         once every kind has a model: a record of a kind without one would hold up the
         resolution of everything deferred with it."""
         try:
-            if len(self.resolver.stored_kinds()) == len(KINDS):
+            if self._every_kind_trained():
                 self.deferred.update(self.resolver.pending())
                 self.stats.deferred = len(self.deferred)
         except Exception:
@@ -929,9 +929,7 @@ class Apply:
         """Resolve `keys` with whatever waits (deferred, or earlier without a model);
         returns the deferred records it resolved, whose customers are yet to be announced."""
         if time.monotonic() < self._untrained_until:  # asked a moment ago: still no model
-            self.pending_resolution.update(keys)
-            self.stats.resolution_pending = len(self.pending_resolution)
-            return set()
+            return self._postpone(keys)
         swept = set(self.deferred)
         keys = sorted(set(keys) | self.pending_resolution | swept)
         try:
@@ -946,19 +944,15 @@ class Apply:
                 for i in range(0, len(keys), SWEEP_CHUNK):
                     resolved += self.resolver.resolve_records(keys[i : i + SWEEP_CHUNK]).records
         except NotTrained as exc:
-            self.pending_resolution.update(keys)
-            self.stats.resolution_pending = len(self.pending_resolution)
             self._untrained_until = time.monotonic() + UNTRAINED_RECHECK_S
             log.info("%d record(s) wait for a trained model: %s", len(keys), exc)
             self._undefer()
-            return set()
+            return self._postpone(keys)
         except Exception:  # evidence is in; a full run will resolve what this missed
             self.stats.resolution_errors += 1
-            self.pending_resolution.update(keys)
-            self.stats.resolution_pending = len(self.pending_resolution)
             log.exception("incremental resolution of %d record(s) failed", len(keys))
             self._undefer()
-            return set()
+            return self._postpone(keys)
         self.pending_resolution.clear()
         self.stats.resolution_pending = 0
         self._undefer()
@@ -966,15 +960,24 @@ class Apply:
         self.stats.resolved_at = time.time()
         return swept
 
+    def _postpone(self, keys: Iterable[str]) -> set[str]:
+        """Keep `keys` for the next resolution that can run; nothing resolved to announce."""
+        self.pending_resolution.update(keys)
+        self.stats.resolution_pending = len(self.pending_resolution)
+        return set()
+
     def _undefer(self) -> None:
         self.deferred.clear()
         self.stats.deferred = 0
+
+    def _every_kind_trained(self) -> bool:
+        return len(self.resolver.stored_kinds()) == len(KINDS)
 
     def _full_run_pays(self, waiting: int) -> bool:
         """A full run is cheaper than resolving `waiting` records one by one when they are
         `full_run_fraction` of the graph, and it may run only where every kind has its model
         (a full run trains a missing one, which is a steward's call, not apply's)."""
-        if len(self.resolver.stored_kinds()) < len(KINDS):
+        if not self._every_kind_trained():
             return False
         rows = self.store.run("cdc/record_count")
         return waiting >= self.full_run_fraction * max(int(rows[0]["records"]), 1)
