@@ -29,10 +29,10 @@ TWINS = 9  # SoR twins of CRM contacts: 12 messages with the strangers, three fu
 
 
 def resolved_graph(
-    store: FalkorDBStore, folder: Path, quarantine: Quarantine
+    store: FalkorDBStore, folder: Path, quarantine: Quarantine, n: int = TWINS
 ) -> list[dict[str, Any]]:
-    """Demo data resolved (a trained model), and CRM contacts with an email and a phone
-    each: what their SoR twins must join."""
+    """Demo data resolved (a trained model), and the first `n` CRM contacts with an email
+    and a phone each: what their SoR twins must join."""
     generate(folder, 150)
     ingest_demo(folder, store, quarantine)
     IdentityResolver(store).resolve_full()
@@ -42,7 +42,7 @@ def resolved_graph(
         "WHERE r.given_name IS NOT NULL AND r.family_name IS NOT NULL "
         "RETURN DISTINCT r.key AS key, r.given_name AS given, r.family_name AS family, "
         "e.value AS email, p.e164 AS phone, c.id AS customer ORDER BY key LIMIT $n",
-        {"n": TWINS},
+        {"n": n},
     )
 
 

@@ -28,11 +28,10 @@ import pytest
 from c360.processes import stop_process
 from c360.settings import REPO_ROOT
 from graph.falkordb_store import FalkorDBStore
-from ingest.demo_data import generate, ingest_demo
 from ingest.quarantine import Quarantine
 from ingest.sor.db import SystemOfRecord
-from resolvers.identity import IdentityResolver
 from tests.integration import bus_fixtures, pg_fixtures
+from tests.integration.test_apply_catch_up import resolved_graph
 from workers.bus import H_ERROR, Message
 from workers.bus.broker import TansuBroker
 from workers.bus.kafka import KafkaBus
@@ -404,16 +403,7 @@ def test_a_change_is_resolved_incrementally_and_a_delete_re_resolves(
 ) -> None:
     """With a trained model (a full run over demo data), a SoR customer that duplicates a
     CRM contact joins that contact's Customer as soon as it is applied."""
-    generate(tmp_path / "demo", 150)
-    ingest_demo(tmp_path / "demo", pipeline.store, quarantine)
-    IdentityResolver(pipeline.store).resolve_full()
-    (crm,) = pipeline.store.run_cypher(
-        "MATCH (r:Record {source: 'crm', kind: 'person'})-[:HAS_EMAIL]->(e:Email), "
-        "(r)-[:HAS_PHONE]->(p:Phone), (r)-[:RESOLVES_TO]->(c:Customer) "
-        "WHERE r.given_name IS NOT NULL AND r.family_name IS NOT NULL "
-        "RETURN r.given_name AS given, r.family_name AS family, e.value AS email, "
-        "p.e164 AS phone, c.id AS customer ORDER BY r.key LIMIT 1"
-    )
+    (crm,) = resolved_graph(pipeline.store, tmp_path / "demo", quarantine, n=1)
     announced: list[tuple[str, str, dict[str, Any]]] = []
     pipeline.apply.publish = announced.extend
     pipeline.start_capture()
