@@ -135,3 +135,25 @@ def test_graph_that_does_not_exist_reads_as_empty(falkordb_server, catalogue) ->
     store = FalkorDBStore(catalogue, port=falkordb_server.port, graph_name=f"t_{uuid.uuid4().hex}")
     assert store.run("views/records_by_source") == []
     store.close()
+
+
+def _about_given_customers(statement: Statement) -> bool:
+    return statement.parameters & {"ids", "customer_id"} != set() and not statement.writes
+
+
+@pytest.mark.falkordb
+@pytest.mark.parametrize(
+    "statement", [s for s in _statements() if _about_given_customers(s)], ids=lambda s: s.name
+)
+def test_reads_of_given_customers_scan_no_label(falkordb_store: FalkorDBStore, statement: Statement) -> None:  # fmt: skip
+    """A read that names its customers starts at their index: FalkorDB's planner may start
+    a pattern at its other end instead (every Alert, read for each 360 view, until the
+    statement began with the customer and a WITH)."""
+    for name, params in SEED:
+        falkordb_store.run(name, params)
+    plan = [
+        str(op).strip()
+        for op in falkordb_store.graph.explain(statement.text, statement.example).plan
+    ]
+    scans = [op for op in plan if "Label Scan" in op or "All Node Scan" in op]
+    assert scans == [], f"{statement.name} scans {scans}: start it at the customer's id, then WITH"
