@@ -1188,6 +1188,10 @@ PERSON_SPEC = ComparisonSpec(
         *_CONTACT_COMPARISONS,
         Comparison("company", ("company_key",), (Exact(), TokenSet(0.9))),
         Comparison("handle", ("handle",), (Exact(),)),
+        # A social profile follows the business the other record works at.
+        Comparison(
+            "follows_employer", ("employer",), (Crossed(), CrossedNone()), across_sources=True
+        ),
         # People reuse a user name: an Instagram handle is often the email's user part.
         Comparison(
             "username",

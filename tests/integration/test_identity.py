@@ -91,6 +91,8 @@ def test_a_full_run_reads_the_same_records_whatever_its_read_window(
     narrow = IdentityResolver(falkordb_store, ResolverConfig(read_window=7))._load_all()
     assert [r.key for r in narrow] == sorted(r.key for r in whole)
     assert narrow == sorted(whole, key=lambda r: r.key)  # identifiers, links, blocks alike
+    followers = [r for r in narrow if any(t.startswith("f:") for t in r.values["employer"] or [])]
+    assert followers, "no social profile here follows a business: the test reads no follows"
 
 
 def test_an_arriving_record_attaches_to_its_customer_without_a_full_run(

@@ -267,9 +267,34 @@ def test_person_spec_vector() -> None:
         "website": NULL_LEVEL,
         "company": NULL_LEVEL,
         "handle": NULL_LEVEL,
+        "follows_employer": NULL_LEVEL,
         "username": NULL_LEVEL,
         "handle_name": NULL_LEVEL,
     }
+
+
+def test_a_profile_that_follows_the_business_the_other_record_works_at() -> None:
+    def person(key: str, **row: object) -> ResolutionRecord:
+        return ResolutionRecord.from_row({"key": key, "kind": "person", **row})
+
+    crm = person("crm:1", given_name="Dionne", family_name="Shaw", employers=["graham computers"])
+    follower = person("ig:1", handles=["instagram:iamdionne11852"],
+                      followed=["graham computers", "ackee tree cafe"])  # fmt: skip
+    elsewhere = person("ig:2", handles=["instagram:dionne_s"], followed=["ackee tree cafe"])
+    colleague = person("crm:2", given_name="Dionne", family_name="Shaw",
+                       employers=["graham computers"])  # fmt: skip
+    assert follower.values["employer"] == ["f:ackee tree cafe", "f:graham computers"]
+    business = ResolutionRecord.from_row(
+        {"key": "crm:org:1", "kind": "business", "company_key": "graham computers",
+         "followed": ["ackee tree cafe"]}
+    )  # fmt: skip
+    assert business.values["employer"] == []  # a business's follows say nothing of its staff
+    pairs = [(crm.values, r.values) for r in (follower, elsewhere, colleague)]
+    vectors, _ = PERSON_SPEC.compare_records(pairs)
+    column = vectors.levels[:, PERSON_SPEC.names.index("follows_employer")].tolist()
+    # follows the employer; follows another business only; both work there (the company
+    # comparison weighs that)
+    assert column == [0, 2, 1]
 
 
 def test_a_handle_that_spells_the_name_of_a_record_without_one() -> None:
