@@ -24,9 +24,10 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_api(env: dict[str, str], ready_within_s: float = 180) -> Iterator[str]:
+def running_api(env: dict[str, str], ready_within_s: float = 900) -> Iterator[str]:
     """Serve the API of `env`'s home on a free port; yields its base URL once /readyz says
-    so, and stops the server (TERM, then KILL) on the way out."""
+    so (the graph server of a 1M-record home takes minutes to load its dump), and stops
+    the server (TERM, then KILL) on the way out."""
     port = free_port()
     env = {**env, "C360_API_PORT": str(port)}
     server = subprocess.Popen(
@@ -42,8 +43,10 @@ def running_api(env: dict[str, str], ready_within_s: float = 180) -> Iterator[st
             except httpx.HTTPError:
                 pass
             if server.poll() is not None or time.monotonic() > deadline:
+                stop_process(server, 30)  # before reading its output: that waits for its end
                 raise SystemExit(
-                    f"the API did not start:\n{server.stdout.read() if server.stdout else ''}"
+                    f"the API did not start within {ready_within_s:.0f} s:\n"
+                    f"{server.stdout.read() if server.stdout else ''}"
                 )
             time.sleep(0.5)
         yield base
