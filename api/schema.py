@@ -952,7 +952,8 @@ class Query:
         return Path(length=len(found["rels"]), steps=steps)
 
     @strawberry.field(
-        description="Pairs waiting for a steward, most likely matches first (probable links to confirm, then possible ones)."
+        description="Pairs waiting for a steward, most likely matches first: probable "
+        "links to confirm, then possible ones."
     )
     async def review_queue(
         self, info: Info[Context, None], first: int = 20, offset: int = 0
