@@ -15,6 +15,7 @@ import mimetypes
 import re
 import time
 from collections.abc import AsyncIterator, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,6 +83,10 @@ _STRINGS = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|`[^`]*`|//[^\n]*|
 
 # Customers whose count is asked for again within this many seconds get the cached one.
 COUNT_TTL_S = 5.0
+# Worker threads for store calls (asyncio's default pool: cores + 4, six here). A 360 view
+# makes five at once; with 32 clients the six queued them (2,000 people: 194-206 -> 232-237
+# views/s).
+STORE_THREADS = 32
 
 
 def refuse_writes(text: str) -> None:
@@ -415,6 +420,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        # Store calls run in worker threads and wait on the graph server, not on the CPU.
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(STORE_THREADS, thread_name_prefix="c360-store")
+        )
         await state.hub.start()
         if isinstance(state.writes, SorWrites):  # the SoR's change path into the graph
             state.writes.start()
