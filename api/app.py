@@ -349,7 +349,7 @@ class Guard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path")
         # /graphql goes straight to Strawberry's ASGI app: through FastAPI's router and
-        # its dependency injection it cost about a fifth of a 360 view's CPU time.
+        # its dependency injection a 360 view cost about 15% more (174 -> 201 views/s).
         target = self.graphql if path == "/graphql" else self.app
         if scope["type"] != "http":
             await target(scope, receive, send)
