@@ -377,7 +377,8 @@ class IdentityResolver:
         the part that gets the new id.
 
         A handful of round trips, whatever the number of candidates: the arriving
-        records (with their links and state: three statements); their new blocking keys
+        records (with their links and state: three statements; two more when businesses
+        arrive, for the people who follow them); their new blocking keys
         written and their candidates read in one statement (their links in another); the
         linked components the outcome touches (usually three statements);
         everything written in one statement. Candidates the arriving records are not
@@ -387,6 +388,19 @@ class IdentityResolver:
         keys = sorted(set(keys))
         view = _View()
         rows = self.store.run("resolve/attach_records", {"keys": keys})
+        businesses = [row["key"] for row in rows if row["kind"] == "business"]
+        if businesses:
+            # A business's social handle is evidence on the people who follow it
+            # (follows_employer): score them again with it, as a full run would.
+            given = set(keys)
+            followers = [
+                row["key"]
+                for row in self.store.run("resolve/followers", {"keys": businesses})
+                if row["key"] not in given
+            ]
+            if followers:
+                keys = sorted(given | set(followers))
+                rows += self.store.run("resolve/attach_records", {"keys": followers})
         read = view.add(self._whole(view, rows), whole=True)
         report.records = len(read)
         if not read:

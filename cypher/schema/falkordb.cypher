@@ -6,6 +6,8 @@ CREATE INDEX FOR (n:Record) ON (n.source);
 CREATE INDEX FOR (n:Record) ON (n.kind);
 CREATE INDEX FOR (n:Record) ON (n.name_folded);
 CREATE INDEX FOR (n:Record) ON (n.company_key);
+// an array: `handle IN r.follows` finds a business's followers (resolve/followers)
+CREATE INDEX FOR (n:Record) ON (n.follows);
 CREATE INDEX FOR (n:Email) ON (n.value);
 CREATE INDEX FOR (n:Phone) ON (n.e164);
 CREATE INDEX FOR (n:Address) ON (n.key);

@@ -153,6 +153,52 @@ def test_an_arriving_record_attaches_to_its_customer_without_a_full_run(
     assert kept() == (0.42, 7.5, records_before + 1)
 
 
+def test_a_business_arriving_after_its_followers_is_evidence_on_them_at_once(
+    resolved: IdentityResolver, falkordb_store: FalkorDBStore, quarantine: Quarantine,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    # A CRM contact working at a company, and an Instagram profile with the name spelled
+    # a little differently and another town, which follows the company's account; the
+    # account is not in the graph yet. On what they have, the two are linked, not for sure.
+    (contact,) = _add_crm_rows(falkordb_store, quarantine, tmp_path, [
+        {"Contact ID": "FOL-1", "First Name": "Zadie", "Last Name": "Quarrington",
+         "Company": "Kingfisher Reef Tours", "City": "Negril", "Parish": "Westmoreland"},
+    ])  # fmt: skip
+    profile = "instagram:zeezee876"
+
+    def instagram(name: str, row: dict[str, Any]) -> None:
+        path = tmp_path / name
+        path.write_text(json.dumps(row) + "\n")
+        assert ingest_file(path, "instagram", falkordb_store, quarantine).quarantined == 0
+
+    def status() -> str | None:
+        rows = falkordb_store.run("resolve/pairs_among", {"keys": [contact, profile]})
+        return next((r["status"] for r in rows if {r["a"], r["b"]} == {contact, profile}), None)
+
+    instagram("profile.jsonl", {"username": "zeezee876", "full_name": "Zadie Quarington",
+                                "city_name": "Montego Bay", "follows": ["kingfisherreef"]})  # fmt: skip
+    resolved.resolve_records(resolved.pending())
+    assert status() == "probable"
+    # The company's account arrives. Only it is pending, yet its follower is scored
+    # again with the tie it makes, and the model is sure now, as a full run would be.
+    instagram("business.jsonl", {"username": "kingfisherreef", "is_business_account": True,
+                                 "full_name": "Kingfisher Reef Tours"})  # fmt: skip
+    assert resolved.pending() == ["instagram:kingfisherreef"]
+    report = resolved.resolve_records(resolved.pending())
+    assert status() == "accepted"
+    assert report.records == 2
+    a, b = resolved.load_records([contact, profile])
+    explained = resolved.scorer("person").explain(a.values, b.values)
+    assert {c.comparison: c.label for c in explained.contributions}["follows_employer"] == (
+        "crossed exact"
+    )
+    after = _assignments(falkordb_store)
+    assert after[profile] == after[contact]
+    resolved.resolve_full()
+    assert status() == "accepted"
+    assert _assignments(falkordb_store) == after
+
+
 def test_a_stranger_gets_a_new_customer_and_empty_records_never_crash(
     resolved: IdentityResolver, falkordb_store: FalkorDBStore, quarantine: Quarantine,
     tmp_path: Path,
