@@ -757,7 +757,8 @@ def apply_changes() -> None:
     except CaptureError as exc:
         raise _fail(str(exc)) from None
     assert settings.kafka_bootstrap is not None
-    bus = KafkaBus(settings.kafka_bootstrap, client_id="c360-apply")
+    bus = KafkaBus(settings.kafka_bootstrap, client_id="c360-apply",
+                   consumer_config=settings.kafka_consumer_config)  # fmt: skip
     with open_services(settings) as services:
         store = services.store
         signals = _signals(store, services.redis_url)

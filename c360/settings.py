@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     kafka_bootstrap: str | None = Field(
         default=None, description="Kafka bootstrap servers the capture and apply workers share."
     )
+    kafka_consumer_config: dict[str, str | int | float | bool] = Field(
+        default_factory=dict,
+        description="librdkafka consumer properties over the bus's defaults, as JSON (e.g. "
+        '{"fetch.wait.max.ms": 500, "security.protocol": "SASL_SSL"}).',
+    )
     cdc_topic_prefix: str = "c360"
     cdc_slot: str = Field(default="c360_capture", description="PostgreSQL replication slot.")
     apply_group: str = "c360-apply"
