@@ -24,6 +24,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -146,8 +147,8 @@ class Pipeline:
     # A graph server of the test's own, on a fixed port (it is restarted), which the apply
     # worker reaches by URI; by default it reuses the session's server through its home.
     graph: EmbeddedFalkorDB | None = None
-    # librdkafka consumer properties for apply (C360_KAFKA_CONSUMER_CONFIG), JSON.
-    consumer_config: str = ""
+    # librdkafka consumer properties for apply (C360_KAFKA_CONSUMER_CONFIG).
+    consumer_config: dict[str, Any] = field(default_factory=dict)
 
     @property
     def graph_uri(self) -> str | None:
@@ -168,7 +169,7 @@ class Pipeline:
                 "C360_KAFKA_BOOTSTRAP": self.broker.bootstrap_servers,
                 "C360_CDC_SLOT": self.slot, "C360_CDC_TOPIC_PREFIX": f"res{self.tag}",
                 "C360_APPLY_GROUP": f"res-apply-{self.tag}",
-                "C360_KAFKA_CONSUMER_CONFIG": self.consumer_config or "{}"}  # fmt: skip
+                "C360_KAFKA_CONSUMER_CONFIG": json.dumps(self.consumer_config)}  # fmt: skip
 
     def log(self, worker: str) -> Path:
         return self.tmp / f"{worker}.log"
@@ -359,7 +360,7 @@ def pipeline(
         # produces and commits queued behind them; after the broker's restart apply took
         # 95 s to over 420 s to catch up on a slow machine (the 120 s wait failed two runs
         # in five). With 500 ms: the test passes in ~25 s.
-        p.consumer_config = json.dumps({"fetch.wait.max.ms": 500})
+        p.consumer_config = {"fetch.wait.max.ms": 500}
     yield from _seeded(p)
 
 
