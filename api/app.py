@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import orjson
 import redis.asyncio as aioredis
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -456,6 +457,14 @@ def create_app(
     )
 
     class GraphQLApp(GraphQL[Context, None]):
+        # orjson: the standard library's encoder was ~4% of a served 360 view's CPU.
+        # Text, not bytes: Strawberry sends bytes over a WebSocket as binary frames.
+        def encode_json(self, data: object) -> str:
+            return orjson.dumps(data).decode()
+
+        def decode_json(self, data: str | bytes) -> object:
+            return orjson.loads(data)
+
         async def get_context(self, request: Any, response: Any) -> Context:
             # The Guard has checked the token of a POST; anything else brings its own.
             admitted = request.scope.get("state", {}).get("principal")

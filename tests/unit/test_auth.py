@@ -152,6 +152,47 @@ def test_leeway_accepts_a_token_just_expired(verifier: TokenVerifier) -> None:
     assert verifier.verify(mint_token(SECRET, sub="u", roles=["rep"], ttl_s=-5)).sub == "u"
 
 
+def test_a_verified_token_is_remembered_until_it_expires(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    decoded: list[str] = []
+    real_decode = jwt.decode
+
+    def counting_decode(token: str, *args: Any, **kwargs: Any) -> Any:
+        decoded.append(token)
+        return real_decode(token, *args, **kwargs)
+
+    monkeypatch.setattr("api.auth.jwt.decode", counting_decode)
+    strict = TokenVerifier(secret=SECRET, leeway_s=0)
+    token = hs256(claims(exp=int(time.time()) + 1))
+    first = strict.verify(token)
+    assert strict.verify(token) is first and len(decoded) == 1  # checked once
+    # Another token with the same claims and a wrong signature is checked, and refused.
+    forged = hs256(real_decode(token, options={"verify_signature": False}), "x" * 40)
+    assert refused(strict, forged).code == "UNAUTHENTICATED" and len(decoded) == 2
+    while time.time() < first.expires_at.timestamp():  # type: ignore[union-attr]
+        time.sleep(0.05)
+    assert refused(strict, token).code == "TOKEN_EXPIRED" and len(decoded) == 3
+
+
+def test_a_long_lived_token_is_checked_again_after_the_key_set_lifespan(
+    monkeypatch: pytest.MonkeyPatch, verifier: TokenVerifier
+) -> None:
+    import api.auth
+
+    token = mint_token(SECRET, sub="u", roles=["rep"], ttl_s=3600)
+    verifier.verify(token)
+    checks: list[str] = []
+    check = verifier._check
+    monkeypatch.setattr(verifier, "_check", lambda t: checks.append(t) or check(t))
+    verifier.verify(token)
+    assert checks == []
+    later = time.time() + api.auth.VERIFIED_FOR_S + 1
+    monkeypatch.setattr("api.auth.time.time", lambda: later)
+    verifier.verify(token)
+    assert checks == [token]
+
+
 def test_wrong_signature(verifier: TokenVerifier) -> None:
     other = mint_token("another-secret-that-is-also-32-bytes-long", sub="u", roles=["rep"])
     err = refused(verifier, other)
