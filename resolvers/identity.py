@@ -49,7 +49,7 @@ from resolvers.clustering import Link, Split, components, guard
 from resolvers.config import DEFAULT_CONFIG, ResolverConfig
 from resolvers.fellegi_sunter import Explanation, LabelledPairs
 from resolvers.golden import golden_fields
-from resolvers.records import RECORD_LINK_FIELDS, ResolutionRecord
+from resolvers.records import RECORD_LINK_FIELDS, ResolutionRecord, work_domains
 from resolvers.scoring import Scorer
 
 log = logging.getLogger(__name__)
@@ -287,6 +287,13 @@ def _add_links(rows: dict[str, dict[str, Any]], links: Iterable[Row]) -> None:
             linked.setdefault(link["field"], []).append(link["value"])
 
 
+def _gains_a_domain(row: Row) -> bool:
+    """Whether the arriving staff's work emails bring a business (a row of
+    resolve/employers_gaining) a web domain it has from nothing else."""
+    had = {*row["websites"], *work_domains([*row["emails"], *row["staff_emails"]])}
+    return bool(set(work_domains(row["arriving_emails"])) - had)
+
+
 class IdentityResolver:
     def __init__(
         self,
@@ -378,7 +385,9 @@ class IdentityResolver:
 
         A handful of round trips, whatever the number of candidates: the arriving
         records (with their links and state: three statements; two more when businesses
-        arrive, for the people who follow them); their new blocking keys
+        arrive, for the people who follow them; one more when people arrive, for the
+        businesses they work at, and one after it for any business they bring a new web
+        domain); their new blocking keys
         written and their candidates read in one statement (their links in another); the
         linked components the outcome touches (usually three statements);
         everything written in one statement. Candidates the arriving records are not
@@ -389,6 +398,7 @@ class IdentityResolver:
         view = _View()
         rows = self.store.run("resolve/attach_records", {"keys": keys})
         businesses = [row["key"] for row in rows if row["kind"] == "business"]
+        people = [row["key"] for row in rows if row["kind"] == "person" and not row["deleted"]]
         if businesses:
             # A business's social handle is evidence on the people who follow it
             # (follows_employer): score them again with it, as a full run would.
@@ -401,6 +411,19 @@ class IdentityResolver:
             if followers:
                 keys = sorted(given | set(followers))
                 rows += self.store.run("resolve/attach_records", {"keys": followers})
+        if people:
+            # A business's web domains include its staff's work-email domains: a contact
+            # bringing its employer a new one changes the employer's values (its content
+            # does not change, so it is not pending): score it again, as a full run would.
+            given = set(keys)
+            employers = [
+                row["key"]
+                for row in self.store.run("resolve/employers_gaining", {"keys": people})
+                if row["key"] not in given and _gains_a_domain(row)
+            ]
+            if employers:
+                keys = sorted(given | set(employers))
+                rows += self.store.run("resolve/attach_records", {"keys": employers})
         read = view.add(self._whole(view, rows), whole=True)
         report.records = len(read)
         if not read:

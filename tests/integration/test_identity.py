@@ -199,6 +199,57 @@ def test_a_business_arriving_after_its_followers_is_evidence_on_them_at_once(
     assert _assignments(falkordb_store) == after
 
 
+def test_a_contact_bringing_its_employer_a_web_domain_is_evidence_on_the_employer_at_once(
+    resolved: IdentityResolver, falkordb_store: FalkorDBStore, quarantine: Quarantine,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    # A directory listing with a web site, and the company a CRM contact works at, named
+    # a little differently: on the names alone the two are linked, not for sure.
+    listing = tmp_path / "listing.json"
+    listing.write_text(json.dumps([{
+        "listingId": "KR-9", "businessName": "Kingfisher Reef Tours",
+        "website": "https://www.kfreef-tours.com",
+        "address": {"city": "Negril", "parish": "Westmoreland"},
+    }]))  # fmt: skip
+    assert ingest_file(listing, "directory", falkordb_store, quarantine).quarantined == 0
+    _add_crm_rows(falkordb_store, quarantine, tmp_path, [
+        {"Contact ID": "KR-1", "First Name": "Zadie", "Last Name": "Quarrington",
+         "Company": "Kingfisher Reef Adventures", "City": "Kingston", "Parish": "Kingston"},
+    ])  # fmt: skip
+    resolved.resolve_records(resolved.pending())
+    company = "crm:org:kingfisher reef adventures"
+
+    def status() -> str | None:
+        rows = falkordb_store.run("resolve/pairs_among", {"keys": [company, "directory:KR-9"]})
+        return rows[0]["status"] if rows else None
+
+    assert status() == "probable"
+    # A colleague arrives with a work email at the listing's domain. A business's domains
+    # include its staff's work-email domains, so the company has the listing's domain
+    # now; it is not pending (its own content did not change), yet it is scored again.
+    (colleague,) = _add_crm_rows(falkordb_store, quarantine, tmp_path, [
+        {"Contact ID": "KR-2", "First Name": "Omar", "Last Name": "Pennycooke",
+         "Email": "omar@kfreef-tours.com", "Company": "Kingfisher Reef Adventures",
+         "City": "Kingston", "Parish": "Kingston"},
+    ])  # fmt: skip
+    assert resolved.pending() == [colleague]
+    report = resolved.resolve_records(resolved.pending())
+    assert report.records == 2
+    assert status() == "accepted"
+    after = _assignments(falkordb_store)
+    assert after[company] == after["directory:KR-9"]
+    # A second colleague at the same domain brings nothing new: the company is not read.
+    (another,) = _add_crm_rows(falkordb_store, quarantine, tmp_path, [
+        {"Contact ID": "KR-3", "First Name": "Petra", "Last Name": "Lindo",
+         "Email": "petra@kfreef-tours.com", "Company": "Kingfisher Reef Adventures"},
+    ])  # fmt: skip
+    assert resolved.resolve_records([another]).records == 1
+    after = _assignments(falkordb_store)
+    resolved.resolve_full()
+    assert status() == "accepted"
+    assert _assignments(falkordb_store) == after
+
+
 def test_a_stranger_gets_a_new_customer_and_empty_records_never_crash(
     resolved: IdentityResolver, falkordb_store: FalkorDBStore, quarantine: Quarantine,
     tmp_path: Path,
