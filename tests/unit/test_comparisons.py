@@ -454,6 +454,8 @@ def test_crossed_user_names_match_handles_to_email_users_only() -> None:
     people = (instagram, crm, other_crm, near, wrong_number, same_number)
     records = [{"username": usernames(r)} for r in people]
     assert records[1]["username"] == ["e:tamaramullings13"]  # role mailboxes are not user names
+    # Nor is a work email's user part: the employer's scheme ("tmullings"), not a choice.
+    assert usernames({"email": ["tamara.mullings13@islandtours.com.jm"]}) == []
     spec = ComparisonSpec("u", (PERSON_SPEC.comparisons[PERSON_SPEC.names.index("username")],))
     table = RecordTable.from_records(records, spec.fields)
     levels = spec.vectors(table, [0, 1, 0, 0, 0], [1, 2, 3, 4, 5])[:, 0].tolist()
