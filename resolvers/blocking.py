@@ -28,6 +28,10 @@ from resolvers.records import ROLE_MAILBOXES, ResolutionRecord
 
 IDENTIFIER_KINDS = ("email", "phone", "address", "handle", "website")
 SPELLED = "psp:"  # the blocking keys of a person's name run together, as a handle spells it
+# A business's web domains, its staff's work-email domains among them, as blocking keys:
+# a domain that is a value, not a Website node, still finds candidates incrementally.
+# Capped as websites are, so a full run pairs nothing it did not pair through them.
+DOMAIN = "bw:"
 
 
 def phonetic(text: str | None) -> str:
@@ -80,6 +84,7 @@ def block_keys(record: ResolutionRecord) -> list[str]:
         if company:
             # The company alone: a business named in a contact's row has no city.
             keys.add(f"{prefix}cc:{company}|")
+        keys.update(DOMAIN + domain for domain in _list(v.get("website")))
     for email in _list(v.get("email")):
         local = email.split("@", 1)[0]
         if len(local) >= 4 and local not in ROLE_MAILBOXES:
@@ -233,7 +238,10 @@ def candidate_pairs(
         if size < 2:
             continue
         if kind == "block":
-            limit = hubs.spelled_limit if value.startswith(SPELLED) else hubs.block_limit
+            if value.startswith(DOMAIN):
+                limit = report.limits.get("website", hubs.block_limit)
+            else:
+                limit = hubs.spelled_limit if value.startswith(SPELLED) else hubs.block_limit
         else:
             limit = report.limits.get(kind, hubs.block_limit)
         if size > limit:

@@ -199,12 +199,21 @@ def test_a_business_arriving_after_its_followers_is_evidence_on_them_at_once(
     assert _assignments(falkordb_store) == after
 
 
+@pytest.mark.parametrize(
+    ("company_name", "before"),
+    [
+        # Named a little differently: on the names alone the two are linked, not for sure.
+        ("Kingfisher Reef Adventures", "probable"),
+        # Named so differently that the two share no blocking key: only the domain ties
+        # them, and it is a value of the company, not a Website node.
+        ("Kingfisher Tours", None),
+    ],
+)
 def test_a_contact_bringing_its_employer_a_web_domain_is_evidence_on_the_employer_at_once(
     resolved: IdentityResolver, falkordb_store: FalkorDBStore, quarantine: Quarantine,
-    tmp_path: Path,
+    tmp_path: Path, company_name: str, before: str | None,
 ) -> None:  # fmt: skip
-    # A directory listing with a web site, and the company a CRM contact works at, named
-    # a little differently: on the names alone the two are linked, not for sure.
+    # A directory listing with a web site, and the company a CRM contact works at.
     listing = tmp_path / "listing.json"
     listing.write_text(json.dumps([{
         "listingId": "KR-9", "businessName": "Kingfisher Reef Tours",
@@ -214,22 +223,22 @@ def test_a_contact_bringing_its_employer_a_web_domain_is_evidence_on_the_employe
     assert ingest_file(listing, "directory", falkordb_store, quarantine).quarantined == 0
     _add_crm_rows(falkordb_store, quarantine, tmp_path, [
         {"Contact ID": "KR-1", "First Name": "Zadie", "Last Name": "Quarrington",
-         "Company": "Kingfisher Reef Adventures", "City": "Kingston", "Parish": "Kingston"},
+         "Company": company_name, "City": "Kingston", "Parish": "Kingston"},
     ])  # fmt: skip
     resolved.resolve_records(resolved.pending())
-    company = "crm:org:kingfisher reef adventures"
+    company = f"crm:org:{company_name.lower()}"
 
     def status() -> str | None:
         rows = falkordb_store.run("resolve/pairs_among", {"keys": [company, "directory:KR-9"]})
         return rows[0]["status"] if rows else None
 
-    assert status() == "probable"
+    assert status() == before
     # A colleague arrives with a work email at the listing's domain. A business's domains
     # include its staff's work-email domains, so the company has the listing's domain
     # now; it is not pending (its own content did not change), yet it is scored again.
     (colleague,) = _add_crm_rows(falkordb_store, quarantine, tmp_path, [
         {"Contact ID": "KR-2", "First Name": "Omar", "Last Name": "Pennycooke",
-         "Email": "omar@kfreef-tours.com", "Company": "Kingfisher Reef Adventures",
+         "Email": "omar@kfreef-tours.com", "Company": company_name,
          "City": "Kingston", "Parish": "Kingston"},
     ])  # fmt: skip
     assert resolved.pending() == [colleague]
@@ -241,7 +250,7 @@ def test_a_contact_bringing_its_employer_a_web_domain_is_evidence_on_the_employe
     # A second colleague at the same domain brings nothing new: the company is not read.
     (another,) = _add_crm_rows(falkordb_store, quarantine, tmp_path, [
         {"Contact ID": "KR-3", "First Name": "Petra", "Last Name": "Lindo",
-         "Email": "petra@kfreef-tours.com", "Company": "Kingfisher Reef Adventures"},
+         "Email": "petra@kfreef-tours.com", "Company": company_name},
     ])  # fmt: skip
     assert resolved.resolve_records([another]).records == 1
     after = _assignments(falkordb_store)
