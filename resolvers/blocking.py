@@ -237,13 +237,14 @@ def candidate_pairs(
         size = len(members)
         if size < 2:
             continue
-        if kind == "block":
-            if value.startswith(DOMAIN):
-                limit = report.limits.get("website", hubs.block_limit)
-            else:
-                limit = hubs.spelled_limit if value.startswith(SPELLED) else hubs.block_limit
-        else:
+        if kind != "block":
             limit = report.limits.get(kind, hubs.block_limit)
+        elif value.startswith(DOMAIN):
+            limit = report.limits.get("website", hubs.block_limit)
+        elif value.startswith(SPELLED):
+            limit = hubs.spelled_limit
+        else:
+            limit = hubs.block_limit
         if size > limit:
             report.skipped_blocks += kind == "block"
             continue

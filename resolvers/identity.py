@@ -49,7 +49,12 @@ from resolvers.clustering import Link, Split, components, guard
 from resolvers.config import DEFAULT_CONFIG, ResolverConfig
 from resolvers.fellegi_sunter import Explanation, LabelledPairs
 from resolvers.golden import golden_fields
-from resolvers.records import RECORD_LINK_FIELDS, ResolutionRecord, work_domains
+from resolvers.records import (
+    RECORD_LINK_FIELDS,
+    ResolutionRecord,
+    business_domains,
+    work_domains,
+)
 from resolvers.scoring import Scorer
 
 log = logging.getLogger(__name__)
@@ -290,7 +295,7 @@ def _add_links(rows: dict[str, dict[str, Any]], links: Iterable[Row]) -> None:
 def _gains_a_domain(row: Row) -> bool:
     """Whether the arriving staff's work emails bring a business (a row of
     resolve/employers_gaining) a web domain it has from nothing else."""
-    had = {*row["websites"], *work_domains([*row["emails"], *row["staff_emails"]])}
+    had = business_domains(row["websites"], [*row["emails"], *row["staff_emails"]])
     return bool(set(work_domains(row["arriving_emails"])) - had)
 
 
@@ -402,28 +407,16 @@ class IdentityResolver:
         if businesses:
             # A business's social handle is evidence on the people who follow it
             # (follows_employer): score them again with it, as a full run would.
-            given = set(keys)
-            followers = [
-                row["key"]
-                for row in self.store.run("resolve/followers", {"keys": businesses})
-                if row["key"] not in given
-            ]
-            if followers:
-                keys = sorted(given | set(followers))
-                rows += self.store.run("resolve/attach_records", {"keys": followers})
+            followers = self.store.run("resolve/followers", {"keys": businesses})
+            keys = self._bring_in(keys, rows, [row["key"] for row in followers])
         if people:
             # A business's web domains include its staff's work-email domains: a contact
             # bringing its employer a new one changes the employer's values (its content
             # does not change, so it is not pending): score it again, as a full run would.
-            given = set(keys)
-            employers = [
-                row["key"]
-                for row in self.store.run("resolve/employers_gaining", {"keys": people})
-                if row["key"] not in given and _gains_a_domain(row)
-            ]
-            if employers:
-                keys = sorted(given | set(employers))
-                rows += self.store.run("resolve/attach_records", {"keys": employers})
+            employers = self.store.run("resolve/employers_gaining", {"keys": people})
+            keys = self._bring_in(
+                keys, rows, [row["key"] for row in employers if _gains_a_domain(row)]
+            )
         read = view.add(self._whole(view, rows), whole=True)
         report.records = len(read)
         if not read:
@@ -520,6 +513,15 @@ class IdentityResolver:
     def _matched(self, report: ResolveReport) -> None:
         if self.on_matched is not None and report.matched_other_rep:
             self.on_matched(report.matched_other_rep)
+
+    def _bring_in(self, keys: list[str], rows: list[Row], more: list[str]) -> list[str]:
+        """`keys` with `more`, records whose evidence the arriving ones change: those not
+        arriving already are read as the arriving ones are, into `rows`."""
+        new = sorted(set(more) - set(keys))
+        if not new:
+            return keys
+        rows += self.store.run("resolve/attach_records", {"keys": new})
+        return sorted({*keys, *new})
 
     def _whole(self, view: _View, rows: list[Row]) -> list[Row]:
         """Record rows not yet read whole, with their links (resolve/record_links) and

@@ -73,6 +73,12 @@ def work_domains(emails: list[str]) -> list[str]:
     return sorted({e.rsplit("@", 1)[1] for e in emails if "@" in e} - FREE_MAIL_DOMAINS)
 
 
+def business_domains(websites: list[str], emails: list[str]) -> set[str]:
+    """A business's web domains: its sites' and the domains of its own and its staff's
+    work emails (a company named only in a contact's row is still found by its domain)."""
+    return {*websites, *work_domains(emails)}
+
+
 # Shared mailboxes: their user part names a role, not a person.
 ROLE_MAILBOXES = frozenset(
     [
@@ -205,14 +211,12 @@ class ResolutionRecord:
             else []
         )
         if kind == "business":
-            # A business's web domains include the domains of its own and its staff's work
-            # email: a company named only in a contact's row is still found by its domain.
             emails = [
                 str(e) for e in [*(row.get("emails") or []), *(row.get("staff_emails") or [])] if e
             ]
             websites = values["website"]
             assert isinstance(websites, list)
-            values["website"] = sorted({*websites, *work_domains(emails)})
+            values["website"] = sorted(business_domains(websites, emails))
         customers = [c for c in row.get("customers") or [] if c]
         return cls(
             key=str(row["key"]),
