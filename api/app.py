@@ -12,6 +12,7 @@ import json
 import logging
 import math
 import mimetypes
+import os
 import re
 import time
 from collections.abc import AsyncIterator, Iterator
@@ -44,6 +45,7 @@ from prometheus_client import (
     Gauge,
     Histogram,
     generate_latest,
+    multiprocess,
 )
 from pydantic import BaseModel, Field, field_validator
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -99,6 +101,11 @@ def refuse_writes(text: str) -> None:
         )
 
 
+# Set (by `c360.serving.serve`) when several worker processes serve: each keeps its
+# metrics in files there, and any one of them answers /metrics with the sum of all.
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+
 class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -114,11 +121,20 @@ class Metrics:
             registry=self.registry,
         )  # fmt: skip
         self.subscribers = Gauge(
-            "c360_subscribers", "Subscribers connected to this process", registry=self.registry
-        )
+            "c360_subscribers", "Subscribers connected", registry=self.registry,
+            multiprocess_mode="livesum",
+        )  # fmt: skip
         self.events = Counter(
             "c360_events_published_total", "Events published", ["kind"], registry=self.registry
         )
+
+    def exposition(self) -> bytes:
+        """The Prometheus text of this process, or of every worker process together."""
+        if MULTIPROCESS_DIR not in os.environ:
+            return generate_latest(self.registry)
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return generate_latest(registry)
 
 
 @dataclass
@@ -413,7 +429,7 @@ def create_app(
         settings=settings, store=store, redis=client, verifier=verifier,
         service=CustomerService(store),
         writes=writes_for(settings, store, GraphWrites(store, Quarantine(settings.quarantine_dir))),
-        hub=EventHub(client),
+        hub=EventHub(client, on_count=metrics.subscribers.set),
         audit=AuditLog(client), limiter=RateLimiter(client, per_minute=settings.rate_per_minute),
         webhooks=Webhooks(store, client), metrics=metrics,
     )  # fmt: skip
@@ -443,6 +459,8 @@ def create_app(
                 await asyncio.to_thread(state.writes.close)
             await state.hub.stop()
             await client.aclose()
+            if MULTIPROCESS_DIR in os.environ:  # its live gauges stop counting
+                multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]
 
     schema = build_schema(
         [  # factories: each operation gets fresh extension instances
@@ -530,9 +548,8 @@ def create_app(
 
     @app.get("/metrics", response_class=Response)
     async def prometheus() -> Response:
-        """Prometheus metrics of this process."""
-        metrics.subscribers.set(state.hub.subscriber_count)
-        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+        """Prometheus metrics of the API (all its worker processes)."""
+        return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)
 
     @app.post("/cypher", response_model=CypherResult, responses=ERROR_RESPONSES)
     async def cypher(body: CypherQuery, request: Request) -> Response:

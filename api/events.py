@@ -22,7 +22,7 @@ import logging
 import time
 import weakref
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -230,6 +230,7 @@ class EventHub:
         maxlen: int = 100_000,
         coalesce_ms: int = 50,
         queue_size: int = 256,
+        on_count: Callable[[int], object] | None = None,
     ) -> None:
         if queue_size < 1:
             raise ValueError("queue_size must be at least 1")
@@ -245,6 +246,9 @@ class EventHub:
         self._last_id = "0-0"
         self._stopping = False
         self.reconnects = 0
+        # Told this process's number of subscribers whenever it changes (a metrics gauge).
+        self.on_count = on_count
+        self._subscribers = 0
 
     # -- publishing ------------------------------------------------------------------
 
@@ -271,7 +275,7 @@ class EventHub:
 
     @property
     def subscriber_count(self) -> int:
-        return sum(len(s) for s in self._subs.values())
+        return self._subscribers
 
     async def start(self) -> None:
         """Start this process's one reader, from the end of the stream as it is now."""
@@ -401,16 +405,23 @@ class EventHub:
         sub = _Subscriber(kind, key, self.queue_size, self.coalesce_ms / 1000)
         sub.origin = self._last_id if self.running else None
         self._subs.setdefault((kind, key), set()).add(sub)
+        self._count(+1)
         events = self._iterate(sub, after)
         weakref.finalize(events, self._unsubscribe, sub)  # never iterated, then dropped
         return events
 
     def _unsubscribe(self, sub: _Subscriber) -> None:
         subs = self._subs.get((sub.kind, sub.key))
-        if subs is not None:
+        if subs is not None and sub in subs:
             subs.discard(sub)
             if not subs:
                 del self._subs[(sub.kind, sub.key)]
+            self._count(-1)
+
+    def _count(self, change: int) -> None:
+        self._subscribers += change
+        if self.on_count is not None:
+            self.on_count(self._subscribers)
 
     async def _iterate(self, sub: _Subscriber, after: str | None) -> AsyncIterator[Event]:
         loop = asyncio.get_running_loop()

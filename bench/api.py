@@ -2,7 +2,7 @@
 running in another, over loopback, on a resolved demo graph.
 
     python bench/api.py [--home DIR] [--people N] [--clients 32] [--seconds 20]
-                        [--subscribers 200] [--events 400] [--workers 1]
+                        [--subscribers 200] [--events 400] [--workers N]
 
 Without a graph in --home it first runs `c360 demo --no-serve --people N` there. Prints
 the 360 view's p50/p99 and requests/s at --clients concurrent clients, search p50/p99,
@@ -33,6 +33,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"
 sys.path.insert(0, str(ROOT))
 
 from bench.serving import C360, running_api  # noqa: E402
+from c360.settings import Settings  # noqa: E402
 
 VIEW = """query View($id: ID!) { customer(id: $id) {
   id name email phone parish owner completeness recordCount sources
@@ -140,7 +141,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--subscribers", type=int, default=200)
     parser.add_argument("--events", type=int, default=400)
-    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="API processes (default: the service's, one per core)",
+    )
     parser.add_argument(
         "--graph", default="c360", help="graph name (bench/er_demo.py's is 'bench')"
     )
@@ -155,7 +161,9 @@ def main() -> None:
         subprocess.run(
             [C360, "demo", "--no-serve", "--people", str(args.people)], env=env, check=True
         )
-    env["C360_API_WORKERS"] = str(args.workers)
+    if args.workers is not None:
+        env["C360_API_WORKERS"] = str(args.workers)
+    workers = args.workers or Settings().api_workers
     with running_api(env) as base:
         token = c360(
             env, "token", "--role", "admin", "--sub", "bench", "--scope", "pii", "--ttl", "7200"
@@ -225,7 +233,7 @@ def main() -> None:
               f"{figures['subscriptions']['p50_ms']} ms, p99 {figures['subscriptions']['p99_ms']} ms, "
               f"{received}/{args.events} received", flush=True)  # fmt: skip
         figures["customers"] = len(customers)
-        figures["workers"] = args.workers
+        figures["workers"] = workers
         print(json.dumps({"api": figures}))
 
 

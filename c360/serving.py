@@ -1,13 +1,16 @@
 """Serving the API: the store and Redis picked by the wiring, handed to `api.app`.
 
-One worker serves in-process; several are uvicorn worker processes that each build the
-app through `app_factory`, reusing the embedded FalkorDB server the parent started.
+One worker serves in-process; several (the default: one per CPU core) are uvicorn worker
+processes that each build the app through `app_factory`, reusing the embedded FalkorDB
+server the parent started, and sharing their metrics through files in a temporary folder.
 """
 
 from __future__ import annotations
 
 import atexit
+import os
 from contextlib import ExitStack
+from tempfile import TemporaryDirectory
 from typing import Any
 
 from c360.settings import Settings
@@ -39,7 +42,7 @@ def serve(settings: Settings, *, on_ready: Any = None) -> None:
     """Serve until interrupted (Ctrl-C or SIGTERM)."""
     import uvicorn
 
-    from api.app import create_app
+    from api.app import MULTIPROCESS_DIR, create_app
 
     log_config = {
         "version": 1,
@@ -52,6 +55,10 @@ def serve(settings: Settings, *, on_ready: Any = None) -> None:
         if on_ready is not None:
             on_ready(f"http://{settings.api_host}:{settings.api_port}/graphql")
         if settings.api_workers > 1:
+            # Each worker keeps its metrics in files here, so /metrics, whichever worker
+            # answers it, counts them all (prometheus_client's multiprocess mode).
+            metrics_dir = stack.enter_context(TemporaryDirectory(prefix="c360-metrics-"))
+            os.environ[MULTIPROCESS_DIR] = metrics_dir
             uvicorn.run(
                 "c360.serving:app_factory", factory=True, host=settings.api_host,
                 port=settings.api_port, workers=settings.api_workers, log_config=log_config,

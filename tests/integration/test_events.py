@@ -293,7 +293,8 @@ def test_reader_reconnects_and_continues_from_the_last_id(
 
 def test_subscriptions_clean_up_when_closed_or_cancelled(falkordb_server: ServerInfo) -> None:
     async def body(client: aioredis.Redis, stream: str) -> None:
-        hub = EventHub(client, stream=stream, coalesce_ms=0)
+        told: list[int] = []  # what the metrics gauge is told
+        hub = EventHub(client, stream=stream, coalesce_ms=0, on_count=told.append)
         await hub.start()
         try:
             closed = hub.subscribe(ALERT_RAISED, "r")
@@ -319,6 +320,7 @@ def test_subscriptions_clean_up_when_closed_or_cancelled(falkordb_server: Server
             assert hub.subscriber_count == 1
             del never_iterated
             assert hub.subscriber_count == 0
+            assert told == [1, 0, 1, 0, 1, 0]
         finally:
             await hub.stop()
         assert not hub.running

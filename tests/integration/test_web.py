@@ -111,7 +111,8 @@ def served(
     }
     log = (home / "serve.log").open("w")
     server = subprocess.Popen(
-        [str(Path(sys.executable).with_name("c360")), "serve", "--port", str(port)],
+        # Two worker processes, as the default gives on two cores (one per core).
+        [str(Path(sys.executable).with_name("c360")), "serve", "--port", str(port), "--workers", "2"],
         cwd=REPO_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
@@ -162,6 +163,28 @@ def test_the_app_is_served_at_root_without_shadowing_the_api(served: Served) -> 
     )
     escape = httpx.get(served.url + "/assets/..%2F..%2Fpackage.json")
     assert "devDependencies" not in escape.text
+
+
+def _served_count(metrics: str, route: str) -> float:
+    line = f'c360_http_requests_total{{route="{route}",status="200"}} '
+    return sum(float(x[len(line) :]) for x in metrics.splitlines() if x.startswith(line))
+
+
+def test_metrics_count_the_requests_of_every_worker_process(served: Served) -> None:
+    """Each request on a connection of its own goes to either worker process; /metrics,
+    whichever process answers it, counts them all."""
+
+    def scrapes() -> list[float]:
+        return [
+            _served_count(httpx.get(served.url + "/metrics").text, "/healthz") for _ in range(12)
+        ]
+
+    before = scrapes()
+    for _ in range(40):
+        assert httpx.get(served.url + "/healthz").status_code == 200
+    after = scrapes()
+    assert len(set(before)) == 1, before
+    assert after == [before[0] + 40] * len(after), (before, after)
 
 
 def _rep_and_customers(
