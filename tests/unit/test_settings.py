@@ -1,8 +1,10 @@
-"""Settings defaults that depend on the machine."""
+"""Process-wide defaults: worker processes per core, the garbage collector when serving."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -18,3 +20,13 @@ def test_the_api_runs_one_worker_process_per_core_by_default(
         assert Settings().api_workers == workers, cores
     monkeypatch.setenv("C360_API_WORKERS", "3")
     assert Settings().api_workers == 3
+
+
+def test_serving_freezes_start_up_objects_and_collects_young_ones_less_often() -> None:
+    # In a process of its own: the collector's settings are the whole process's.
+    code = (
+        "import gc; from c360.serving import settle_gc; settle_gc(); "
+        "print(gc.get_threshold()[0], gc.get_freeze_count() > 1000)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["20000", "True"]
