@@ -791,6 +791,9 @@ class _Cache:
     checked: float = -math.inf
 
 
+UNROUTED_WARN_EVERY_MS = 60_000
+
+
 class AlertEngine:
     """Evaluates events against the enabled rules and raises alerts.
 
@@ -817,6 +820,25 @@ class AlertEngine:
         self.counts: Counter[str] = Counter()
         self._cache = _Cache()
         self._lock = threading.Lock()
+        # Per rule: when its last "unrouted" warning was logged (clock ms), and how many
+        # unrouted alerts it has had since.
+        self._unrouted: dict[str, tuple[int, int]] = {}
+
+    def _warn_unrouted(self, rule_id: str, customer_id: str, event_id: str) -> None:
+        """At most one warning a minute per rule, saying how many unrouted alerts it stands
+        for: a rule without a rep over customers without owners warned on every event
+        (5,528 lines in one `c360 demo` of 266,667 people)."""
+        now = self.clock()
+        last, since = self._unrouted.get(rule_id, (None, 0))
+        if last is not None and now - last < UNROUTED_WARN_EVERY_MS:
+            self._unrouted[rule_id] = (last, since + 1)
+            return
+        self._unrouted[rule_id] = (now, 0)
+        log.warning(
+            "alert unrouted: the rule names no rep and the customer has no owner",
+            extra={"rule_id": rule_id, "customer_id": customer_id, "event_id": event_id,
+                   "unrouted_since_last_warning": since},
+        )  # fmt: skip
 
     # rules ------------------------------------------------------------------------
     def refresh(self) -> None:
@@ -936,10 +958,7 @@ class AlertEngine:
             rep = rule.rep or owner
             if not rep:
                 self.counts["unrouted"] += 1
-                log.warning(
-                    "alert unrouted: the rule names no rep and the customer has no owner",
-                    extra={"rule_id": rule.id, "customer_id": target, "event_id": event.id},
-                )
+                self._warn_unrouted(rule.id, target, event.id)
                 continue
             rows.append(
                 {

@@ -299,6 +299,23 @@ def test_routing_rule_rep_then_owner_then_unrouted(
     assert engine.counts["no_customer"] == 2
 
 
+def test_unrouted_alerts_warn_once_a_minute_per_rule_with_how_many_more(
+    rules: AlertRules, store: FalkorDBStore, published: Published, caplog: pytest.LogCaptureFixture
+) -> None:
+    rules.create("To owner", "transaction.recorded", "amount", "gt", 1000, actor="a")
+    now = [1_800_000_000_000]
+    engine = AlertEngine(store, lambda *a: published.append(a), clock=lambda: now[0])
+    with caplog.at_level("WARNING", logger="workers.alerts"):
+        for _ in range(5):
+            assert engine.evaluate(tx("C2")) == []  # C2 has no owner
+            now[0] += 1_000
+        now[0] += 60_000
+        assert engine.evaluate(tx("C2")) == []
+    warnings = [r for r in caplog.records if "unrouted" in r.getMessage()]
+    assert engine.counts["unrouted"] == 6
+    assert [r.unrouted_since_last_warning for r in warnings] == [0, 4]  # type: ignore[attr-defined]
+
+
 def test_alert_shape_and_what_is_published(
     rules: AlertRules, store: FalkorDBStore, published: Published
 ) -> None:
