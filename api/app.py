@@ -60,7 +60,7 @@ from strawberry.extensions import (
 )
 
 from api.audit import AuditLog
-from api.auth import AuthError, Permission, TokenVerifier
+from api.auth import AuthError, Permission, TokenVerifier, jwt_secret
 from api.events import Event, EventHub
 from api.limits import RateLimiter
 from api.schema import Context, build_schema
@@ -636,17 +636,3 @@ async def _rate_limit(state: ApiState, client_id: str) -> JSONResponse | None:
         429, "RATE_LIMITED", f"over {state.settings.rate_per_minute} requests a minute; retry in {retry} s",
         headers={"Retry-After": str(retry)},
     )  # fmt: skip
-
-
-def jwt_secret(settings: Settings) -> str:
-    """The HS256 secret: configured, or made once and kept in the home folder (0600)."""
-    if settings.jwt_secret:
-        return settings.jwt_secret
-    path = settings.jwt_secret_file
-    if not path.exists():
-        import secrets
-
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text(secrets.token_urlsafe(48))
-    return path.read_text().strip()

@@ -9,16 +9,21 @@ functions so the 360 view can call them per field without I/O.
 
 from __future__ import annotations
 
+import os
 import re
 import time
 from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import jwt
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE
+
+if TYPE_CHECKING:
+    from c360.settings import Settings
 
 __all__ = [
     "PII_FIELDS",
@@ -448,3 +453,28 @@ def mask_fields(mapping: Mapping[str, Any], principal: Principal) -> dict[str, A
 def pii_fields_in(mapping: Mapping[str, Any]) -> tuple[str, ...]:
     """The PII fields present (not None) in `mapping`: what an unmasked read must audit."""
     return tuple(sorted(k for k, v in mapping.items() if k in PII_FIELDS and v is not None))
+
+
+def jwt_secret(settings: Settings) -> str:
+    """The HS256 secret: configured, or made once and kept in the home folder (0600)."""
+    if settings.jwt_secret:
+        return settings.jwt_secret
+    path = settings.jwt_secret_file
+    if not path.exists():
+        import secrets
+        import tempfile
+
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written beside it (mkstemp makes it 0600), then linked into place: processes
+        # starting together (the API's workers, on a new home) all read the one linked
+        # first. Touched and then written, a worker read an empty secret and refused
+        # every token.
+        fd, written = tempfile.mkstemp(dir=path.parent, prefix=".jwt_secret-")
+        try:
+            with os.fdopen(fd, "w") as out:
+                out.write(secrets.token_urlsafe(48))
+            with suppress(FileExistsError):
+                os.link(written, path)
+        finally:
+            os.unlink(written)
+    return path.read_text().strip()

@@ -861,8 +861,7 @@ def token(
     ttl: Annotated[int, typer.Option("--ttl", help="Seconds the token is valid.")] = 3600,
 ) -> None:
     """Mint a development bearer token (HS256, the embedded default's secret)."""
-    from api.app import jwt_secret
-    from api.auth import mint_token
+    from api.auth import jwt_secret, mint_token
 
     settings = _settings()
     if settings.jwks_url:

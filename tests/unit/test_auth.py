@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -29,6 +32,7 @@ from api.auth import (
     mint_token,
     pii_fields_in,
 )
+from c360.settings import REPO_ROOT
 
 SECRET = "test-secret-that-is-at-least-32-bytes-long"
 P = Permission
@@ -439,3 +443,41 @@ def test_may_see() -> None:
         assert other.sees_all_customers
         assert other.may_see({"owner": "rep-2", "parish": "St. Ann"})
     assert not Principal(sub="x", roles=frozenset()).may_see({"owner": "x"})
+
+
+def test_processes_starting_together_on_a_new_home_share_one_secret(tmp_path: Path) -> None:
+    # The API's worker processes each read the secret as they start: one secret for all,
+    # however close together they ask (ten rounds, each on a new home).
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from api.auth import jwt_secret\n"
+        "from c360.settings import Settings\n"
+        "folder, me = Path(sys.argv[1]), sys.argv[2]\n"
+        "for r in range(10):\n"
+        "    (folder / f'ready{r}-{me}').touch()\n"
+        "    while not (folder / f'go{r}').exists(): pass\n"
+        "    print(jwt_secret(Settings(home=folder / f'home{r}', jwt_secret=None)), flush=True)\n"
+    )
+    starters = [
+        subprocess.Popen(
+            [sys.executable, "-c", code, str(tmp_path), str(n)],
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=REPO_ROOT,
+        )
+        for n in range(8)
+    ]
+    deadline = time.monotonic() + 120
+    for r in range(10):
+        while len(list(tmp_path.glob(f"ready{r}-*"))) < len(starters):  # all waiting
+            assert time.monotonic() < deadline, "the processes did not start"
+            time.sleep(0.001)
+        (tmp_path / f"go{r}").touch()
+    answers = [p.communicate(timeout=60)[0].split() for p in starters]
+    for r in range(10):
+        secrets = {answer[r] for answer in answers}
+        assert len(secrets) == 1 and len(secrets.pop()) >= 48, (r, answers)
+        home = tmp_path / f"home{r}"
+        assert [p.name for p in home.iterdir()] == ["jwt_secret"]
+        assert oct((home / "jwt_secret").stat().st_mode & 0o777) == "0o600"
