@@ -150,6 +150,11 @@ def main() -> None:
     parser.add_argument(
         "--graph", default="c360", help="graph name (bench/er_demo.py's is 'bench')"
     )
+    parser.add_argument(
+        "--settle", type=float, default=0.0,
+        help="seconds to wait once the API is ready (a graph server fresh from loading a "
+        "1M-row dump is busy for a minute or more)",
+    )  # fmt: skip
     args = parser.parse_args()
 
     env = {**os.environ, "C360_HOME": str(args.home), "C360_RATE_PER_MINUTE": "100000000",
@@ -165,6 +170,7 @@ def main() -> None:
         env["C360_API_WORKERS"] = str(args.workers)
     workers = args.workers or Settings().api_workers
     with running_api(env) as base:
+        time.sleep(args.settle)
         token = c360(
             env, "token", "--role", "admin", "--sub", "bench", "--scope", "pii", "--ttl", "7200"
         )
