@@ -467,8 +467,8 @@ def jwt_secret(settings: Settings) -> str:
         path.parent.mkdir(parents=True, exist_ok=True)
         # Written beside it (mkstemp makes it 0600), then linked into place: processes
         # starting together (the API's workers, on a new home) all read the one linked
-        # first. Touched and then written, a worker read an empty secret and refused
-        # every token.
+        # first. Touched and then written, they could read it empty or each write their
+        # own, and a worker refused the tokens `c360 token` made.
         fd, written = tempfile.mkstemp(dir=path.parent, prefix=".jwt_secret-")
         try:
             with os.fdopen(fd, "w") as out:
