@@ -62,6 +62,13 @@ def _has_graph_module(client: redis.Redis) -> bool:
     return any((m.get(b"name") or m.get("name")) in (b"graph", "graph") for m in modules)
 
 
+# A clean stop rewrites the AOF (as an RDB base) first when more than this many bytes of
+# queries were logged since its last rewrite: replaying them is what makes a start slow
+# (a 1M-row home loaded its 483 MB base in 21.5 s, then replayed 279 MB of logged queries
+# in 113.4 s; Redis rewrites by itself only once the log outgrows the base).
+COMPACT_OVER_BYTES = 32 * 2**20
+
+
 class EmbeddedFalkorDB:
     def __init__(
         self,
@@ -72,6 +79,7 @@ class EmbeddedFalkorDB:
         startup_timeout_s: float = 30.0,
         die_with_owner: bool = False,
         port: int | None = None,
+        compact_over_bytes: int = COMPACT_OVER_BYTES,
     ) -> None:
         # Absolute: redis-server resolves a relative --dir against its own working directory.
         self.dir = (home / "falkordb").resolve()
@@ -82,6 +90,7 @@ class EmbeddedFalkorDB:
         self.die_with_owner = die_with_owner
         # A fixed port (a server restarted where its clients look for it); default: any free one.
         self.port = port
+        self.compact_over_bytes = compact_over_bytes
         self.process: subprocess.Popen[bytes] | None = None
         self.info: ServerInfo | None = None
         self.owned = False
@@ -133,6 +142,7 @@ class EmbeddedFalkorDB:
         """Stop the server if this process started it: SIGTERM, wait, then SIGKILL."""
         if not self.owned or self.info is None:
             return
+        self._compact()
         pid = self.info.pid
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
@@ -166,6 +176,31 @@ class EmbeddedFalkorDB:
         return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
 
     # -- internals -----------------------------------------------------------------
+    def _compact(self, timeout_s: float = 900.0) -> None:
+        """Rewrite the AOF now if its logged queries pass `compact_over_bytes`, so the
+        next start loads a snapshot instead of replaying them; a failure only costs that."""
+        assert self.info is not None
+        logged = sum(p.stat().st_size for p in (self.dir / "appendonlydir").glob("*.incr.aof"))
+        if logged <= self.compact_over_bytes:
+            return
+        started = time.monotonic()
+        client = redis.Redis(host="127.0.0.1", port=self.info.port, socket_timeout=10)
+        try:
+            client.bgrewriteaof()
+            while time.monotonic() - started < timeout_s:
+                state = client.info("persistence")
+                if not state["aof_rewrite_in_progress"] and not state["aof_rewrite_scheduled"]:
+                    break
+                time.sleep(0.1)
+            log.info(
+                "rewrote the AOF before stopping (%s MB of logged queries) in %.1f s",
+                logged // 2**20, time.monotonic() - started,
+            )  # fmt: skip
+        except (redis.RedisError, OSError) as exc:
+            log.warning("rewriting the AOF before stopping failed: %s", exc)
+        finally:
+            client.close()
+
     def _running_server(self) -> ServerInfo | None:
         state = self.dir / STATE_FILE
         if not state.exists():

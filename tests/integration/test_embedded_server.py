@@ -268,6 +268,31 @@ def test_data_survives_a_clean_stop_and_restart(tmp_path: Path, catalogue: Catal
         assert {"Record", "Email", "Phone"} <= {r["label"] for r in indexes}
 
 
+def test_a_clean_stop_turns_a_long_query_log_into_a_snapshot(
+    tmp_path: Path, catalogue: Catalogue
+) -> None:
+    """Replaying logged queries is what makes a start slow: past `compact_over_bytes` of
+    them, a clean stop rewrites the AOF first, and the next start loads a snapshot."""
+    aof = tmp_path / "falkordb" / "appendonlydir"
+
+    def logged() -> int:
+        return sum(p.stat().st_size for p in aof.glob("*.incr.aof"))
+
+    with (
+        server_on(tmp_path, compact_over_bytes=10**9) as server,
+        store_on(server, catalogue) as store,
+    ):
+        write_nodes(store, 50)
+    kept = logged()
+    assert kept > 0  # under the limit: stopped as it was, the queries stay logged
+    with server_on(tmp_path, compact_over_bytes=0) as server, store_on(server, catalogue) as store:
+        write_nodes(store, 50)
+        assert logged() > kept
+    assert logged() == 0
+    with server_on(tmp_path) as again, store_on(again, catalogue) as store:
+        assert len(item_values(store)) == 100
+
+
 def _kill_then_restart(
     tmp_path: Path, catalogue: Catalogue, writes: int, *, fsync: str, wait_s: float
 ) -> list[int]:
