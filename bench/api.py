@@ -153,7 +153,7 @@ def main() -> None:
     parser.add_argument(
         "--settle", type=float, default=0.0,
         help="seconds to wait once the API is ready (a graph server fresh from loading a "
-        "1M-row dump is busy for a minute or more)",
+        "1M-row home is still busy for a while: a forked child took most of a core ~10 s)",
     )  # fmt: skip
     args = parser.parse_args()
 

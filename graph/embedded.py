@@ -190,12 +190,13 @@ class EmbeddedFalkorDB:
             while time.monotonic() - started < timeout_s:
                 state = client.info("persistence")
                 if not state["aof_rewrite_in_progress"] and not state["aof_rewrite_scheduled"]:
-                    break
+                    log.info(
+                        "rewrote the AOF before stopping (%s MB of logged queries) in %.1f s",
+                        logged // 2**20, time.monotonic() - started,
+                    )  # fmt: skip
+                    return
                 time.sleep(0.1)
-            log.info(
-                "rewrote the AOF before stopping (%s MB of logged queries) in %.1f s",
-                logged // 2**20, time.monotonic() - started,
-            )  # fmt: skip
+            log.warning("the AOF rewrite before stopping took over %.0f s; stopping", timeout_s)
         except (redis.RedisError, OSError) as exc:
             log.warning("rewriting the AOF before stopping failed: %s", exc)
         finally:
