@@ -2,7 +2,9 @@
 
 Resolvers stay thin: they check the caller's permission, ask `api.service` (through the
 request's DataLoaders, so a page of customers costs one store round trip per kind of
-field) and mask personal data for callers without the `pii` scope.
+field) and mask personal data for callers without the `pii` scope. `customer(id)` looks
+ahead at the fields asked and reads every part of the 360 view they need in one round
+trip, filling the part loaders its fields then read.
 """
 
 from __future__ import annotations
@@ -20,10 +22,11 @@ from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 from strawberry.scalars import JSON
 from strawberry.types import Info
+from strawberry.types.nodes import SelectedField, Selection
 
 from api.auth import AuthError, Permission, Principal, mask_fields, mask_value
 from api.events import Event
-from api.service import BadInput, CustomerFilter, NotFound, Visibility
+from api.service import BadInput, CustomerFilter, NotFound, ViewParts, Visibility
 from workers.event_kinds import ALERT_RAISED, CUSTOMER_CHANGED, INTERACTION_RECORDED
 
 if TYPE_CHECKING:
@@ -31,6 +34,8 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 Row = dict[str, Any]
+# How many interactions or transactions a 360 view lists when `first` is not given.
+VIEW_ITEMS = 20
 
 
 # -- errors: one shape, `extensions.code` -----------------------------------------------
@@ -101,6 +106,16 @@ class Context(BaseContext):
 
             self._loaders[name] = DataLoader(load_fn=batch)
         return self._loaders[name]
+
+    def part_loader(self, part: str, limit: int = 0) -> DataLoader[str, Any]:
+        """The loader of one part of the 360 view (a `ViewParts` field; `limit` for the
+        interactions and transactions)."""
+        asked: dict[str, Any] = {part: limit or True}
+        wanted = ViewParts(**asked)
+        return self.loader(
+            f"{part}:{limit}" if limit else part,
+            lambda ids: self.state.service.parts(ids, wanted)[part],
+        )
 
     def mask(self, values: Row, customer_id: str | None = None) -> Row:
         if self.principal.sees_pii:
@@ -434,23 +449,21 @@ class Customer:
         return out
 
     @strawberry.field
-    async def interactions(self, info: Info[Context, None], first: int = 20) -> InteractionList:
+    async def interactions(
+        self, info: Info[Context, None], first: int = VIEW_ITEMS
+    ) -> InteractionList:
         ctx = info.context
-        limit = ctx.page_size(first)
-        found = await ctx.loader(
-            f"interactions:{limit}", lambda ids: ctx.state.service.interactions(ids, limit)
-        ).load(str(self.id))
+        found = await ctx.part_loader("interactions", ctx.page_size(first)).load(str(self.id))
         return InteractionList(
             items=[Interaction.of(i) for i in found["items"]], total=found["total"]
         )
 
     @strawberry.field
-    async def transactions(self, info: Info[Context, None], first: int = 20) -> TransactionList:
+    async def transactions(
+        self, info: Info[Context, None], first: int = VIEW_ITEMS
+    ) -> TransactionList:
         ctx = info.context
-        limit = ctx.page_size(first)
-        found = await ctx.loader(
-            f"transactions:{limit}", lambda ids: ctx.state.service.transactions(ids, limit)
-        ).load(str(self.id))
+        found = await ctx.part_loader("transactions", ctx.page_size(first)).load(str(self.id))
         return TransactionList(
             items=[
                 Transaction(
@@ -482,7 +495,7 @@ class Customer:
     async def alerts(self, info: Info[Context, None]) -> list[Alert]:
         ctx = info.context
         ctx.require(Permission.READ_ALERTS)
-        found = await ctx.loader("alerts", ctx.state.service.alerts).load(str(self.id))
+        found = await ctx.part_loader("alerts").load(str(self.id))
         return [Alert.of(a) for a in found]
 
     @strawberry.field(description="Businesses this person's records say they work at.")
@@ -540,7 +553,7 @@ class Customer:
 
     async def _records(self, info: Info[Context, None]) -> list[Row]:
         ctx = info.context
-        found: list[Row] = await ctx.loader("records", ctx.state.service.records).load(str(self.id))
+        found: list[Row] = await ctx.part_loader("records").load(str(self.id))
         return found
 
     async def _stages(self, info: Info[Context, None]) -> Row:
@@ -550,7 +563,7 @@ class Customer:
 
     async def _relations(self, info: Info[Context, None]) -> Row:
         ctx = info.context
-        found: Row = await ctx.loader("relations", ctx.state.service.relations).load(str(self.id))
+        found: Row = await ctx.part_loader("relations").load(str(self.id))
         return found
 
 
@@ -858,6 +871,43 @@ def _webhook(row: Row) -> Webhook:
     )  # fmt: skip
 
 
+# The parts of the 360 view (`ViewParts`) that Customer fields (GraphQL names) read.
+_PART_OF_FIELD = {
+    "records": "records", "fields": "records", "employers": "relations", "staff": "relations",
+    "relationships": "relations", "referralsOut": "relations", "referralsIn": "relations",
+    "interactions": "interactions", "transactions": "transactions", "alerts": "alerts",
+}  # fmt: skip
+
+
+def _wanted_parts(info: Info[Context, None]) -> ViewParts:
+    """The parts of the 360 view that the fields asked of `customer(id)` will read, so one
+    store round trip reads them all. Alerts only for callers who may read them; a list
+    asked twice with different `first`s is read once here and once by its loader."""
+    ctx = info.context
+    asked: dict[str, Any] = {}
+
+    def walk(selections: list[Selection]) -> None:
+        for selection in selections:
+            if not isinstance(selection, SelectedField):
+                walk(selection.selections)  # fragments
+                continue
+            part = _PART_OF_FIELD.get(selection.name)
+            if part in ("interactions", "transactions"):
+                # A literal argument comes as its text, a variable as its value.
+                first = str(selection.arguments.get("first", VIEW_ITEMS))
+                if first.isdigit() and 1 <= int(first) <= ctx.state.settings.max_page_size:
+                    asked.setdefault(part, int(first))
+            elif part == "alerts":
+                if ctx.principal.can(Permission.READ_ALERTS):
+                    asked[part] = True
+            elif part is not None:
+                asked[part] = True
+
+    for field_asked in info.selected_fields:
+        walk(field_asked.selections)
+    return ViewParts(**asked)
+
+
 async def _visible_customer(ctx: Context, customer_id: str) -> Row:
     """The customer an id answers with, refusing ids the caller may not see."""
     visibility = ctx.visibility()
@@ -874,8 +924,22 @@ async def _visible_customer(ctx: Context, customer_id: str) -> Row:
 class Query:
     @strawberry.field(description="The 360 view; a merged id answers with the survivor.")
     async def customer(self, info: Info[Context, None], id: strawberry.ID) -> Customer:
-        row = await _visible_customer(info.context, str(id))
-        return Customer.of(row, info.context, str(id))
+        ctx = info.context
+        wanted = _wanted_parts(info)
+        if not wanted.names():
+            row = await _visible_customer(ctx, str(id))
+            return Customer.of(row, ctx, str(id))
+        visibility = ctx.visibility()
+        found = await call(ctx, ctx.state.service.view, str(id), wanted)
+        if found is None:
+            raise api_error("NOT_FOUND", f"no customer {id}")
+        row, parts = found
+        if not visibility.allows(row):
+            raise api_error("FORBIDDEN", f"customer {id} is outside your accounts")
+        for part, value in parts.items():
+            limit = getattr(wanted, part)
+            ctx.part_loader(part, 0 if limit is True else limit).prime(row["id"], value)
+        return Customer.of(row, ctx, str(id))
 
     @strawberry.field(description="Customers in id order; Relay cursors (keyset, any depth).")
     async def customers(

@@ -140,6 +140,49 @@ def _present(items: list[Row]) -> list[Row]:
     ]
 
 
+@dataclass(frozen=True)
+class ViewParts:
+    """Which parts of a 360 view to read (views/customer_parts): the interactions and
+    transactions as how many of the newest, 0 for none."""
+
+    records: bool = False
+    relations: bool = False
+    interactions: int = 0
+    transactions: int = 0
+    alerts: bool = False
+
+    def names(self) -> list[str]:
+        return [part for part in _EMPTY_PART if getattr(self, part)]
+
+    def params(self) -> dict[str, Any]:
+        return {part: getattr(self, part) for part in _EMPTY_PART}
+
+
+# A part's value for a customer without any: the shapes `CustomerService.parts` gives.
+_EMPTY_PART: dict[str, Any] = {
+    "records": [],
+    "relations": {"employers": [], "staff": [], "outgoing": [], "incoming": []},
+    "interactions": {"items": [], "total": 0},
+    "transactions": {"items": [], "total": 0},
+    "alerts": [],
+}
+
+
+def _part_values(row: Row, wanted: ViewParts) -> dict[str, Any]:
+    """The wanted parts of one customer's row of views/customer_parts."""
+    out: dict[str, Any] = {}
+    if wanted.records:
+        out["records"] = row["records"]
+    if wanted.relations:
+        out["relations"] = {key: _present(row[key]) for key in _EMPTY_PART["relations"]}
+    for part in ("interactions", "transactions"):
+        if getattr(wanted, part):
+            out[part] = {"items": row[part], "total": row[part + "_total"]}
+    if wanted.alerts:
+        out["alerts"] = row["alerts"]
+    return out
+
+
 class CustomerService:
     def __init__(self, store: GraphStore) -> None:
         self.store = store
@@ -250,44 +293,57 @@ class CustomerService:
         return rows[0] if rows else None
 
     # -- the parts of a 360 view, batched by customer id -------------------------------
-    def records(self, ids: Sequence[str]) -> dict[str, list[Row]]:
-        out: dict[str, list[Row]] = {i: [] for i in ids}
-        for row in self.store.run("views/customer_records", {"ids": list(ids)}):
-            out[row["id"]].append(row)
+    def parts(self, ids: Sequence[str], wanted: ViewParts) -> dict[str, dict[str, Any]]:
+        """The `wanted` parts of the 360 view of each of `ids`, in one store round trip:
+        {part: {customer id: value}}, every wanted part with a value for every id."""
+        out: dict[str, dict[str, Any]] = {
+            part: {i: _EMPTY_PART[part] for i in ids} for part in wanted.names()
+        }
+        for row in self.store.run("views/customer_parts", {"ids": list(ids), **wanted.params()}):
+            for part, value in _part_values(row, wanted).items():
+                out[part][row["id"]] = value
         return out
 
+    def view(self, customer_id: str, wanted: ViewParts) -> tuple[Row, dict[str, Any]] | None:
+        """A customer (a merged id followed to the survivor, as `by_ids` does) and the
+        `wanted` parts of its 360 view: one store round trip, one more per merge."""
+        current = customer_id
+        for _ in range(MAX_MERGE_HOPS):
+            rows = self.store.run("views/customer_parts", {"ids": [current], **wanted.params()})
+            if not rows:
+                return None
+            customer = rows[0]["customer"]
+            if customer.get("status") == "merged" and customer.get("merged_into"):
+                current = customer["merged_into"]
+                continue
+            return customer, _part_values(rows[0], wanted)
+        return None
+
+    def records(self, ids: Sequence[str]) -> dict[str, list[Row]]:
+        return self.parts(ids, ViewParts(records=True))["records"]
+
+    def relations(self, ids: Sequence[str]) -> dict[str, Row]:
+        return self.parts(ids, ViewParts(relations=True))["relations"]
+
     def interactions(self, ids: Sequence[str], limit: int) -> dict[str, Row]:
-        return self._items("views/customer_interactions", ids, limit)
+        return self.parts(ids, ViewParts(interactions=limit))["interactions"]
 
     def transactions(self, ids: Sequence[str], limit: int) -> dict[str, Row]:
-        return self._items("views/customer_transactions", ids, limit)
+        return self.parts(ids, ViewParts(transactions=limit))["transactions"]
+
+    def alerts(self, ids: Sequence[str]) -> dict[str, list[Row]]:
+        return self.parts(ids, ViewParts(alerts=True))["alerts"]
 
     def decisions(self, ids: Sequence[str], limit: int) -> dict[str, list[Row]]:
         return self._lists("views/customer_decisions", ids, limit=limit)
 
-    def alerts(self, ids: Sequence[str]) -> dict[str, list[Row]]:
-        return self._lists("views/customer_alerts", ids)
-
     def predicted_links(self, ids: Sequence[str], limit: int) -> dict[str, list[Row]]:
         return self._lists("views/customer_predicted_links", ids, limit=limit)
-
-    def relations(self, ids: Sequence[str]) -> dict[str, Row]:
-        empty: Row = {"employers": [], "staff": [], "outgoing": [], "incoming": []}
-        out: dict[str, Row] = {i: empty for i in ids}
-        for row in self.store.run("views/customer_relations", {"ids": list(ids)}):
-            out[row["id"]] = {key: _present(row[key]) for key in empty}
-        return out
 
     def _lists(self, name: str, ids: Sequence[str], **params: Any) -> dict[str, list[Row]]:
         out: dict[str, list[Row]] = {i: [] for i in ids}
         for row in self.store.run(name, {"ids": list(ids), **params}):
             out[row["id"]] = row["items"]
-        return out
-
-    def _items(self, name: str, ids: Sequence[str], limit: int) -> dict[str, Row]:
-        out: dict[str, Row] = {i: {"items": [], "total": 0} for i in ids}
-        for row in self.store.run(name, {"ids": list(ids), "limit": limit}):
-            out[row["id"]] = {"items": row["items"], "total": row["total"]}
         return out
 
 

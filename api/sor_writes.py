@@ -250,8 +250,7 @@ class SorWrites:
         """The SoR customer behind a graph customer, and whether it was made now: made
         from its golden record (with `extra` values) when there is none yet, and pinned
         to the customer when its record arrives."""
-        found = self.store.run("views/customer_records", {"ids": [customer["id"]]})
-        for row in found:
+        for row in CustomerService(self.store).records([customer["id"]])[customer["id"]]:
             record = row["record"]
             if record.get("source") == "sor" and not record.get("deleted"):
                 return uuid.UUID(str(record["source_id"])), False

@@ -8,6 +8,7 @@ it); tests that change data pick customers no other test uses.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import socket
 import threading
@@ -249,13 +250,15 @@ def test_a_merged_id_answers_with_the_survivor(api: Api) -> None:
     assert result["merged"] == 1
     survivor = min(first["id"], second["id"])  # ids are time-ordered: the older survives
     gone = max(first["id"], second["id"])
-    view = api.query(
-        api.token("manager"),
-        "query($id: ID!) { customer(id: $id) { id requestedId recordCount } }",
-        id=gone,
-    )
-    assert view["customer"]["id"] == survivor and view["customer"]["requestedId"] == gone
-    assert view["customer"]["recordCount"] == 2
+    for fields in ("", "records { key }"):  # read by id alone, or with the view's parts
+        view = api.query(
+            api.token("manager"),
+            "query($id: ID!) { customer(id: $id) { id requestedId recordCount " + fields + " } }",
+            id=gone,
+        )
+        assert view["customer"]["id"] == survivor and view["customer"]["requestedId"] == gone
+        assert view["customer"]["recordCount"] == 2
+    assert len(view["customer"]["records"]) == 2
     decisions = api.query(
         steward,
         "query($id: ID!) { decisions(customerId: $id) { action reason actor } }",
@@ -859,14 +862,10 @@ def test_webhooks_are_registered_signed_delivered_and_queryable(api: Api) -> Non
         receiver.shutdown()
 
 
-def test_a_page_of_360_views_costs_the_same_round_trips_whatever_its_size(
-    api: Api, falkordb_server: ServerInfo
-) -> None:
-    calls: list[str] = []
+def _counting_app(api: Api, falkordb_server: ServerInfo, calls: list[str]) -> Any:
+    """The API's app on a store that lists the statements the API sends it in `calls`."""
 
     class Counting:
-        """The store, counting the statements the API sends it."""
-
         def __init__(self, store: FalkorDBStore) -> None:
             self._store = store
 
@@ -877,8 +876,31 @@ def test_a_page_of_360_views_costs_the_same_round_trips_whatever_its_size(
             calls.append(name)
             return self._store.run(name, params)
 
-    app = create_app(api.settings, Counting(api.store), f"redis://127.0.0.1:{falkordb_server.port}/0",
-                     run_workers=False)  # type: ignore[arg-type]  # fmt: skip
+    return create_app(api.settings, Counting(api.store),
+                      f"redis://127.0.0.1:{falkordb_server.port}/0", run_workers=False)  # fmt: skip
+
+
+async def _post(app: Any, token: str, query: str, **variables: Any) -> dict[str, Any]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+        response = await client.post(
+            "/graphql", json={"query": query, "variables": variables},
+            headers={"Authorization": f"Bearer {token}"},
+        )  # fmt: skip
+    body: dict[str, Any] = response.json()
+    assert not body.get("errors"), body
+    return body
+
+
+# Bounds and the data's today are cached reads, made by whichever request is first.
+_CACHED_READS = ("views/customer_id_bounds", "views/activity_latest_day")
+
+
+def test_a_page_of_360_views_costs_the_same_round_trips_whatever_its_size(
+    api: Api, falkordb_server: ServerInfo
+) -> None:
+    calls: list[str] = []
+    app = _counting_app(api, falkordb_server, calls)
     token = api.token("manager", pii=True)
     query = """query($n: Int!) { customers(first: $n) { edges { node { id
       records { key emails } interactions(first: 3) { total } transactions(first: 3) { total }
@@ -887,18 +909,9 @@ def test_a_page_of_360_views_costs_the_same_round_trips_whatever_its_size(
 
     async def statements(size: int) -> list[str]:
         calls.clear()
-        transport = httpx.ASGITransport(app=app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
-            response = await client.post(
-                "/graphql", json={"query": query, "variables": {"n": size}},
-                headers={"Authorization": f"Bearer {token}"},
-            )  # fmt: skip
-        body = response.json()
-        assert not body.get("errors"), body
+        body = await _post(app, token, query, n=size)
         assert len(body["data"]["customers"]["edges"]) == size
-        # Bounds and the data's today are cached reads, made by whichever request is first.
-        cached = ("views/customer_id_bounds", "views/activity_latest_day")
-        return sorted(c for c in calls if not c.startswith(cached))
+        return sorted(c for c in calls if not c.startswith(_CACHED_READS))
 
     async def both() -> tuple[
         list[str], list[str]
@@ -908,6 +921,57 @@ def test_a_page_of_360_views_costs_the_same_round_trips_whatever_its_size(
     small, large = asyncio.run(both())
     assert small == large, "one statement per kind of field, whatever the page size"
     assert len(large) <= 11
+
+
+def test_a_360_view_reads_every_part_in_one_round_trip(
+    api: Api, falkordb_server: ServerInfo
+) -> None:
+    """`customer(id)` reads the parts its fields ask for in one statement, and they are
+    what the same fields read through the per-part loaders of a page."""
+    rows = api.store.run_cypher(
+        "MATCH (c:Customer {status: 'active'})<-[:RESOLVES_TO]-(:Record)-[:HAS_INTERACTION]->() "
+        "WITH DISTINCT c MATCH (c)<-[:RESOLVES_TO]-(:Record)-[:HAS_TRANSACTION]->() "
+        "WITH DISTINCT c MATCH (c)-[:KNOWS|HOUSEHOLD|COLLEAGUE|REFERRED]-(:Customer) "
+        "RETURN DISTINCT c.id AS id, id(c) AS n ORDER BY n LIMIT 1"
+    )
+    assert rows, "the demo data has customers with interactions, purchases and relations"
+    customer_id = rows[0]["id"]
+    parts = """id name records { key source emails phones addresses { key } handles }
+      fields { name sources } interactions(first: 2) { total items { key } }
+      transactions(first: 2) { total items { key amount } } alerts { id status }
+      employers { id } staff { id } relationships { type direction other { id } }
+      referralsOut { id } referralsIn { id }"""
+    by_id = "query($id: ID!) { customer(id: $id) { " + parts + " } }"
+    by_fragment = (
+        "query($id: ID!) { customer(id: $id) { ...V } } fragment V on Customer { " + parts + " }"
+    )
+    # A page starting just before the customer: its parts come through the loaders.
+    page = (
+        "query($after: String) { customers(first: 1, after: $after) { edges { node { "
+        + parts
+        + " } } } }"
+    )
+    calls: list[str] = []
+    app = _counting_app(api, falkordb_server, calls)
+    token = api.token("manager", pii=True)
+
+    async def run() -> tuple[list[Any], list[str], list[str]]:
+        calls.clear()
+        views = [(await _post(app, token, by_id, id=customer_id))["data"]["customer"]]
+        one = list(calls)
+        views.append((await _post(app, token, by_fragment, id=customer_id))["data"]["customer"])
+        after = base64.urlsafe_b64encode(f"c:{rows[0]['n'] - 1}".encode()).decode()
+        calls.clear()
+        edges = (await _post(app, token, page, after=after))["data"]["customers"]["edges"]
+        views.append(edges[0]["node"])
+        return views, one, sorted(c for c in calls if not c.startswith(_CACHED_READS))
+
+    (view, fragment_view, page_view), one, paged = asyncio.run(run())
+    assert one == ["views/customer_parts"], "one round trip for the whole view"
+    assert paged == ["views/customer_parts"] * 5 + ["views/customers_page"], "a loader a part"
+    assert view["id"] == customer_id and view["interactions"]["items"]
+    assert view["transactions"]["items"] and view["relationships"] and view["records"]
+    assert view == fragment_view == page_view
 
 
 def test_relationships_show_with_their_evidence_masked_without_the_pii_scope(api: Api) -> None:
