@@ -17,12 +17,19 @@ from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
 
 import strawberry
-from graphql import GraphQLError
+from graphql import (
+    FieldNode,
+    FragmentSpreadNode,
+    GraphQLError,
+    InlineFragmentNode,
+    IntValueNode,
+    SelectionSetNode,
+    VariableNode,
+)
 from strawberry.dataloader import DataLoader
 from strawberry.fastapi import BaseContext
 from strawberry.scalars import JSON
 from strawberry.types import Info
-from strawberry.types.nodes import SelectedField, Selection
 
 from api.auth import AuthError, Permission, Principal, mask_fields, mask_value
 from api.events import Event
@@ -884,27 +891,38 @@ def _wanted_parts(info: Info[Context, None]) -> ViewParts:
     store round trip reads them all. Alerts only for callers who may read them; a list
     asked twice with different `first`s is read once here and once by its loader."""
     ctx = info.context
+    # The query's own syntax tree: `info.selected_fields` builds a copy of the whole
+    # selection with its arguments, a twelfth of a 360 view's API time.
+    raw = info._raw_info
     asked: dict[str, Any] = {}
 
-    def walk(selections: list[Selection]) -> None:
-        for selection in selections:
-            if not isinstance(selection, SelectedField):
-                walk(selection.selections)  # fragments
+    def walk(selection_set: SelectionSetNode | None) -> None:
+        for node in selection_set.selections if selection_set else ():
+            if isinstance(node, FragmentSpreadNode):
+                walk(raw.fragments[node.name.value].selection_set)
+            elif isinstance(node, InlineFragmentNode):
+                walk(node.selection_set)
+            elif not isinstance(node, FieldNode):
                 continue
-            part = _PART_OF_FIELD.get(selection.name)
-            if part in ("interactions", "transactions"):
-                # A literal argument comes as its text, a variable as its value.
-                first = str(selection.arguments.get("first", VIEW_ITEMS))
-                if first.isdigit() and 1 <= int(first) <= ctx.state.settings.max_page_size:
-                    asked.setdefault(part, int(first))
+            elif (part := _PART_OF_FIELD.get(node.name.value)) in ("interactions", "transactions"):
+                first = next(
+                    (a.value for a in node.arguments or () if a.name.value == "first"), None
+                )
+                limit = (
+                    VIEW_ITEMS if first is None
+                    else info.variable_values.get(first.name.value) if isinstance(first, VariableNode)
+                    else int(first.value) if isinstance(first, IntValueNode) else None
+                )  # fmt: skip
+                if isinstance(limit, int) and 1 <= limit <= ctx.state.settings.max_page_size:
+                    asked.setdefault(part, limit)
             elif part == "alerts":
                 if ctx.principal.can(Permission.READ_ALERTS):
                     asked[part] = True
             elif part is not None:
                 asked[part] = True
 
-    for field_asked in info.selected_fields:
-        walk(field_asked.selections)
+    for field_node in raw.field_nodes:
+        walk(field_node.selection_set)
     return ViewParts(**asked)
 
 
