@@ -2,16 +2,16 @@
 
 Resolvers stay thin: they check the caller's permission, ask `api.service` (through the
 request's DataLoaders, so a page of customers costs one store round trip per kind of
-field) and mask personal data for callers without the `pii` scope. `customer(id)` looks
-ahead at the fields asked and reads every part of the 360 view they need in one round
-trip, filling the part loaders its fields then read.
+field) and mask personal data for callers without the `pii` scope. `customer(id)` and
+`customers` look ahead at the fields asked and read every part of the 360 view they
+need in one round trip, filling the part loaders the fields then read.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from enum import Enum
 from typing import TYPE_CHECKING, Annotated, Any, TypeVar, cast
@@ -21,6 +21,7 @@ from graphql import (
     FieldNode,
     FragmentSpreadNode,
     GraphQLError,
+    GraphQLResolveInfo,
     InlineFragmentNode,
     IntValueNode,
     SelectionSetNode,
@@ -886,44 +887,60 @@ _PART_OF_FIELD = {
 }  # fmt: skip
 
 
-def _wanted_parts(info: Info[Context, None]) -> ViewParts:
-    """The parts of the 360 view that the fields asked of `customer(id)` will read, so one
-    store round trip reads them all. Alerts only for callers who may read them; a list
-    asked twice with different `first`s is read once here and once by its loader."""
+def _fields(
+    raw: GraphQLResolveInfo[Any], selection_set: SelectionSetNode | None
+) -> Iterator[FieldNode]:
+    """The fields of a selection, through its fragments."""
+    for node in selection_set.selections if selection_set else ():
+        if isinstance(node, FieldNode):
+            yield node
+        elif isinstance(node, FragmentSpreadNode):
+            yield from _fields(raw, raw.fragments[node.name.value].selection_set)
+        elif isinstance(node, InlineFragmentNode):
+            yield from _fields(raw, node.selection_set)
+
+
+def _wanted_parts(info: Info[Context, None], path: tuple[str, ...] = ()) -> ViewParts:
+    """The parts of the 360 view that the fields asked of the customers at `path` below
+    this field will read, so one store round trip reads them all. Alerts only for callers
+    who may read them; a list asked twice with different `first`s is read once here and
+    once by its loader."""
     ctx = info.context
     # The query's own syntax tree: `info.selected_fields` builds a copy of the whole
     # selection with its arguments, a twelfth of a 360 view's API time.
     raw = info._raw_info
+    selections = [node.selection_set for node in raw.field_nodes]
+    for name in path:
+        selections = [
+            f.selection_set for s in selections for f in _fields(raw, s) if f.name.value == name
+        ]
     asked: dict[str, Any] = {}
-
-    def walk(selection_set: SelectionSetNode | None) -> None:
-        for node in selection_set.selections if selection_set else ():
-            if isinstance(node, FragmentSpreadNode):
-                walk(raw.fragments[node.name.value].selection_set)
-            elif isinstance(node, InlineFragmentNode):
-                walk(node.selection_set)
-            elif not isinstance(node, FieldNode):
-                continue
-            elif (part := _PART_OF_FIELD.get(node.name.value)) in ("interactions", "transactions"):
-                first = next(
-                    (a.value for a in node.arguments or () if a.name.value == "first"), None
-                )
-                limit = (
-                    VIEW_ITEMS if first is None
-                    else info.variable_values.get(first.name.value) if isinstance(first, VariableNode)
-                    else int(first.value) if isinstance(first, IntValueNode) else None
-                )  # fmt: skip
-                if isinstance(limit, int) and 1 <= limit <= ctx.state.settings.max_page_size:
-                    asked.setdefault(part, limit)
-            elif part == "alerts":
-                if ctx.principal.can(Permission.READ_ALERTS):
-                    asked[part] = True
-            elif part is not None:
+    for node in (f for s in selections for f in _fields(raw, s)):
+        part = _PART_OF_FIELD.get(node.name.value)
+        if part in ("interactions", "transactions"):
+            first = next((a.value for a in node.arguments or () if a.name.value == "first"), None)
+            limit = (
+                VIEW_ITEMS if first is None
+                else info.variable_values.get(first.name.value) if isinstance(first, VariableNode)
+                else int(first.value) if isinstance(first, IntValueNode) else None
+            )  # fmt: skip
+            if isinstance(limit, int) and 1 <= limit <= ctx.state.settings.max_page_size:
+                asked.setdefault(part, limit)
+        elif part == "alerts":
+            if ctx.principal.can(Permission.READ_ALERTS):
                 asked[part] = True
-
-    for field_node in raw.field_nodes:
-        walk(field_node.selection_set)
+        elif part is not None:
+            asked[part] = True
     return ViewParts(**asked)
+
+
+def _prime_parts(ctx: Context, wanted: ViewParts, parts: dict[str, dict[str, Any]]) -> None:
+    """Fill the part loaders with parts read ahead ({part: {customer id: value}})."""
+    for part, values in parts.items():
+        limit = getattr(wanted, part)
+        loader = ctx.part_loader(part, 0 if limit is True else limit)
+        for customer_id, value in values.items():
+            loader.prime(customer_id, value)
 
 
 async def _visible_customer(ctx: Context, customer_id: str) -> Row:
@@ -954,9 +971,7 @@ class Query:
         row, parts = found
         if not visibility.allows(row):
             raise api_error("FORBIDDEN", f"customer {id} is outside your accounts")
-        for part, value in parts.items():
-            limit = getattr(wanted, part)
-            ctx.part_loader(part, 0 if limit is True else limit).prime(row["id"], value)
+        _prime_parts(ctx, wanted, {part: {row["id"]: value} for part, value in parts.items()})
         return Customer.of(row, ctx, str(id))
 
     @strawberry.field(description="Customers in id order; Relay cursors (keyset, any depth).")
@@ -969,6 +984,10 @@ class Query:
         size = ctx.page_size(first)
         where = filter.where() if filter else CustomerFilter()
         rows, more = await call(ctx, ctx.state.service.page, where, visibility, size, after)
+        wanted = _wanted_parts(info, ("edges", "node"))
+        if rows and wanted.names():  # the page's parts in one round trip, not one a part
+            ids = [r["id"] for r in rows]
+            _prime_parts(ctx, wanted, await call(ctx, ctx.state.service.parts, ids, wanted))
         edges = [CustomerEdge(cursor=r.pop("_cursor"), node=Customer.of(r, ctx)) for r in rows]
         return CustomerConnection(
             edges=edges,
