@@ -131,15 +131,6 @@ def decode_cursor(cursor: str | None) -> int:
     raise BadInput(f"after: {cursor!r} is not a cursor this API gave out")
 
 
-def _present(items: list[Row]) -> list[Row]:
-    """Drop the all-null maps an OPTIONAL MATCH leaves behind on FalkorDB."""
-    return [
-        item
-        for item in items
-        if item and (item.get("id") or (item.get("other") or {}).get("id") or item.get("type"))
-    ]
-
-
 @dataclass(frozen=True)
 class ViewParts:
     """Which parts of a 360 view to read (views/customer_parts): the interactions and
@@ -174,7 +165,7 @@ def _part_values(row: Row, wanted: ViewParts) -> dict[str, Any]:
     if wanted.records:
         out["records"] = row["records"]
     if wanted.relations:
-        out["relations"] = {key: _present(row[key]) for key in _EMPTY_PART["relations"]}
+        out["relations"] = {key: row[key] for key in _EMPTY_PART["relations"]}
     for part in ("interactions", "transactions"):
         if getattr(wanted, part):
             out[part] = {"items": row[part], "total": row[part + "_total"]}
