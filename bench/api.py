@@ -5,7 +5,8 @@ running in another, over loopback, on a resolved demo graph.
                         [--subscribers 200] [--events 400] [--workers N]
 
 Without a graph in --home it first runs `c360 demo --no-serve --people N` there. Prints
-the 360 view's p50/p99 and requests/s at --clients concurrent clients, search p50/p99,
+the 360 view's p50/p99 and requests/s at --clients concurrent clients with the CPU each
+side spent per view (API processes, graph server, this load generator), search p50/p99,
 and subscription delivery latency (event published -> client receives) with
 --subscribers connected; ends with one JSON line of the figures.
 """
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+import psutil
 import redis
 import websockets
 
@@ -32,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"]
 sys.path.insert(0, str(ROOT))
 
-from bench.serving import C360, running_api  # noqa: E402
+from bench.serving import C360, api_processes, cpu_seconds, running_api  # noqa: E402
 from c360.settings import Settings  # noqa: E402
 
 VIEW = """query View($id: ID!) { customer(id: $id) {
@@ -191,16 +193,26 @@ def main() -> None:
         )
         url = base + "/graphql"
         asyncio.run(load(url, token, VIEW, [{"id": c} for c in customers[:50]], 4, 2))  # warm up
+        # CPU per view of each side, read around the run: where a view's cost goes.
+        graph_server = psutil.Process(state["pid"])  # the API's child when it started it
+        sides = {"api": [p for p in api_processes(base) if p.pid != graph_server.pid],
+                 "graph_server": [graph_server], "load_generator": [psutil.Process()]}  # fmt: skip
+        cpu_before = {side: cpu_seconds(processes) for side, processes in sides.items()}
         view, view_errors, elapsed = asyncio.run(
             load(url, token, VIEW, [{"id": c} for c in customers], args.clients, args.seconds)
         )
+        cpu_ms = {f"{side}_cpu_ms": round((cpu_seconds(processes) - cpu_before[side]) * 1000
+                                         / max(1, len(view)), 3)
+                  for side, processes in sides.items()}  # fmt: skip
         figures: dict[str, Any] = {
             "view_360": {"p50_ms": pct(view, 0.5), "p99_ms": pct(view, 0.99),
                          "rps": round(len(view) / elapsed, 1), "requests": len(view),
-                         "errors": view_errors, "clients": args.clients},
+                         "errors": view_errors, "clients": args.clients, **cpu_ms},
         }  # fmt: skip
         print(f"360 view: p50 {figures['view_360']['p50_ms']} ms, p99 {figures['view_360']['p99_ms']} ms, "
-              f"{figures['view_360']['rps']} requests/s, {view_errors} errors", flush=True)  # fmt: skip
+              f"{figures['view_360']['rps']} requests/s, {view_errors} errors; CPU per view: API "
+              f"{cpu_ms['api_cpu_ms']} ms, graph server {cpu_ms['graph_server_cpu_ms']} ms, load "
+              f"generator {cpu_ms['load_generator_cpu_ms']} ms", flush=True)  # fmt: skip
         terms = [
             {"t": n.split()[0] + " " + n.split()[-1][:-1]} for n in names if len(n.split()) > 1
         ]

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import psutil
 
 from c360.processes import stop_process
 
@@ -52,3 +53,29 @@ def running_api(env: dict[str, str], ready_within_s: float = 900) -> Iterator[st
         yield base
     finally:
         stop_process(server, 30)
+
+
+def api_processes(base: str) -> list[psutil.Process]:
+    """The `c360 serve` process serving `base` and its worker processes."""
+    port = base.rsplit(":", 1)[1]
+    for process in psutil.process_iter(["cmdline"]):
+        cmdline = process.info["cmdline"] or []
+        if len(cmdline) >= 2 and cmdline[-2].endswith("c360") and cmdline[-1] == "serve":
+            try:
+                if process.environ().get("C360_API_PORT") == port:
+                    return [process, *process.children(recursive=True)]
+            except psutil.Error:
+                continue
+    raise LookupError(f"no `c360 serve` process serving {base}")
+
+
+def cpu_seconds(processes: list[psutil.Process]) -> float:
+    """User and system CPU the processes have used so far (gone ones count nothing)."""
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total
