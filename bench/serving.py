@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,9 +32,10 @@ def running_api(env: dict[str, str], ready_within_s: float = 900) -> Iterator[st
     the server (TERM, then KILL) on the way out."""
     port = free_port()
     env = {**env, "C360_API_PORT": str(port)}
-    server = subprocess.Popen(
-        [C360, "serve"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
+    # Its log goes to a file, not a pipe: a pipe nobody reads blocks the server once full
+    # (it logs a JSON line per audited read).
+    log = tempfile.TemporaryFile("w+")  # noqa: SIM115
+    server = subprocess.Popen([C360, "serve"], env=env, stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + ready_within_s
@@ -44,15 +46,16 @@ def running_api(env: dict[str, str], ready_within_s: float = 900) -> Iterator[st
             except httpx.HTTPError:
                 pass
             if server.poll() is not None or time.monotonic() > deadline:
-                stop_process(server, 30)  # before reading its output: that waits for its end
+                stop_process(server, 30)
+                log.seek(0)
                 raise SystemExit(
-                    f"the API did not start within {ready_within_s:.0f} s:\n"
-                    f"{server.stdout.read() if server.stdout else ''}"
+                    f"the API did not start within {ready_within_s:.0f} s:\n{log.read()[-5000:]}"
                 )
             time.sleep(0.5)
         yield base
     finally:
         stop_process(server, 30)
+        log.close()
 
 
 def api_processes(base: str) -> list[psutil.Process]:

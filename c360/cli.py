@@ -32,9 +32,12 @@ console = Console(width=None if sys.stdout.isatty() else 120)
 err = Console(stderr=True)
 
 
-def _settings() -> Settings:
+def _settings(*, service: bool = False) -> Settings:
+    """The settings, with logging set up: a service (`serve`, `capture`, `apply`) logs one
+    JSON object per line at `C360_LOG_LEVEL`, for log shipping; the other commands talk
+    through rich and show only warnings from the libraries beneath."""
     settings = Settings()
-    configure_logging(settings.log_level, json_lines=False)
+    configure_logging(settings.log_level, json_lines=service)
     return settings
 
 
@@ -701,7 +704,7 @@ def capture() -> None:
     from workers.cdc.metrics import serve_capture_metrics
     from workers.cdc.postgres import LogicalWalError, ensure_logical_wal
 
-    settings = _settings()
+    settings = _settings(service=True)
     _needs(settings, "sor_url", "kafka_bootstrap")
     assert settings.sor_url is not None and settings.kafka_bootstrap is not None
     try:
@@ -750,7 +753,7 @@ def apply_changes() -> None:
     from workers.cdc.metrics import serve_apply_metrics
     from workers.cdc.reps import RepNames
 
-    settings = _settings()
+    settings = _settings(service=True)
     _needs(settings, "kafka_bootstrap")
     try:
         schema = source_schema(settings.sor_url)  # SQL Server's topics: c360.dbo.*
@@ -830,7 +833,7 @@ def serve(
     """Serve the GraphQL API (GraphiQL at /graphql), REST health, metrics and Cypher."""
     from c360.serving import serve as run_server
 
-    settings = _settings()
+    settings = _settings(service=True)
     changes = {k: v for k, v in (("api_host", host), ("api_port", port), ("api_workers", workers))
                if v is not None}  # fmt: skip
     settings = settings.model_copy(update=changes)

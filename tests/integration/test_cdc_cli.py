@@ -65,5 +65,10 @@ def test_capture_and_apply_commands_carry_a_commit_into_the_graph(
         for log in logs.values():
             log.close()
         drop_slot(cdc_database_url, slot)
-    stats = json.loads((tmp_path / "apply.log").read_text().strip().splitlines()[-1])
+    # Services log one JSON object per line (their INFO events included); `apply` ends with
+    # a line of its stats.
+    lines = {name: (tmp_path / f"{name}.log").read_text().splitlines() for name in logs}
+    logged = [json.loads(line) for line in lines["capture"] if line.startswith('{"ts"')]
+    assert any(e["level"] == "info" and "connector started" in e["msg"] for e in logged), lines
+    stats = json.loads(next(line for line in reversed(lines["apply"]) if '"applied"' in line))
     assert stats["applied"] >= 1 and stats["dead_lettered"] == 0
