@@ -37,3 +37,5 @@ def configure_logging(level: str = "INFO", *, json_lines: bool = True) -> None:
     root.setLevel(
         level.upper() if json_lines else max(logging.WARNING, logging.getLevelName(level.upper()))
     )
+    # Alembic names each of its plugins at INFO whenever it is imported.
+    logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)

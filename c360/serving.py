@@ -14,6 +14,7 @@ from contextlib import ExitStack
 from tempfile import TemporaryDirectory
 from typing import Any
 
+from c360.logs import configure_logging
 from c360.settings import Settings
 from c360.wiring import Services, open_services
 
@@ -39,9 +40,11 @@ def settle_gc() -> None:
 
 def app_factory() -> Any:
     """For uvicorn worker processes (`factory=True`): settings from the environment."""
+    settings = Settings()
+    # A worker starts in a fresh interpreter: it logs as its parent service does.
+    configure_logging(settings.log_level)
     from api.app import create_app
 
-    settings = Settings()
     stack = ExitStack()
     atexit.register(stack.close)
     services = _open(settings, stack)

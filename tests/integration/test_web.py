@@ -68,9 +68,10 @@ def built_app() -> Path:
 
 
 class Served:
-    def __init__(self, url: str, store: FalkorDBStore) -> None:
+    def __init__(self, url: str, store: FalkorDBStore, log_path: Path) -> None:
         self.url = url
         self.store = store
+        self.log_path = log_path
 
     def gql(self, token: str, query: str, **variables: Any) -> dict[str, Any]:
         answer = httpx.post(
@@ -107,7 +108,7 @@ def served(
         "C360_GRAPH_NAME": graph,
         "C360_JWT_SECRET": SECRET,
         "C360_RATE_PER_MINUTE": "100000",
-        "C360_LOG_LEVEL": "WARNING",
+        "C360_LOG_LEVEL": "INFO",
     }
     log = (home / "serve.log").open("w")
     server = subprocess.Popen(
@@ -127,7 +128,7 @@ def served(
                 pass
             assert time.monotonic() < deadline, "c360 serve did not become ready in 60 s"
             time.sleep(0.2)
-        yield Served(url, store)
+        yield Served(url, store, home / "serve.log")
     finally:
         stop_process(server, 15)
         log.close()
@@ -185,6 +186,16 @@ def test_metrics_count_the_requests_of_every_worker_process(served: Served) -> N
     after = scrapes()
     assert len(set(before)) == 1, before
     assert after == [before[0] + 40] * len(after), (before, after)
+
+
+def test_every_worker_process_logs_json_lines(served: Served) -> None:
+    """A service logs one JSON object per line, its worker processes too: they start in
+    fresh interpreters, where nothing had set logging up."""
+    lines = served.log_path.read_text().splitlines()
+    logged = [json.loads(line) for line in lines if line.startswith("{")]
+    started = [e for e in logged if e["logger"] == "c360.api" and "api.started" in e["msg"]]
+    assert len(started) == 2, lines[:40]  # --workers 2
+    assert not any(e["logger"].startswith("alembic") for e in logged)
 
 
 def _rep_and_customers(
