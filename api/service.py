@@ -183,22 +183,32 @@ class CustomerService:
     # -- customers ---------------------------------------------------------------------
     def by_ids(self, ids: Sequence[str]) -> dict[str, Row]:
         """Customers by id; a merged id answers with the customer it was merged into."""
+        rows = self._following_merges(ids, "views/customers_by_ids", {})
+        return {asked: row["customer"] for asked, row in rows.items()}
+
+    def _following_merges(
+        self, ids: Sequence[str], statement: str, params: dict[str, Any]
+    ) -> dict[str, Row]:
+        """The rows of `statement` (one per customer, under "customer") for `ids`, by
+        asked id; a merged id is followed to the customer that survives, one more round
+        trip per hop."""
         found: dict[str, Row] = {}
         wanted = {i: i for i in ids}  # asked id -> id to look up now
         for _ in range(MAX_MERGE_HOPS):
             if not wanted:
                 break
-            rows = self.store.run("views/customers_by_ids", {"ids": sorted(set(wanted.values()))})
-            by_id = {row["customer"]["id"]: row["customer"] for row in rows}
+            rows = self.store.run(statement, {"ids": sorted(set(wanted.values())), **params})
+            by_id = {row["customer"]["id"]: row for row in rows}
             following: dict[str, str] = {}
             for asked, current in wanted.items():
-                customer = by_id.get(current)
-                if customer is None:
+                row = by_id.get(current)
+                if row is None:
                     continue
+                customer = row["customer"]
                 if customer.get("status") == "merged" and customer.get("merged_into"):
                     following[asked] = customer["merged_into"]
                 else:
-                    found[asked] = customer
+                    found[asked] = row
             wanted = following
         return found
 
@@ -298,17 +308,10 @@ class CustomerService:
     def view(self, customer_id: str, wanted: ViewParts) -> tuple[Row, dict[str, Any]] | None:
         """A customer (a merged id followed to the survivor, as `by_ids` does) and the
         `wanted` parts of its 360 view: one store round trip, one more per merge."""
-        current = customer_id
-        for _ in range(MAX_MERGE_HOPS):
-            rows = self.store.run("views/customer_parts", {"ids": [current], **wanted.params()})
-            if not rows:
-                return None
-            customer = rows[0]["customer"]
-            if customer.get("status") == "merged" and customer.get("merged_into"):
-                current = customer["merged_into"]
-                continue
-            return customer, _part_values(rows[0], wanted)
-        return None
+        row = self._following_merges([customer_id], "views/customer_parts", wanted.params()).get(
+            customer_id
+        )
+        return None if row is None else (row["customer"], _part_values(row, wanted))
 
     def records(self, ids: Sequence[str]) -> dict[str, list[Row]]:
         return self.parts(ids, ViewParts(records=True))["records"]
