@@ -961,6 +961,11 @@ async def _visible_customer(ctx: Context, customer_id: str) -> Row:
     """The customer an id answers with, refusing ids the caller may not see."""
     visibility = ctx.visibility()
     row: Row | None = await ctx.loader("customers", ctx.state.service.by_ids).load(customer_id)
+    return _visible(row, visibility, customer_id)
+
+
+def _visible(row: Row | None, visibility: Visibility, customer_id: str) -> Row:
+    """`row`, the customer `customer_id` answers with, if there is one the caller may see."""
     if row is None:
         raise api_error("NOT_FOUND", f"no customer {customer_id}")
     if not visibility.allows(row):
@@ -980,11 +985,8 @@ class Query:
             return Customer.of(row, ctx, str(id))
         visibility = ctx.visibility()
         found = await call(ctx.state.service.view, str(id), wanted)
-        if found is None:
-            raise api_error("NOT_FOUND", f"no customer {id}")
-        row, parts = found
-        if not visibility.allows(row):
-            raise api_error("FORBIDDEN", f"customer {id} is outside your accounts")
+        customer, parts = found if found else (None, {})
+        row = _visible(customer, visibility, str(id))
         _prime_parts(ctx, wanted, {part: {row["id"]: value} for part, value in parts.items()})
         return Customer.of(row, ctx, str(id))
 
