@@ -316,18 +316,6 @@ class CustomerService:
     def records(self, ids: Sequence[str]) -> dict[str, list[Row]]:
         return self.parts(ids, ViewParts(records=True))["records"]
 
-    def relations(self, ids: Sequence[str]) -> dict[str, Row]:
-        return self.parts(ids, ViewParts(relations=True))["relations"]
-
-    def interactions(self, ids: Sequence[str], limit: int) -> dict[str, Row]:
-        return self.parts(ids, ViewParts(interactions=limit))["interactions"]
-
-    def transactions(self, ids: Sequence[str], limit: int) -> dict[str, Row]:
-        return self.parts(ids, ViewParts(transactions=limit))["transactions"]
-
-    def alerts(self, ids: Sequence[str]) -> dict[str, list[Row]]:
-        return self.parts(ids, ViewParts(alerts=True))["alerts"]
-
     def decisions(self, ids: Sequence[str], limit: int) -> dict[str, list[Row]]:
         return self._lists("views/customer_decisions", ids, limit=limit)
 
