@@ -21,8 +21,12 @@ from graph.store import CatalogueStore, FulltextSyntax, Row, check_identifier
 
 log = logging.getLogger(__name__)
 
+# A node index `FOR (n:Label)` or a relationship index `FOR ()-[r:TYPE]-()`: db.indexes()
+# lists both by their label or type.
 _CREATE_INDEX = re.compile(
-    r"CREATE\s+INDEX\s+FOR\s+\((\w+):(?P<label>\w+)\)\s+ON\s+\((\w+)\.(?P<prop>\w+)\)", re.I
+    r"CREATE\s+INDEX\s+FOR\s+(?:\((\w+):(?P<label>\w+)\)|\(\)-\[\w+:(?P<type>\w+)\]-\(\))"
+    r"\s+ON\s+\((\w+)\.(?P<prop>\w+)\)",
+    re.I,
 )
 _CREATE_FULLTEXT = re.compile(
     r"db\.idx\.fulltext\.createNodeIndex\(\s*\{\s*label:\s*'(?P<label>\w+)'.*?'(?P<prop>\w+)'\s*\)",
@@ -118,7 +122,8 @@ class FalkorDBStore(CatalogueStore):
         existing = self._existing_indexes()
         for ddl in split_statements(self.catalogue.schema_file("falkordb").read_text()):
             match = _CREATE_INDEX.search(ddl) or _CREATE_FULLTEXT.search(ddl)
-            if match and (match.group("label"), match.group("prop")) in existing:
+            indexed = match and (match["label"] or match.groupdict().get("type"), match["prop"])
+            if indexed in existing:
                 continue  # FalkorDB's CREATE INDEX is not idempotent
             self.run_cypher(ddl, read_only=False)
         self._ensure_unique_constraints()

@@ -31,7 +31,9 @@ class Stewardship:
     # -- the queue -----------------------------------------------------------------------
     def queue(self, skip: int = 0, limit: int = 20) -> list[dict[str, Any]]:
         """Pairs waiting for a verdict, likeliest first, each with its explanation."""
-        rows = self.store.run("resolve/review_queue", {"skip": skip, "limit": limit})
+        rows = self.store.run(
+            "resolve/review_queue", {"skip": skip, "limit": limit, "window": skip + limit}
+        )
         records = {
             r.key: r
             for r in self.resolver.load_records(

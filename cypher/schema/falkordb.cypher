@@ -27,4 +27,7 @@ CREATE INDEX FOR (n:Alert) ON (n.rep);
 CREATE INDEX FOR (n:Alert) ON (n.status);
 CREATE INDEX FOR (n:AlertRule) ON (n.id);
 CREATE INDEX FOR (n:Webhook) ON (n.id);
+// the review queue's pairs (resolve/review_queue): an index scan per type, not every edge
+CREATE INDEX FOR ()-[s:SAME_AS]-() ON (s.status);
+CREATE INDEX FOR ()-[s:MAYBE_SAME_AS]-() ON (s.status);
 CALL db.idx.fulltext.createNodeIndex({label: 'Customer', stopwords: []}, 'search_text');

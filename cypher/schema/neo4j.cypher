@@ -23,4 +23,6 @@ CREATE INDEX alert_rep IF NOT EXISTS FOR (n:Alert) ON (n.rep);
 CREATE INDEX alert_status IF NOT EXISTS FOR (n:Alert) ON (n.status);
 CREATE CONSTRAINT alert_rule_id IF NOT EXISTS FOR (n:AlertRule) REQUIRE n.id IS UNIQUE;
 CREATE CONSTRAINT webhook_id IF NOT EXISTS FOR (n:Webhook) REQUIRE n.id IS UNIQUE;
+CREATE INDEX same_as_status IF NOT EXISTS FOR ()-[s:SAME_AS]-() ON (s.status);
+CREATE INDEX maybe_same_as_status IF NOT EXISTS FOR ()-[s:MAYBE_SAME_AS]-() ON (s.status);
 CREATE FULLTEXT INDEX customer_search IF NOT EXISTS FOR (n:Customer) ON EACH [n.search_text];

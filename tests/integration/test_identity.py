@@ -364,6 +364,26 @@ def test_manual_split_mints_a_new_id_survives_a_rerun_and_can_be_undone(
         steward.split(customer, ["crm:nope"], "ann", "x")
 
 
+def test_the_review_queue_pages_through_both_kinds_of_pair_from_their_indexes(
+    resolved: IdentityResolver, falkordb_store: FalkorDBStore
+) -> None:
+    """Linked pairs to confirm and unlinked ones to decide come as one list, likeliest first,
+    page after page; each kind is read from its status index, not from every pair edge."""
+    steward = Stewardship(resolved)
+    whole = steward.queue(limit=1000)
+    assert {row["linked"] for row in whole} == {True, False}
+    order = [(-row["score"], row["a"], row["b"]) for row in whole]
+    assert order == sorted(order)
+    paged = [row for skip in range(0, 15, 3) for row in steward.queue(skip=skip, limit=3)]
+    assert [(r["a"], r["b"]) for r in paged] == [(r["a"], r["b"]) for r in whole[:15]]
+    statement = falkordb_store.catalogue.get("resolve/review_queue")
+    plan = [str(op).strip() for op in falkordb_store.graph.explain(
+        statement.text, statement.example).plan]  # fmt: skip
+    assert "Edge By Index Scan | [s:SAME_AS]" in plan
+    assert "Edge By Index Scan | [s:MAYBE_SAME_AS]" in plan
+    assert not [op for op in plan if "Scan" in op and "Edge By Index Scan" not in op]
+
+
 def test_review_verdicts_merge_reject_and_leave_the_queue(
     resolved: IdentityResolver, falkordb_store: FalkorDBStore
 ) -> None:

@@ -272,7 +272,7 @@ def test_the_app_end_to_end_in_headless_chromium(served: Served) -> None:
         input={"name": "e2e office call", "eventKind": "interaction.recorded", "field": "subject",
                "op": "contains", "value": ALERT_SUBJECT, "rep": rep},
     )  # fmt: skip
-    queue_before = len(store.run("resolve/review_queue", {"skip": 0, "limit": 5}))
+    queue_before = len(store.run("resolve/review_queue", {"skip": 0, "limit": 5, "window": 5}))
     assert queue_before > 0, "the demo graph has nothing in the review queue"
     where = served.gql(
         tokens["manager"], "query($id: ID!) { customer(id: $id) { stage segment } }", id=own["id"]
