@@ -36,7 +36,15 @@ from tests.integration.test_apply_catch_up import resolved_graph
 from workers.bus import H_ERROR, Message
 from workers.bus.broker import TansuBroker
 from workers.bus.kafka import KafkaBus
-from workers.cdc.apply import Apply, ApplyError, Change, decode, fold_changes, record_key
+from workers.cdc.apply import (
+    Apply,
+    ApplyError,
+    Change,
+    activity_key,
+    decode,
+    fold_changes,
+    record_key,
+)
 from workers.cdc.capture import Capture, CaptureError, drop_slot
 from workers.cdc.postgres import ensure_logical_wal, libpq_dsn
 
@@ -349,38 +357,42 @@ def snapshot_offsets_settled(pipeline: Pipeline) -> bool:
     return row is not None and row[0] is not None and row[0] >= int(lsn.group(1))
 
 
+def spawn_capture(
+    pipeline: Pipeline, broker: TansuBroker, flush_interval_ms: int
+) -> subprocess.Popen[str]:
+    """The capture worker as its own process, to be killed like a crashed one."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "workers.cdc.capture", "--db-url", pipeline.url,
+         "--bootstrap", broker.bootstrap_servers, "--offsets", str(pipeline.offsets),
+         "--prefix", pipeline.prefix, "--slot", pipeline.slot,
+         "--flush-interval-ms", str(flush_interval_ms)],
+        cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+
+
+def wait_capture_ready(proc: subprocess.Popen[str]) -> None:
+    assert proc.stdout is not None
+    said: list[str] = []
+    for line in proc.stdout:
+        said.append(line)
+        if "capture ready" in line:
+            threading.Thread(target=proc.stdout.read, daemon=True).start()  # drain
+            return
+    tail = "".join(said[-30:])
+    raise AssertionError(f"capture process exited with {proc.wait()}:\n{tail}")
+
+
 def test_capture_killed_and_restarted_replays_without_duplicate_effects(
     pipeline: Pipeline, tansu_broker: TansuBroker, tmp_path: Path
 ) -> None:
     """The capture worker as its own process, killed with SIGKILL mid-stream: offsets are
     flushed rarely, so a restart replays what it had already published."""
     rows = [pipeline.sor.upsert_customer(person()) for _ in range(3)]
-
-    def spawn() -> subprocess.Popen[str]:
-        return subprocess.Popen(
-            [sys.executable, "-m", "workers.cdc.capture", "--db-url", pipeline.url,
-             "--bootstrap", tansu_broker.bootstrap_servers, "--offsets", str(pipeline.offsets),
-             "--prefix", pipeline.prefix, "--slot", pipeline.slot,
-             "--flush-interval-ms", "600000"],
-            cwd=REPO_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )  # fmt: skip
-
-    def ready(proc: subprocess.Popen[str]) -> None:
-        assert proc.stdout is not None
-        said: list[str] = []
-        for line in proc.stdout:
-            said.append(line)
-            if "capture ready" in line:
-                threading.Thread(target=proc.stdout.read, daemon=True).start()  # drain
-                return
-        tail = "".join(said[-30:])
-        raise AssertionError(f"capture process exited with {proc.wait()}:\n{tail}")
-
     pipeline.start_apply()
-    proc = spawn()
+    proc = spawn_capture(pipeline, tansu_broker, flush_interval_ms=600_000)
     try:
-        ready(proc)
+        wait_capture_ready(proc)
         # Debezium stores the offsets once when the snapshot ends and then acknowledges to
         # the slot the newest position it has read, which on a slow machine can already be
         # past the changes below (CI once): never replayed. After both, the next store is
@@ -399,8 +411,8 @@ def test_capture_killed_and_restarted_replays_without_duplicate_effects(
         for n, row in enumerate(rows):  # while capture is down
             pipeline.sor.upsert_customer({"id": row["id"], "given_name": f"During{letters(n)}"})
         stale_before = pipeline.apply.stats.stale
-        proc = spawn()
-        ready(proc)
+        proc = spawn_capture(pipeline, tansu_broker, flush_interval_ms=600_000)
+        wait_capture_ready(proc)
         wait_for("the changes made while down", lambda: all(
             version_of(pipeline.store, k) == 3 for k in keys))  # fmt: skip
         # The replay comes before the changes made while down, on the same partitions.
@@ -420,6 +432,60 @@ def test_capture_killed_and_restarted_replays_without_duplicate_effects(
         {"keys": [record_key(str(r["id"])) for r in rows]},
     )
     assert [(c["edges"], c["interactions"]) for c in counts] == [(1, 1)] * 3
+
+
+def test_capture_killed_while_changes_stream_in_loses_none(
+    pipeline: Pipeline, tansu_broker: TansuBroker
+) -> None:
+    """Killed with SIGKILL while interactions are being written and offsets stored every
+    200 ms: after a restart every interaction is in the graph, once. Debezium acknowledges
+    positions to the replication slot, which PostgreSQL will not stream from again, so an
+    acknowledgement ahead of what was published would lose the changes in between."""
+    owner = pipeline.sor.upsert_customer(person())
+    pipeline.start_apply()
+    proc = spawn_capture(pipeline, tansu_broker, flush_interval_ms=200)
+    written: list[str] = []
+    stop = threading.Event()
+
+    def write() -> None:
+        while not stop.is_set():
+            row = pipeline.sor.record_interaction({"customer_id": owner["id"], "channel": "call"})
+            written.append(str(row["id"]))
+            time.sleep(0.005)
+
+    writer = threading.Thread(target=write, daemon=True)
+    try:
+        wait_capture_ready(proc)
+        writer.start()
+        wait_for("some interactions captured", lambda: interactions_of(pipeline, owner) >= 20)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+        proc = spawn_capture(pipeline, tansu_broker, flush_interval_ms=200)
+        wait_capture_ready(proc)
+        time.sleep(1.0)  # still writing after the restart
+        stop.set()
+        writer.join(10)
+        wait_for("every interaction", lambda: interactions_of(pipeline, owner) >= len(written))
+    finally:
+        stop.set()
+        stop_process(proc, 30)
+    keys = {
+        row["k"]
+        for row in pipeline.store.run_cypher(
+            "MATCH (:Record {key: $k})-[:HAS_INTERACTION]->(i) RETURN i.key AS k",
+            {"k": record_key(str(owner["id"]))},
+        )
+    }
+    assert keys == {activity_key("Interaction", i) for i in written}
+    assert interactions_of(pipeline, owner) == len(written) > 40  # none twice
+
+
+def interactions_of(pipeline: Pipeline, owner: dict[str, Any]) -> int:
+    rows = pipeline.store.run_cypher(
+        "MATCH (:Record {key: $k})-[h:HAS_INTERACTION]->() RETURN count(h) AS n",
+        {"k": record_key(str(owner["id"]))},
+    )
+    return int(rows[0]["n"])
 
 
 def test_a_change_is_resolved_incrementally_and_a_delete_re_resolves(
