@@ -2,13 +2,14 @@
 running in another, over loopback, on a resolved demo graph.
 
     python bench/api.py [--home DIR] [--people N] [--clients 32] [--seconds 20]
-                        [--subscribers 200] [--events 400] [--workers N]
+                        [--curve 1,4,8,16] [--subscribers 200] [--events 400] [--workers N]
 
 Without a graph in --home it first runs `c360 demo --no-serve --people N` there. Prints
 the 360 view's p50/p99 and requests/s at --clients concurrent clients with the CPU each
-side spent per view (API processes, graph server, this load generator), search p50/p99,
-and subscription delivery latency (event published -> client receives) with
---subscribers connected; ends with one JSON line of the figures.
+side spent per view (API processes, graph server, this load generator), its p50/p99 and
+requests/s at each of the --curve client counts, search p50/p99, and subscription
+delivery latency (event published -> client receives) with --subscribers connected; ends
+with one JSON line of the figures.
 """
 
 from __future__ import annotations
@@ -153,6 +154,11 @@ def main() -> None:
         "--graph", default="c360", help="graph name (bench/er_demo.py's is 'bench')"
     )
     parser.add_argument(
+        "--curve", default="1,4,8,16",
+        help="other client counts to run the 360 view at, comma-separated: where p99 stays "
+        "within a target as load grows (empty: none)",
+    )  # fmt: skip
+    parser.add_argument(
         "--settle", type=float, default=0.0,
         help="seconds to wait once the API is ready (a graph server fresh from loading a "
         "1M-row home is still busy for a while: a forked child took most of a core ~10 s)",
@@ -213,6 +219,17 @@ def main() -> None:
               f"{figures['view_360']['rps']} requests/s, {view_errors} errors; CPU per view: API "
               f"{cpu_ms['api_cpu_ms']} ms, graph server {cpu_ms['graph_server_cpu_ms']} ms, load "
               f"generator {cpu_ms['load_generator_cpu_ms']} ms", flush=True)  # fmt: skip
+        curve = [int(n) for n in args.curve.split(",") if n.strip()]
+        figures["view_360_curve"] = {}
+        for clients in curve:
+            took, _, spent = asyncio.run(
+                load(url, token, VIEW, [{"id": c} for c in customers], clients, args.seconds / 2)
+            )
+            point = {"p50_ms": pct(took, 0.5), "p99_ms": pct(took, 0.99),
+                     "rps": round(len(took) / spent, 1)}  # fmt: skip
+            figures["view_360_curve"][str(clients)] = point
+            print(f"360 view at {clients} clients: p50 {point['p50_ms']} ms, p99 {point['p99_ms']} "
+                  f"ms, {point['rps']} requests/s", flush=True)  # fmt: skip
         terms = [
             {"t": n.split()[0] + " " + n.split()[-1][:-1]} for n in names if len(n.split()) > 1
         ]
