@@ -7,7 +7,6 @@ MATCH (c)<-[:ABOUT]-(a:Alert)
 WHERE ($status IS NULL OR a.status = $status)
   AND ($rep IS NULL OR a.rep = $rep)
   AND (a.at < $before_at OR (a.at = $before_at AND a.id < $before_id))
-// Sorted, then the page projected: projected first, every matching alert was (100k
-// demo people, 31k open alerts: 50 ms a page, 13 ms this way).
+// Sorted, then only the page projected (why: alerts/page_by_status).
 WITH a ORDER BY a.at DESC, a.id DESC LIMIT $limit
 RETURN a {.*} AS alert
