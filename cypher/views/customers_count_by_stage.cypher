@@ -1,14 +1,16 @@
 // doc: How many active customers of $stage the same filter as customers_page holds: every matching customer's first purchase and last activity are read (views/customer_stages), so it costs the whole population's activity; customers_count is the count without a stage.
-// example: {"kind": null, "parish": null, "owner": null, "stage": "lead", "segment": null, "all": true, "me": "", "parishes": [], "new_since": "2025-04-01", "active_since": "2024-06-30", "at_risk": 0.5, "high_value": 20000, "mid_value": 10000}
+// example: {"kind": null, "parish": null, "owner": null, "stage": "lead", "segment_kind": null, "segment_band": null, "all": true, "me": "", "parishes": [], "new_since": "2025-04-01", "active_since": "2024-06-30", "at_risk": 0.5, "high_value": 20000, "mid_value": 10000}
 MATCH (c:Customer)
 WHERE c.status = 'active'
   AND ($kind IS NULL OR c.kind = $kind)
   AND ($parish IS NULL OR c.parish = $parish)
   AND ($owner IS NULL OR c.owner = $owner)
   AND ($all OR c.owner = $me OR c.parish IN $parishes)
-  AND ($segment IS NULL OR c.kind + '_' + CASE WHEN c.lifetime_value IS NULL THEN 'unscored'
-       WHEN c.lifetime_value >= $high_value THEN 'high' WHEN c.lifetime_value >= $mid_value THEN 'mid'
-       ELSE 'low' END = $segment)
+  AND ($segment_kind IS NULL OR (c.kind = $segment_kind AND CASE $segment_band
+       WHEN 'unscored' THEN c.lifetime_value IS NULL
+       WHEN 'high' THEN c.lifetime_value >= $high_value
+       WHEN 'mid' THEN c.lifetime_value >= $mid_value AND c.lifetime_value < $high_value
+       ELSE c.lifetime_value < $mid_value END))
 OPTIONAL MATCH (c)<-[:RESOLVES_TO]-(:Record)-[h:HAS_TRANSACTION|HAS_INTERACTION]->(a)
 WITH c, min(CASE WHEN type(h) = 'HAS_TRANSACTION' THEN a.date END) AS first_bought,
      max(coalesce(a.date, substring(a.occurred_at, 0, 10))) AS last_active
