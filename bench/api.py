@@ -204,8 +204,9 @@ def main() -> None:
         sides = {"api": [p for p in api_processes(base) if p.pid != graph_server.pid],
                  "graph_server": [graph_server], "load_generator": [psutil.Process()]}  # fmt: skip
         cpu_before = {side: cpu_seconds(processes) for side, processes in sides.items()}
+        by_id = [{"id": c} for c in customers]
         view, view_errors, elapsed = asyncio.run(
-            load(url, token, VIEW, [{"id": c} for c in customers], args.clients, args.seconds)
+            load(url, token, VIEW, by_id, args.clients, args.seconds)
         )
         cpu_ms = {f"{side}_cpu_ms": round((cpu_seconds(processes) - cpu_before[side]) * 1000
                                          / max(1, len(view)), 3)
@@ -222,14 +223,14 @@ def main() -> None:
         curve = [int(n) for n in args.curve.split(",") if n.strip()]
         figures["view_360_curve"] = {}
         for clients in curve:
-            took, _, spent = asyncio.run(
-                load(url, token, VIEW, [{"id": c} for c in customers], clients, args.seconds / 2)
+            took, errors, spent = asyncio.run(
+                load(url, token, VIEW, by_id, clients, args.seconds / 2)
             )
             point = {"p50_ms": pct(took, 0.5), "p99_ms": pct(took, 0.99),
-                     "rps": round(len(took) / spent, 1)}  # fmt: skip
+                     "rps": round(len(took) / spent, 1), "errors": errors}  # fmt: skip
             figures["view_360_curve"][str(clients)] = point
             print(f"360 view at {clients} clients: p50 {point['p50_ms']} ms, p99 {point['p99_ms']} "
-                  f"ms, {point['rps']} requests/s", flush=True)  # fmt: skip
+                  f"ms, {point['rps']} requests/s, {errors} errors", flush=True)  # fmt: skip
         terms = [
             {"t": n.split()[0] + " " + n.split()[-1][:-1]} for n in names if len(n.split()) > 1
         ]
