@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
+from graph.customer_activity import refresh_activity
 from graph.store import GraphStore, Row
 from ingest.profiles.api_edits import EDITABLE
 from ingest.quarantine import Quarantine
@@ -59,13 +60,9 @@ WITH node, score WHERE node.status = 'active' AND ($kind IS NULL OR node.kind = 
        WHEN 'high' THEN node.lifetime_value >= $high_value
        WHEN 'mid' THEN node.lifetime_value >= $mid_value AND node.lifetime_value < $high_value
        ELSE node.lifetime_value < $mid_value END))
-UNWIND CASE WHEN $stage IS NULL THEN [null] ELSE [node] END AS staged
-OPTIONAL MATCH (staged)<-[:RESOLVES_TO]-(:Record)-[h:HAS_TRANSACTION|HAS_INTERACTION]->(a)
-WITH node, score, min(CASE WHEN type(h) = 'HAS_TRANSACTION' THEN a.date END) AS first_bought,
-     max(coalesce(a.date, substring(a.occurred_at, 0, 10))) AS last_active
-WHERE $stage IS NULL OR CASE WHEN first_bought IS NULL THEN 'lead'
-       WHEN last_active < $active_since THEN 'lapsed' WHEN node.churn_risk >= $at_risk THEN 'at_risk'
-       WHEN first_bought >= $new_since THEN 'new' ELSE 'active' END = $stage
+  AND ($stage IS NULL OR CASE WHEN node.first_bought IS NULL THEN 'lead'
+       WHEN node.last_active < $active_since THEN 'lapsed' WHEN node.churn_risk >= $at_risk THEN 'at_risk'
+       WHEN node.first_bought >= $new_since THEN 'new' ELSE 'active' END = $stage)
 WITH node, score
 """
 
@@ -277,10 +274,9 @@ class CustomerService:
         }  # fmt: skip
 
     def count(self, where: CustomerFilter, visibility: Visibility) -> int:
-        """From the index without a stage; a stage reads every matching customer's activity."""
+        """A scan of the matching customers; the stage reads the dates stored on each."""
         params = {**where.params(), **visibility.params(), **self.stage_params()}
-        name = "views/customers_count" if where.stage is None else "views/customers_count_by_stage"
-        rows = self.store.run(name, params)
+        rows = self.store.run("views/customers_count", params)
         return int(rows[0]["total"]) if rows else 0
 
     def search(
@@ -411,4 +407,5 @@ class GraphWrites:
         )  # fmt: skip
         if not rows:
             raise NotFound(f"customer {customer_id} has no records to attach an interaction to")
+        refresh_activity(self.store, ids=[customer_id])  # its stage may move
         return dict(rows[0]["interaction"])

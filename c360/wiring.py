@@ -9,6 +9,7 @@ from urllib.parse import urlparse
 
 from c360.settings import Settings
 from graph.catalogue import Catalogue
+from graph.customer_activity import fill_activity
 from graph.embedded import EmbeddedFalkorDB
 from graph.falkordb_store import FalkorDBStore
 from graph.store import GraphStore
@@ -79,6 +80,7 @@ def open_services(
     try:
         if schema:
             store.ensure_schema()
+            fill_activity(store)  # a graph made before customers stored their dates
         yield Services(store, redis_url)
     finally:
         store.close()

@@ -34,6 +34,7 @@ from typing import Any, NamedTuple
 import orjson
 from pydantic import ValidationError
 
+from graph.customer_activity import refresh_activity
 from graph.encoding import row_encoder
 from graph.store import GraphStore
 from ingest.model import ActivityKind, ActivityRecord, EvidenceRecord, RecordKind, SourceItem
@@ -353,6 +354,10 @@ class Ingestor:
         self.pending: list[PreparedRow] = []
         self._quarantined: list[QuarantineEntry] = []
         self.replayed_ids: list[str] = []
+        # The records whose customers' first purchase or last activity the run may move
+        # (graph.customer_activity): those written activity hangs off, now and before.
+        self.dated: set[str] = set()
+        self.was_on: dict[str, str] = {}  # existing activity key -> its record, a batch
 
     def add(self, row: PreparedRow, entry_id: str | None = None) -> None:
         self.summary.rows += 1
@@ -403,6 +408,8 @@ class Ingestor:
         if not keys:
             return {}
         rows = self.store.run(STATEMENTS[label][0], {"keys": keys})
+        if label != "Record":
+            self.was_on.update((r["key"], r["record_key"]) for r in rows if r["record_key"])
         return {r["key"]: r["hash"] for r in rows}
 
     def _write(self, rows: list[PreparedRow]) -> None:
@@ -438,8 +445,13 @@ class Ingestor:
             elif old != primary.hash:
                 self.summary.updated += 1
                 upsert[primary.label].append(primary)
+                if primary.key in self.was_on:
+                    self.dated.add(self.was_on[primary.key])
             else:
                 self.summary.unchanged += 1
+            if old != primary.hash and primary.record_key is not None:
+                self.dated.add(primary.record_key)
+        self.was_on.clear()
 
         # Derived businesses first, so WORKS_AT finds them; businesses before persons.
         if derived:
@@ -536,6 +548,7 @@ def ingest_rows(
                 on_progress(len(chunk))
         ingestor.flush()
         ingestor.wait()
+        refresh_activity(store, keys=ingestor.dated)
     finally:
         gc.set_threshold(*thresholds)
         writer.shutdown()

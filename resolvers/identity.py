@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 
+from graph.customer_activity import refresh_activity
 from graph.store import GraphStore, Row
 from resolvers.blocking import HubReport, block_keys, candidate_pairs, group_records, hub_limits
 from resolvers.clustering import Link, Split, components, guard
@@ -1080,6 +1081,7 @@ class IdentityResolver:
         for start in range(0, len(writes.detach), batch):
             self.store.run("resolve/detach", {"keys": writes.detach[start : start + batch]})
         self.store.write_batches("resolve/write_decisions", writes.decisions, batch)
+        refresh_activity(self.store, ids=[c["id"] for c in writes.customers])
 
     def _write_incremental(
         self, pair_rows: list[dict[str, Any]], gone: Sequence[Pair], writes: _Writes
@@ -1104,6 +1106,8 @@ class IdentityResolver:
                     "decisions": writes.decisions,
                 },
             )
+            # the rebuilt customers' dates: a statement of their own (it groups activity)
+            refresh_activity(self.store, ids=[c["id"] for c in writes.customers])
 
     # accepted-link scores of the run, per record, filled by _reconcile
     _link_scores: dict[str, list[tuple[str, float]]]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from graph.customer_activity import refresh_activity
 from resolvers.identity import IdentityResolver, Pair, ResolveReport, new_id, now_ms, ordered
 from resolvers.records import ResolutionRecord
 from resolvers.scoring import explanation_json
@@ -243,8 +244,10 @@ class Stewardship:
             for k, c in assignments.items()
             if c
         ]
-        self.store.run("resolve/reactivate", {"ids": sorted({r["customer"] for r in rows})})
+        ids = sorted({c for c in assignments.values() if c})
+        self.store.run("resolve/reactivate", {"ids": ids})
         self.store.write_batches("resolve/assign", rows, self.resolver.config.write_batch)
+        refresh_activity(self.store, ids=ids)
 
     def _decide(
         self,

@@ -109,3 +109,23 @@ def settings(tmp_path: Path) -> Settings:
 
 def neo4j_uri() -> str | None:
     return os.environ.get("C360_NEO4J_URI") or None
+
+
+def stale_activity_dates(store: FalkorDBStore) -> list[dict[str, Any]]:
+    """The active customers whose stored first purchase and last activity
+    (graph.customer_activity) are not what their records' activity says, worked out here
+    from the raw dates; every writer of activity or membership must leave none."""
+    rows = store.run_cypher(
+        "MATCH (c:Customer {status: 'active'}) RETURN c.id AS id, c.first_bought AS first, "
+        "c.last_active AS last, c.activity_at AS at, "
+        "[(c)<-[:RESOLVES_TO]-(:Record)-[:HAS_TRANSACTION]->(t) | t.date] AS bought, "
+        "[(c)<-[:RESOLVES_TO]-(:Record)-[:HAS_INTERACTION]->(i) | coalesce(i.date, i.occurred_at)] AS met"
+    )
+    stale = []
+    for r in rows:
+        bought = [d[:10] for d in r["bought"] if d]
+        dated = bought + [d[:10] for d in r["met"] if d]
+        want = (min(bought) if bought else None, max(dated) if dated else None)
+        if r["at"] is None or (r["first"], r["last"]) != want:
+            stale.append({"id": r["id"], "stored": (r["first"], r["last"]), "want": want})
+    return stale

@@ -42,7 +42,7 @@ from graph.falkordb_store import FalkorDBStore
 from ingest.demo_data import generate
 from ingest.quarantine import Quarantine
 from resolvers.relations import RelationshipMapper
-from tests.conftest import own_graph, resolve_demo
+from tests.conftest import own_graph, resolve_demo, stale_activity_dates
 
 pytestmark = pytest.mark.falkordb
 
@@ -523,6 +523,11 @@ def test_record_interaction_is_idempotent_and_shows_in_the_view(api: Api) -> Non
     first = api.query(rep, mutation, input=data)["recordInteraction"]
     again = api.query(rep, mutation, input=data)["recordInteraction"]
     assert first == again and first["rep"] == person["owner"]
+    # the customer's stored last activity moved with it (its stage reads it)
+    day = api.store.run_cypher(
+        "MATCH (c:Customer {id: $id}) RETURN c.last_active AS day", {"id": person["id"]}
+    )
+    assert day == [{"day": "2026-11-20"}] and stale_activity_dates(api.store) == []
     view = api.query(
         rep,
         "query($id: ID!) { customer(id: $id) { interactions(first: 50) { items { key } } } }",

@@ -31,6 +31,7 @@ from c360.settings import REPO_ROOT
 from graph.falkordb_store import FalkorDBStore
 from ingest.quarantine import Quarantine
 from ingest.sor.db import SystemOfRecord
+from tests.conftest import stale_activity_dates
 from tests.integration import bus_fixtures, pg_fixtures
 from tests.integration.test_apply_catch_up import resolved_graph
 from workers.bus import H_ERROR, Message
@@ -504,15 +505,7 @@ def test_a_change_is_resolved_incrementally_and_a_delete_re_resolves(
                phone=crm["phone"], address_line1=None, city=None, parish=None)
     )  # fmt: skip
     key = record_key(str(twin["id"]))
-
-    def customer_of() -> list[str]:
-        rows = pipeline.store.run_cypher(
-            "MATCH (:Record {key: $k})-[:RESOLVES_TO]->(c:Customer) RETURN c.id AS id",
-            {"k": key},
-        )
-        return [r["id"] for r in rows]
-
-    wait_for("the twin to resolve", lambda: customer_of() == [crm["customer"]])
+    wait_for("the twin to resolve", lambda: customer_of_key(pipeline, key) == crm["customer"])
     # The rest of the service hears of it: subscribers, webhooks and alert rules.
     wait_for("the change to be announced", lambda: any(
         kind == "customer.changed" and key == crm["customer"] for kind, key, _ in announced
@@ -522,10 +515,44 @@ def test_a_change_is_resolved_incrementally_and_a_delete_re_resolves(
                    if kind == "customer.changed" and key == crm["customer"])  # fmt: skip
     assert started_ms - 5_000 <= changed["sor_committed_at"] <= time.time() * 1000
     assert pipeline.apply.stats.resolved >= 1 and pipeline.apply.stats.resolution_pending == 0
+
+    # A sale on the twin's row moves its Customer's stored last activity (the stage reads
+    # it: graph.customer_activity); moved to another customer's row, it moves both.
+    other = pipeline.sor.upsert_customer(person(given_name="Odessa", family_name="Farquharson"))
+    wait_for("the other customer", lambda: customer_of_key(pipeline, record_key(str(other["id"]))))
+    sale = pipeline.sor.record_transaction({"customer_id": twin["id"], "amount": "900",
+                                            "occurred_at": "2030-01-02T10:00:00Z"})  # fmt: skip
+    wait_for(
+        "the sale's date on the customer",
+        lambda: last_active(pipeline, crm["customer"]) == "2030-01-02",
+    )
+    assert stale_activity_dates(pipeline.store) == []
+    sql(
+        pipeline.url,
+        "UPDATE transactions SET customer_id = %s, version = version + 1 WHERE id = %s",
+        other["id"],
+        sale["id"],
+    )
+    wait_for("the sale to move", lambda: last_active(pipeline, crm["customer"]) != "2030-01-02")
+    assert stale_activity_dates(pipeline.store) == []
     resolved_before = pipeline.apply.stats.resolved
     sql(pipeline.url, "DELETE FROM customers WHERE id = %s", twin["id"])
     wait_for("the delete", lambda: (record(pipeline.store, key) or {}).get("deleted") is True)
     wait_for("its re-resolution", lambda: pipeline.apply.stats.resolved > resolved_before)
+
+
+def customer_of_key(pipeline: Pipeline, key: str) -> str | None:
+    rows = pipeline.store.run_cypher(
+        "MATCH (:Record {key: $k})-[:RESOLVES_TO]->(c:Customer) RETURN c.id AS id", {"k": key}
+    )
+    return rows[0]["id"] if rows else None
+
+
+def last_active(pipeline: Pipeline, customer: str) -> str | None:
+    rows = pipeline.store.run_cypher(
+        "MATCH (c:Customer {id: $id}) RETURN c.last_active AS day", {"id": customer}
+    )
+    return rows[0]["day"] if rows else None
 
 
 def test_a_failing_engine_fails_loudly(cdc_database_url: str, tmp_path: Path) -> None:

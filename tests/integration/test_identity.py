@@ -22,6 +22,7 @@ from resolvers.config import ResolverConfig
 from resolvers.evaluation import evaluate
 from resolvers.identity import IdentityResolver, NotTrained
 from resolvers.review import StewardError, Stewardship
+from tests.conftest import stale_activity_dates
 
 pytestmark = pytest.mark.falkordb
 
@@ -316,6 +317,7 @@ def test_manual_merge_keeps_the_older_id_and_undo_restores_everything(
     steward = Stewardship(resolved)
     report = steward.merge(younger, older, "ann", "same shop owner, confirmed by phone")
     assert report.merged == 1
+    assert stale_activity_dates(falkordb_store) == []  # the survivor has the absorbed dates
     after = _assignments(falkordb_store)
     moved = [k for k, c in before.items() if c == younger]
     assert all(after[k] == older for k in moved)
@@ -328,6 +330,7 @@ def test_manual_merge_keeps_the_older_id_and_undo_restores_everything(
 
     steward.undo(merge["id"], "ann", "wrong person after all")
     assert _assignments(falkordb_store) == before
+    assert stale_activity_dates(falkordb_store) == []
     assert _customer(falkordb_store, younger)["customer"]["status"] == "active"
     undone = next(
         d for d in _customer(falkordb_store, older)["decisions"] if d["id"] == merge["id"]
@@ -351,6 +354,7 @@ def test_manual_split_mints_a_new_id_survives_a_rerun_and_can_be_undone(
     assert report.split == 1
     after = _assignments(falkordb_store)
     assert after[members[0]] != customer and all(after[k] == customer for k in members[1:])
+    assert stale_activity_dates(falkordb_store) == []
     resolved.resolve_full()
     assert _assignments(falkordb_store) == after
     split = next(d for d in _customer(falkordb_store, after[members[0]])["decisions"]
@@ -358,6 +362,7 @@ def test_manual_split_mints_a_new_id_survives_a_rerun_and_can_be_undone(
     assert split["reason"] == "two different people"
     steward.undo(split["id"], "ann", "same after all")
     assert _assignments(falkordb_store)[members[0]] == customer
+    assert stale_activity_dates(falkordb_store) == []
     resolved.resolve_full()
     assert _assignments(falkordb_store)[members[0]] == customer
     with pytest.raises(StewardError, match="not records of"):

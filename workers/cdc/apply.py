@@ -46,6 +46,7 @@ from typing import Any, NamedTuple, TypeVar
 import orjson
 import redis
 
+from graph.customer_activity import refresh_activity
 from graph.encoding import row_encoder
 from graph.errors import GraphServerCrashed, GraphStoreError
 from graph.store import GraphStore
@@ -592,6 +593,7 @@ class Apply:
         self.max_defer_s = max_defer_s
         self._deferred_since = 0.0  # monotonic, when the oldest deferred record came
         self._records_state: dict[str, tuple[int | None, bool, list[str]]] = {}
+        self._activity_records: set[str] = set()  # the records a batch's activities hung off
         self._untrained_until = 0.0
         # What a batch had to announce when the event stream (or the graph) could not be
         # reached: announced with the retry of that batch, which writes nothing new.
@@ -700,6 +702,7 @@ class Apply:
             self.stats.cpu_s_at_first_batch = time.process_time()
         changes = [decode(m, self.topic_prefix) for m in batch]
         self._records_state = {}
+        self._activity_records = set()
         now = self.clock_ms()
         # Build every statement row before writing anything: a bad row fails alone.
         finals = fold_changes(changes)
@@ -758,6 +761,14 @@ class Apply:
                     marked += len(got)
                     if label == "Record":
                         touched_records.update(r["key"] for r in got)
+            # Customers whose first purchase or last activity may have moved: those of the
+            # records the activities hang off now and did before, and of upserted records
+            # (cdc/link_parked gives them their parked activities).
+            dated = {str(p["record_key"]) for _, p in activities if p.get("record_key")}
+            dated |= self._activity_records
+            dated.update(ch.key for ch, _ in upserts.get("Record", []))
+            if dated:
+                refresh_activity(self.store, keys=dated)
             # A record written before a crash but never resolved is resolved now.
             final_keys = {ch.key for ch in finals}
             for key, (_, deleted, customers) in self._records_state.items():
@@ -898,6 +909,8 @@ class Apply:
                 r["key"]: (r["version"], bool(r["deleted"]), list(r["customers"] or []))
                 for r in rows
             }
+        else:
+            self._activity_records.update(r["record_key"] for r in rows if r.get("record_key"))
         return {
             r["key"]: StoredRow(
                 r["version"], bool(r["deleted"]), r.get("lsn"), r.get("deleted_lsn")

@@ -1,0 +1,41 @@
+"""A Customer's first purchase and last activity, stored on it.
+
+A customer's lifecycle stage (api/service.py) needs the date of its first purchase and of
+its latest purchase or interaction, over every record it has. Read live, a count of the
+customers in one stage groups the whole population's activity (two seconds at 100,000
+people); stored on the Customer (`first_bought`, `last_active`, and `activity_at`, when
+they were read) it is a scan of customers. So whoever writes activity or changes which
+records a customer has calls `refresh_activity` for what it touched, and a graph made
+before the dates were stored is filled once by `fill_activity`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from graph.store import GraphStore
+
+BATCH = 5_000  # customers or records a statement
+
+
+def refresh_activity(
+    store: GraphStore, *, ids: Iterable[str] = (), keys: Iterable[str] = ()
+) -> int:
+    """Read again the dates of the Customers `ids` and of the Customers of the Records
+    `keys`; returns how many Customers were written (a Customer counted once a batch)."""
+    ids, keys = sorted(set(ids)), sorted(set(keys))
+    at = int(time.time() * 1000)
+    written = 0
+    for start in range(0, max(len(ids), len(keys)), BATCH):
+        params = {"ids": ids[start : start + BATCH], "keys": keys[start : start + BATCH]}
+        rows = store.run("resolve/refresh_activity", {**params, "at": at})
+        written += int(rows[0]["refreshed"]) if rows else 0
+    return written
+
+
+def fill_activity(store: GraphStore) -> int:
+    """Store the dates on every active Customer that has none yet (a graph made before
+    they were stored); a graph that has them costs one scan of its customers."""
+    rows = store.run("resolve/activity_missing")
+    return refresh_activity(store, ids=[r["id"] for r in rows])
