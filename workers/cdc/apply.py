@@ -46,7 +46,7 @@ from typing import Any, NamedTuple, TypeVar
 import orjson
 import redis
 
-from graph.customer_activity import refresh_activity
+from graph.customer_activity import activity_day, extend_activity, refresh_activity
 from graph.encoding import row_encoder
 from graph.errors import GraphServerCrashed, GraphStoreError
 from graph.store import GraphStore
@@ -593,7 +593,7 @@ class Apply:
         self.max_defer_s = max_defer_s
         self._deferred_since = 0.0  # monotonic, when the oldest deferred record came
         self._records_state: dict[str, tuple[int | None, bool, list[str]]] = {}
-        self._activity_records: set[str] = set()  # the records a batch's activities hung off
+        self._activity_record_of: dict[str, str] = {}  # a batch's stored activity -> record
         self._untrained_until = 0.0
         # What a batch had to announce when the event stream (or the graph) could not be
         # reached: announced with the retry of that batch, which writes nothing new.
@@ -702,7 +702,7 @@ class Apply:
             self.stats.cpu_s_at_first_batch = time.process_time()
         changes = [decode(m, self.topic_prefix) for m in batch]
         self._records_state = {}
-        self._activity_records = set()
+        self._activity_record_of = {}
         now = self.clock_ms()
         # Build every statement row before writing anything: a bad row fails alone.
         finals = fold_changes(changes)
@@ -715,6 +715,11 @@ class Apply:
         batch_deletes = _latest_deletes(changes)
         touched_records: set[str] = set()
         activities: list[tuple[Change, dict[str, Any]]] = []
+        # Customers whose first purchase or last activity move (graph.customer_activity):
+        # activity new to the graph moves them earlier or later; a changed one has them read
+        # again on the record it hangs off now and the one before.
+        added: list[tuple[str, str | None, bool]] = []
+        changed_on: set[str] = set()
         written = 0
         try:
             stored = {label: self._stored(label, [ch.key for ch in changes if ch.label == label])
@@ -742,7 +747,14 @@ class Apply:
                     if label == "Record":
                         touched_records.add(change.key)
                     else:
-                        activities.append((change, params["props"]))
+                        props = params["props"]
+                        activities.append((change, props))
+                        if was is _ABSENT:
+                            added.append((str(props["record_key"]), activity_day(props),
+                                          label == "Transaction"))  # fmt: skip
+                        else:
+                            before = self._activity_record_of.get(change.key)
+                            changed_on.update(k for k in (props["record_key"], before) if k)
                 if fresh:
                     self.store.write_encoded(
                         f"cdc/upsert_{_PLURAL[label]}", [self._encoder(r) for r in fresh]
@@ -761,14 +773,10 @@ class Apply:
                     marked += len(got)
                     if label == "Record":
                         touched_records.update(r["key"] for r in got)
-            # Customers whose first purchase or last activity may have moved: those of the
-            # records the activities hang off now and did before, and of upserted records
-            # (cdc/link_parked gives them their parked activities).
-            dated = {str(p["record_key"]) for _, p in activities if p.get("record_key")}
-            dated |= self._activity_records
-            dated.update(ch.key for ch, _ in upserts.get("Record", []))
-            if dated:
-                refresh_activity(self.store, keys=dated)
+            # (Activity parked for a record new to the graph needs nothing: that record has
+            # no customer until resolution, which refreshes every customer it writes.)
+            extend_activity(self.store, added)
+            refresh_activity(self.store, keys=changed_on)
             # A record written before a crash but never resolved is resolved now.
             final_keys = {ch.key for ch in finals}
             for key, (_, deleted, customers) in self._records_state.items():
@@ -910,7 +918,9 @@ class Apply:
                 for r in rows
             }
         else:
-            self._activity_records.update(r["record_key"] for r in rows if r.get("record_key"))
+            self._activity_record_of.update(
+                (r["key"], r["record_key"]) for r in rows if r.get("record_key")
+            )
         return {
             r["key"]: StoredRow(
                 r["version"], bool(r["deleted"]), r.get("lsn"), r.get("deleted_lsn")
