@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
-from graph.customer_activity import refresh_activity
+from graph.customer_activity import activity_day, extend_activity
 from graph.store import GraphStore, Row
 from ingest.profiles.api_edits import EDITABLE
 from ingest.quarantine import Quarantine
@@ -407,5 +407,7 @@ class GraphWrites:
         )  # fmt: skip
         if not rows:
             raise NotFound(f"customer {customer_id} has no records to attach an interaction to")
-        refresh_activity(self.store, ids=[customer_id])  # its stage may move
-        return dict(rows[0]["interaction"])
+        interaction = dict(rows[0]["interaction"])
+        # its customer's last activity may move, and with it the stage
+        extend_activity(self.store, [(rows[0]["record"], activity_day(interaction), False)])
+        return interaction

@@ -12,11 +12,14 @@ stored is filled once by `fill_activity`.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from graph.store import GraphStore
+
+log = logging.getLogger(__name__)
 
 BATCH = 5_000  # customers or records a statement
 
@@ -59,4 +62,6 @@ def fill_activity(store: GraphStore) -> int:
     """Store the dates on every active Customer that has none yet (a graph made before
     they were stored); a graph that has them costs one scan of its customers."""
     rows = store.run("resolve/activity_missing")
+    if rows:  # seconds on a large graph: say what the wait is for
+        log.info("storing customers' activity dates", extra={"customers": len(rows)})
     return refresh_activity(store, ids=[r["id"] for r in rows])
