@@ -22,6 +22,8 @@ from graph.store import GraphStore
 log = logging.getLogger(__name__)
 
 BATCH = 5_000  # customers or records a statement
+# The Customer properties kept here (a rebuild of the golden record keeps them too)
+STORED = ("first_bought", "last_active", "activity_at")
 
 
 def refresh_activity(

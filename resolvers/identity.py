@@ -225,6 +225,9 @@ class _Writes:
     assignments: list[dict[str, Any]]
     decisions: list[dict[str, Any]]
     detach: list[str] = field(default_factory=list)  # keys whose RESOLVES_TO goes
+    # Customers whose records change: their activity dates are read again (a rebuild
+    # alone keeps them: graph/customer_activity.py)
+    dated: list[str] = field(default_factory=list)
 
 
 class _View:
@@ -868,6 +871,7 @@ class IdentityResolver:
         customers: list[dict[str, Any]] = []
         assignments: list[dict[str, Any]] = []
         decisions: list[dict[str, Any]] = []
+        dated: set[str] = set()
         report.clusters = len(clusters)
         for ci, cluster in enumerate(clusters):
             kept = sorted(
@@ -883,6 +887,9 @@ class IdentityResolver:
             if not moved and not absorbed and not lost and not touched.intersection(cluster):
                 report.unchanged += 1
                 continue
+            if moved or absorbed or lost:  # it and every customer a record leaves
+                dated.add(cid)
+                dated.update(was for k in moved if (was := by_key[k].customer))
             records = [by_key[k] for k in cluster]
             created_at = int(meta.get(cid, {}).get("created_at") or at)
             golden = golden_fields(records, self.config.survivorship)
@@ -1042,7 +1049,7 @@ class IdentityResolver:
             )
         report.detached = len(detached)
         report.customers = len(customers)
-        writes = _Writes(customers, assignments, decisions, sorted(detached))
+        writes = _Writes(customers, assignments, decisions, sorted(detached), sorted(dated))
         if write:
             self._write_customers(writes)
         return writes
@@ -1081,7 +1088,7 @@ class IdentityResolver:
         for start in range(0, len(writes.detach), batch):
             self.store.run("resolve/detach", {"keys": writes.detach[start : start + batch]})
         self.store.write_batches("resolve/write_decisions", writes.decisions, batch)
-        refresh_activity(self.store, ids=[c["id"] for c in writes.customers])
+        refresh_activity(self.store, ids=writes.dated)
 
     def _write_incremental(
         self, pair_rows: list[dict[str, Any]], gone: Sequence[Pair], writes: _Writes
@@ -1106,8 +1113,8 @@ class IdentityResolver:
                     "decisions": writes.decisions,
                 },
             )
-            # the rebuilt customers' dates: a statement of their own (it groups activity)
-            refresh_activity(self.store, ids=[c["id"] for c in writes.customers])
+            # a statement of its own: it groups the customers' activity
+            refresh_activity(self.store, ids=writes.dated)
 
     # accepted-link scores of the run, per record, filled by _reconcile
     _link_scores: dict[str, list[tuple[str, float]]]

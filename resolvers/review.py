@@ -245,9 +245,11 @@ class Stewardship:
             if c
         ]
         ids = sorted({c for c in assignments.values() if c})
+        # the customers the records leave, whose activity dates move with them
+        leaving = {r.customer for r in self.resolver.load_records(list(assignments)) if r.customer}
         self.store.run("resolve/reactivate", {"ids": ids})
         self.store.write_batches("resolve/assign", rows, self.resolver.config.write_batch)
-        refresh_activity(self.store, ids=ids)
+        refresh_activity(self.store, ids=[*ids, *leaving])
 
     def _decide(
         self,

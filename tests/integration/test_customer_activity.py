@@ -1,7 +1,8 @@
 """A Customer's first purchase and last activity, stored on it (graph.customer_activity):
 right after resolution, after activity is ingested or moved to another record, and on a
-graph made before the dates were stored. The CDC and API writers are checked in
-test_cdc.py and test_api.py, merge, split and undo in test_identity.py."""
+graph made before the dates were stored, and a split taking the activity it carries
+from the customer it leaves. The CDC and API writers are checked in test_cdc.py and
+test_api.py, merge, split and undo in test_identity.py."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from graph.falkordb_store import FalkorDBStore
 from ingest.pipeline import ingest_file
 from ingest.quarantine import Quarantine
 from resolvers.identity import IdentityResolver
+from resolvers.review import Stewardship
 from tests.conftest import stale_activity_dates
 
 pytestmark = pytest.mark.falkordb
@@ -83,3 +85,26 @@ def test_a_graph_made_before_the_dates_were_stored_is_filled_once(
     assert fill_activity(falkordb_store) == active
     assert stale_activity_dates(falkordb_store) == []
     assert fill_activity(falkordb_store) == 0
+
+
+def test_a_split_takes_its_records_dates_from_the_customer_they_leave(
+    resolved: IdentityResolver, falkordb_store: FalkorDBStore
+) -> None:
+    rows = falkordb_store.run_cypher(
+        "MATCH (c:Customer {status: 'active'})<-[:RESOLVES_TO]-(r:Record) "
+        "RETURN c.id AS customer, c.last_active AS last, r.key AS key, "
+        "[(r)-[:HAS_TRANSACTION|HAS_INTERACTION]->(a) | coalesce(a.date, a.occurred_at)] AS days"
+    )
+    latest: dict[str, list[tuple[str, str]]] = {}
+    for r in rows:
+        day = max((d[:10] for d in r["days"] if d), default="")
+        latest.setdefault(r["customer"], []).append((day, r["key"]))
+    # a customer whose latest activity is on one record only: split that record off
+    ranked = {c: sorted(days) for c, days in sorted(latest.items()) if len(days) > 1}
+    customer, key = next(
+        (c, days[-1][1]) for c, days in ranked.items() if days[-1][0] > days[-2][0] > ""
+    )
+    before = _dates(falkordb_store, customer)
+    Stewardship(resolved).split(customer, [key], "ann", "two people")
+    assert _dates(falkordb_store, customer)[1] < before[1]
+    assert stale_activity_dates(falkordb_store) == []

@@ -15,6 +15,7 @@ import pytest
 
 from graph.falkordb_store import FalkorDBStore
 from resolvers.identity import IdentityResolver, now_ms
+from tests.conftest import stale_activity_dates
 
 pytestmark = pytest.mark.falkordb
 
@@ -255,6 +256,7 @@ def test_incremental_and_full_runs_agree_on_many_deletions_and_their_undoing(
         _delete(store, key)
     report = resolved.resolve_records(keys)
     assert report.detached == len(keys)
+    assert stale_activity_dates(store) == []  # a deleted record's activity leaves with it
     after = _assignments(store)
     assert not set(keys) & set(after)
     decisions = _decisions(store)
@@ -274,6 +276,7 @@ def test_incremental_and_full_runs_agree_on_many_deletions_and_their_undoing(
         _undelete(store, key)
     assert sorted(resolved.pending()) == keys
     resolved.resolve_records(keys)
+    assert stale_activity_dates(store) == []
     back = _assignments(store)
     assert set(back) == set(before)
     full = resolved.resolve_full()
