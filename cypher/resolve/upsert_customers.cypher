@@ -5,8 +5,9 @@ UNWIND $rows AS row
 MERGE (c:Customer {id: row.id})
 // What other jobs keep on a Customer (`c360 scores`: scores/write; `c360 relations`:
 // relations/write_scores; the activity dates graph/customer_activity.py keeps) outlives
-// its rebuild: read before the golden record replaces the rest, set again after. (`SET c += row.props` with nulls for the fields gone says the
-// same, but FalkorDB 4 then loses and keeps the wrong properties.)
+// its rebuild: read before the golden record replaces the rest, set again after.
+// (`SET c += row.props` with nulls for the fields gone says the same, but FalkorDB 4
+// then loses and keeps the wrong properties.)
 WITH c, row, [c.churn_risk, c.churn_factors, c.lead_score, c.lead_factors, c.lifetime_value,
   c.value_factors, c.scores_model, c.scores_at, c.scores_basis, c.influence, c.community,
   c.betweenness, c.first_bought, c.last_active, c.activity_at] AS kept
