@@ -92,7 +92,7 @@ def test_a_split_takes_its_records_dates_from_the_customer_they_leave(
 ) -> None:
     rows = falkordb_store.run_cypher(
         "MATCH (c:Customer {status: 'active'})<-[:RESOLVES_TO]-(r:Record) "
-        "RETURN c.id AS customer, c.last_active AS last, r.key AS key, "
+        "RETURN c.id AS customer, r.key AS key, "
         "[(r)-[:HAS_TRANSACTION|HAS_INTERACTION]->(a) | coalesce(a.date, a.occurred_at)] AS days"
     )
     latest: dict[str, list[tuple[str, str]]] = {}

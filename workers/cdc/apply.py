@@ -774,7 +774,7 @@ class Apply:
                     if label == "Record":
                         touched_records.update(r["key"] for r in got)
             # (Activity parked for a record new to the graph needs nothing: that record has
-            # no customer until resolution, which refreshes every customer it writes.)
+            # no customer until resolution, which reads again every customer gaining one.)
             extend_activity(self.store, added)
             refresh_activity(self.store, keys=changed_on)
             # A record written before a crash but never resolved is resolved now.
