@@ -293,16 +293,10 @@ class AuditPiiReads(SchemaExtension):
         if isinstance(context, Context) and context.pii_reads and context._principal is not None:
             targets = sorted(context.pii_reads)
             context.pii_reads.clear()
-            coroutine = context.state.audit.record(
+            context.state.audit.record_soon(
                 context._principal, "pii.read", ",".join(targets[:50]),
                 fields=["email", "phone", "dob", "address"], detail={"customers": len(targets)},
             )  # fmt: skip
-            task = asyncio.get_running_loop().create_task(coroutine)
-            _background.add(task)
-            task.add_done_callback(_background.discard)
-
-
-_background: set[asyncio.Task[Any]] = set()
 
 
 _PARAM_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")

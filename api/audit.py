@@ -1,13 +1,15 @@
 """The audit trail: every decision and every read of personal data, in one Redis stream.
 
 A stream (not a list or a table) because entries are append-only, ordered by time, and
-trimmed by length in the same command that adds them: `record` is one XADD, one round
-trip, cheap enough to call per PII read on the 360 view. Each entry is also written as
-one JSON line on the `c360.audit` logger so log shipping sees it without reading Redis.
+trimmed by length in the same command that adds them: an entry is one XADD, sent with the
+other requests' small commands in one pipeline (`api.autopipeline`), cheap enough for
+every PII read of the 360 view. Each entry is also written as one JSON line on the
+`c360.audit` logger, with its stream id, so log shipping sees it without reading Redis.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -15,9 +17,10 @@ from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any, cast
 
 import redis.asyncio as aioredis
-from redis.typing import EncodableT, FieldT
+from redis.typing import EncodableT
 
 from api.auth import Principal
+from api.autopipeline import AutoPipeline
 
 __all__ = ["AUDIT_LOGGER", "AuditLog"]
 
@@ -35,6 +38,40 @@ def _split(value: str, sep: str) -> list[str]:
     return value.split(sep) if value else []
 
 
+def _entry(
+    principal: Principal,
+    action: str,
+    target: str,
+    fields: Sequence[str],
+    detail: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "at": time.time_ns() // 1_000_000,
+        "sub": principal.sub,
+        "roles": [str(r) for r in sorted(principal.roles)],
+        "action": action,
+        "target": target,
+        "fields": list(fields),
+    }
+    if detail:
+        entry["detail"] = dict(detail)
+    return entry
+
+
+def _log(entry: dict[str, Any], ident: str) -> None:
+    entry["id"] = ident
+    if log.isEnabledFor(logging.INFO):
+        log.info(json.dumps(entry, default=str, separators=(",", ":")))
+
+
+def _log_stored(entry: dict[str, Any], done: asyncio.Future[Any]) -> None:
+    if done.cancelled() or done.exception() is not None:
+        reason = "cancelled" if done.cancelled() else repr(done.exception())
+        log.error("audit entry not stored (%s): %s", reason, json.dumps(entry, default=str))
+        return
+    _log(entry, _text(done.result()))
+
+
 class AuditLog:
     """Append-only audit entries over a Redis stream, trimmed to about `maxlen` entries."""
 
@@ -44,6 +81,7 @@ class AuditLog:
         self.client = client
         self.stream = stream
         self.maxlen = maxlen
+        self._pipeline = AutoPipeline.of(client)
 
     async def record(
         self,
@@ -53,35 +91,36 @@ class AuditLog:
         fields: Sequence[str] = (),
         detail: Mapping[str, Any] | None = None,
     ) -> str:
-        """Append one entry (action e.g. "pii.read", "decision.merge"); returns the entry id."""
-        at = time.time_ns() // 1_000_000
-        entry: dict[str, Any] = {
-            "at": at,
-            "sub": principal.sub,
-            "roles": [str(r) for r in sorted(principal.roles)],
-            "action": action,
-            "target": target,
-            "fields": list(fields),
-        }
-        if detail:
-            entry["detail"] = dict(detail)
-        detail_json = json.dumps(entry["detail"], default=str) if detail else ""
-        stored: dict[FieldT, EncodableT] = {
-            "at": at,
-            "sub": principal.sub,
-            "roles": " ".join(entry["roles"]),
-            "action": action,
-            "target": target,
-            "fields": ",".join(entry["fields"]),
-        }
-        if detail_json:
-            stored["detail"] = detail_json
-        entry_id = await self.client.xadd(self.stream, stored, maxlen=self.maxlen, approximate=True)
-        ident = _text(entry_id)
-        entry["id"] = ident
-        if log.isEnabledFor(logging.INFO):
-            log.info(json.dumps(entry, default=str, separators=(",", ":")))
+        """Append one entry (action e.g. "pii.read", "decision.merge"); returns the entry id
+        once it is in the stream."""
+        entry = _entry(principal, action, target, fields, detail)
+        ident = _text(await self._append(entry))
+        _log(entry, ident)
         return ident
+
+    def record_soon(
+        self,
+        principal: Principal,
+        action: str,
+        target: str,
+        fields: Sequence[str] = (),
+        detail: Mapping[str, Any] | None = None,
+    ) -> None:
+        """`record` for a caller that does not wait for it (a request's PII reads, noted as
+        its answer goes out): queued at once, logged when stored; a failure is logged as
+        an error naming the entry, never lost in silence."""
+        entry = _entry(principal, action, target, fields, detail)
+        self._append(entry).add_done_callback(lambda done: _log_stored(entry, done))
+
+    def _append(self, entry: dict[str, Any]) -> asyncio.Future[Any]:
+        stored: list[EncodableT] = [
+            "at", entry["at"], "sub", entry["sub"], "roles", " ".join(entry["roles"]),
+            "action", entry["action"], "target", entry["target"],
+            "fields", ",".join(entry["fields"]),
+        ]  # fmt: skip
+        if "detail" in entry:
+            stored += ["detail", json.dumps(entry["detail"], default=str)]
+        return self._pipeline.send("XADD", self.stream, "MAXLEN", "~", self.maxlen, "*", *stored)
 
     async def recent(
         self, limit: int = 100, action: str | None = None, sub: str | None = None

@@ -16,11 +16,14 @@ from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 
 from api.audit import AUDIT_LOGGER, AuditLog
 from api.auth import Principal, Role
+from api.autopipeline import AutoPipeline
 from api.limits import RateLimited, RateLimiter
-from graph.embedded import ServerInfo
+from graph.embedded import ServerInfo, free_port
 
 pytestmark = pytest.mark.falkordb
 
@@ -56,6 +59,76 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.t
+
+
+# --- auto-pipelining --------------------------------------------------------------------
+
+
+def test_concurrent_commands_share_round_trips_and_keep_their_replies(
+    falkordb_server: ServerInfo,
+) -> None:
+    key = unique("ap")
+
+    async def body(client: aioredis.Redis) -> None:
+        pipeline = AutoPipeline.of(client)
+        assert AutoPipeline.of(client) is pipeline  # one per client: audit and limits share it
+        replies = await asyncio.gather(*(pipeline.send("INCRBY", key, i) for i in range(1, 101)))
+        assert replies == [i * (i + 1) // 2 for i in range(1, 101)]  # run in the order sent
+        assert pipeline.round_trips < 10  # queued in one turn of the loop: one write, not 100
+        alone = pipeline.round_trips
+        assert await pipeline.send("GET", key) == b"5050"
+        assert pipeline.round_trips == alone + 1
+
+    run(falkordb_server, body)
+
+
+def test_an_error_reaches_only_its_own_command(falkordb_server: ServerInfo) -> None:
+    key = unique("ap")
+
+    async def body(client: aioredis.Redis) -> None:
+        pipeline = AutoPipeline.of(client)
+        await client.set(key, "text")
+        ok, wrong, after = await asyncio.gather(
+            pipeline.send("GET", key),
+            pipeline.send("INCR", key),  # not an integer
+            pipeline.send("STRLEN", key),
+            return_exceptions=True,
+        )
+        assert ok == b"text" and after == 4
+        assert isinstance(wrong, aioredis.ResponseError) and "not an integer" in str(wrong)
+
+    run(falkordb_server, body)
+
+
+def test_a_dropped_connection_is_retried_once_and_no_server_fails_every_waiter(
+    falkordb_server: ServerInfo,
+) -> None:
+    key = unique("ap")
+
+    async def body(client: aioredis.Redis) -> None:
+        pipeline = AutoPipeline.of(client)
+        assert await pipeline.send("SET", key, "1")
+        pooled = await pipeline.send("CLIENT", "ID")  # the connection it goes back to the pool with
+        other = aioredis.Redis(port=falkordb_server.port)
+        try:
+            assert await other.client_kill_filter(_id=pooled) == 1
+        finally:
+            await other.aclose()
+        assert await pipeline.send("GET", key) == b"1"  # on a fresh connection from the pool
+        assert await pipeline.send("CLIENT", "ID") != pooled
+
+    run(falkordb_server, body)
+
+    async def nobody_listening() -> None:
+        client = aioredis.Redis(port=free_port(), retry=Retry(NoBackoff(), 0))  # fail fast
+        try:
+            futures = [AutoPipeline.of(client).send("PING") for _ in range(3)]
+            outcomes = await asyncio.gather(*futures, return_exceptions=True)
+            assert all(isinstance(o, aioredis.ConnectionError) for o in outcomes), outcomes
+        finally:
+            await client.aclose()
+
+    asyncio.run(nobody_listening())
 
 
 # --- audit ----------------------------------------------------------------------------
@@ -140,7 +213,58 @@ def test_audit_logs_one_json_line(
     assert logged["target"] == "cust-1" and logged["fields"] == ["email"]
 
 
+def test_audit_without_waiting_is_stored_and_logged_or_said_to_be_lost(
+    falkordb_server: ServerInfo, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`record_soon` (a request's PII reads) returns at once; the entry is stored and
+    logged with its id, and an entry Redis could not take is logged as an error."""
+    stream = unique("audit")
+
+    async def body(client: aioredis.Redis) -> None:
+        audit = AuditLog(client, stream=stream)
+        audit.record_soon(ANN, "pii.read", "cust-7", ["email"], detail={"customers": 1})
+        assert await client.xlen(stream) == 0  # not waited for
+        await AutoPipeline.of(client).send("PING")  # queued after it: the entry is in
+        await asyncio.sleep(0)  # its log line is written by a callback in the same turn
+        [entry] = await audit.recent()
+        assert entry["target"] == "cust-7" and entry["detail"] == {"customers": 1}
+        logged = [json.loads(r.getMessage()) for r in caplog.records if r.name == AUDIT_LOGGER]
+        assert [line["id"] for line in logged] == [entry["id"]]
+
+    async def nobody_listening() -> None:
+        client = aioredis.Redis(port=free_port(), retry=Retry(NoBackoff(), 0))
+        try:
+            AuditLog(client, stream=stream).record_soon(SAM, "pii.read", "cust-8", ["dob"])
+            await AutoPipeline.of(client).send("PING")  # fails the same way, after it
+        except aioredis.ConnectionError:
+            await asyncio.sleep(0)
+        finally:
+            await client.aclose()
+
+    with caplog.at_level(logging.INFO, logger=AUDIT_LOGGER):
+        run(falkordb_server, body)
+        caplog.clear()
+        asyncio.run(nobody_listening())
+    [lost] = [r for r in caplog.records if r.name == AUDIT_LOGGER]
+    assert lost.levelno == logging.ERROR and "not stored" in lost.getMessage()
+    assert '"target": "cust-8"' in lost.getMessage()
+
+
 # --- rate limits ----------------------------------------------------------------------
+
+
+def test_the_limiter_loads_its_script_again_after_a_flush(falkordb_server: ServerInfo) -> None:
+    """A restarted (or flushed) Redis has no scripts: the first hit loads it again."""
+    prefix = unique("rl")
+
+    async def body(client: aioredis.Redis) -> None:
+        limiter = RateLimiter(client, per_minute=60, burst=2, prefix=prefix, clock=FakeClock())
+        assert (await limiter.hit("c")).remaining == 1
+        await client.script_flush()
+        assert (await limiter.hit("c")).remaining == 0
+        assert not (await limiter.hit("c")).allowed
+
+    run(falkordb_server, body)
 
 
 def test_burst_then_refused(falkordb_server: ServerInfo) -> None:
