@@ -42,6 +42,7 @@ bench: $(STAMP) web
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/er.py
 	$(BIN)/python bench/api.py
+	$(BIN)/python bench/api_redis.py
 	$(BIN)/python bench/web.py
 	$(BIN)/python bench/nlp.py
 	$(BIN)/python bench/scores.py --people 100000
