@@ -2,7 +2,8 @@
 
 Every read takes a batch of customer ids, so the GraphQL layer's DataLoaders turn a page
 of customers into one store round trip per kind of field, whatever the page size. The
-store is synchronous; the GraphQL layer calls these methods in worker threads.
+360 view's reads (`aview`, `aparts`, `aby_ids`) are asyncio methods over the store's
+`arun`; the rest are synchronous, and the GraphQL layer calls them in worker threads.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import base64
 import binascii
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -161,6 +162,43 @@ _EMPTY_PART: dict[str, Any] = {
 }
 
 
+def _merge_hops(ids: Sequence[str]) -> Generator[list[str], list[Row], dict[str, Row]]:
+    """Following merged ids to the customers that survive, without I/O: yields the ids
+    to read next, is sent their rows (one per customer, under "customer"), and returns
+    {asked id: row}. The sync and the asyncio readers share it."""
+    found: dict[str, Row] = {}
+    wanted = {i: i for i in ids}  # asked id -> id to look up now
+    for _ in range(MAX_MERGE_HOPS):
+        if not wanted:
+            break
+        rows = yield sorted(set(wanted.values()))
+        by_id = {row["customer"]["id"]: row for row in rows}
+        following: dict[str, str] = {}
+        for asked, current in wanted.items():
+            row = by_id.get(current)
+            if row is None:
+                continue
+            customer = row["customer"]
+            if customer.get("status") == "merged" and customer.get("merged_into"):
+                following[asked] = customer["merged_into"]
+            else:
+                found[asked] = row
+        wanted = following
+    return found
+
+
+def _parts_by_customer(
+    ids: Sequence[str], wanted: ViewParts, rows: list[Row]
+) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {
+        part: {i: _EMPTY_PART[part] for i in ids} for part in wanted.names()
+    }
+    for row in rows:
+        for part, value in _part_values(row, wanted).items():
+            out[part][row["id"]] = value
+    return out
+
+
 def _part_values(row: Row, wanted: ViewParts) -> dict[str, Any]:
     """The wanted parts of one customer's row of views/customer_parts."""
     out: dict[str, Any] = {}
@@ -188,31 +226,36 @@ class CustomerService:
         rows = self._following_merges(ids, "views/customers_by_ids", {})
         return {asked: row["customer"] for asked, row in rows.items()}
 
+    async def aby_ids(self, ids: Sequence[str]) -> dict[str, Row]:
+        rows = await self._afollowing_merges(ids, "views/customers_by_ids", {})
+        return {asked: row["customer"] for asked, row in rows.items()}
+
     def _following_merges(
         self, ids: Sequence[str], statement: str, params: dict[str, Any]
     ) -> dict[str, Row]:
         """The rows of `statement` (one per customer, under "customer") for `ids`, by
         asked id; a merged id is followed to the customer that survives, one more round
         trip per hop."""
-        found: dict[str, Row] = {}
-        wanted = {i: i for i in ids}  # asked id -> id to look up now
-        for _ in range(MAX_MERGE_HOPS):
-            if not wanted:
-                break
-            rows = self.store.run(statement, {"ids": sorted(set(wanted.values())), **params})
-            by_id = {row["customer"]["id"]: row for row in rows}
-            following: dict[str, str] = {}
-            for asked, current in wanted.items():
-                row = by_id.get(current)
-                if row is None:
-                    continue
-                customer = row["customer"]
-                if customer.get("status") == "merged" and customer.get("merged_into"):
-                    following[asked] = customer["merged_into"]
-                else:
-                    found[asked] = row
-            wanted = following
-        return found
+        hops = _merge_hops(ids)
+        try:
+            wanted = next(hops)
+            while True:
+                wanted = hops.send(self.store.run(statement, {"ids": wanted, **params}))
+        except StopIteration as done:
+            found: dict[str, Row] = done.value
+            return found
+
+    async def _afollowing_merges(
+        self, ids: Sequence[str], statement: str, params: dict[str, Any]
+    ) -> dict[str, Row]:
+        hops = _merge_hops(ids)
+        try:
+            wanted = next(hops)
+            while True:
+                wanted = hops.send(await self.store.arun(statement, {"ids": wanted, **params}))
+        except StopIteration as done:
+            found: dict[str, Row] = done.value
+            return found
 
     def page(
         self, where: CustomerFilter, visibility: Visibility, first: int, after: str | None
@@ -298,20 +341,18 @@ class CustomerService:
     def parts(self, ids: Sequence[str], wanted: ViewParts) -> dict[str, dict[str, Any]]:
         """The `wanted` parts of the 360 view of each of `ids`, in one store round trip:
         {part: {customer id: value}}, every wanted part with a value for every id."""
-        out: dict[str, dict[str, Any]] = {
-            part: {i: _EMPTY_PART[part] for i in ids} for part in wanted.names()
-        }
-        for row in self.store.run("views/customer_parts", {"ids": list(ids), **wanted.params()}):
-            for part, value in _part_values(row, wanted).items():
-                out[part][row["id"]] = value
-        return out
+        rows = self.store.run("views/customer_parts", {"ids": list(ids), **wanted.params()})
+        return _parts_by_customer(ids, wanted, rows)
 
-    def view(self, customer_id: str, wanted: ViewParts) -> tuple[Row, dict[str, Any]] | None:
+    async def aparts(self, ids: Sequence[str], wanted: ViewParts) -> dict[str, dict[str, Any]]:
+        rows = await self.store.arun("views/customer_parts", {"ids": list(ids), **wanted.params()})
+        return _parts_by_customer(ids, wanted, rows)
+
+    async def aview(self, customer_id: str, wanted: ViewParts) -> tuple[Row, dict[str, Any]] | None:
         """A customer (a merged id followed to the survivor, as `by_ids` does) and the
         `wanted` parts of its 360 view: one store round trip, one more per merge."""
-        row = self._following_merges([customer_id], "views/customer_parts", wanted.params()).get(
-            customer_id
-        )
+        rows = await self._afollowing_merges([customer_id], "views/customer_parts", wanted.params())
+        row = rows.get(customer_id)
         return None if row is None else (row["customer"], _part_values(row, wanted))
 
     def records(self, ids: Sequence[str]) -> dict[str, list[Row]]:

@@ -93,6 +93,13 @@ class Settings(BaseSettings):
         default_factory=one_per_core, ge=1, le=64,
         description="API worker processes; default one per CPU core, at most 8.",
     )  # fmt: skip
+    api_keepalive_requests: int = Field(
+        default=100, ge=0,
+        description="With several API workers: a kept-alive connection is closed after about "
+        "this many requests (each response 1 in N), so its client reconnects to whichever "
+        "worker accepts first, the least busy; a connection stays with the worker that "
+        "accepted it. 0: never closed.",
+    )  # fmt: skip
     jwt_secret: str | None = Field(
         default=None,
         description="HS256 secret for bearer tokens. Empty and no JWKS URL: a random "

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
+from weakref import WeakKeyDictionary
 
 import redis
+import redis.asyncio as aioredis
 from falkordb import Edge, FalkorDB, Node, Path
 from falkordb.helpers import stringify_param_value
 
@@ -34,6 +38,8 @@ _CREATE_FULLTEXT = re.compile(
 )
 
 
+# FalkorDB's error on a graph that does not exist yet (read: nothing to read).
+_NO_GRAPH = "empty key"
 _SCALARS = frozenset({str, int, float, bool, type(None)})
 # Value types of FalkorDB's compact result format.
 _NULL, _STRING, _INTEGER, _BOOLEAN, _DOUBLE, _ARRAY, _MAP = 1, 2, 3, 4, 5, 6, 10
@@ -92,6 +98,10 @@ class FalkorDBStore(CatalogueStore):
         # Client-side guard too: FalkorDB's own timeout does not cover a stalled socket.
         socket_timeout = query_timeout_ms / 1000 + 30 if query_timeout_ms else None
         self.db = FalkorDB(host=host, port=port, socket_timeout=socket_timeout)
+        self.host, self.port, self.socket_timeout = host, port, socket_timeout
+        self._async: WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis] = (
+            WeakKeyDictionary()
+        )
         self.graph = self.db.select_graph(graph_name)
         # Called when the connection breaks, e.g. to turn it into GraphServerCrashed.
         self._on_connection_error = on_connection_error
@@ -142,18 +152,58 @@ class FalkorDBStore(CatalogueStore):
     def close(self) -> None:
         self.db.connection.close()
 
+    async def arun(self, name: str, params: dict[str, Any] | None = None) -> list[Row]:
+        """`run` over an asyncio client: no worker thread to hand the call to and back
+        from, each hand-off waiting for the GIL behind the event loop (the 360 view,
+        2 API processes, 32 clients: 765-847 -> 824-920 views/s)."""
+        statement, params = self._statement(name, params)
+        read_only = not statement.writes
+        command = "GRAPH.RO_QUERY" if read_only else "GRAPH.QUERY"
+        arguments = self._arguments(command, self._query(statement.text, params))
+        try:
+            with self._errors_named(statement.name, command):
+                response = await self._async_client().execute_command(*arguments)  # type: ignore[no-untyped-call]
+        except GraphStoreError as exc:
+            if read_only and _NO_GRAPH in str(exc):
+                return []
+            raise
+        return self._rows(response)
+
+    async def aclose(self) -> None:
+        client = self._async.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.aclose()
+
+    def _async_client(self) -> aioredis.Redis:
+        """One per event loop (an asyncio connection belongs to the loop that opened it;
+        tests serve apps in several threads, each with its loop, over one store)."""
+        loop = asyncio.get_running_loop()
+        client = self._async.get(loop)
+        if client is None:
+            client = self._async[loop] = aioredis.Redis(  # decoded, as the falkordb client's
+                host=self.host, port=self.port, socket_timeout=self.socket_timeout,
+                decode_responses=True,
+            )  # fmt: skip
+        return client
+
     # -- internals ---------------------------------------------------------------
     def _execute(
         self, what: str, text: str, params: dict[str, Any], *, read_only: bool
     ) -> list[Row]:
         command = "GRAPH.RO_QUERY" if read_only else "GRAPH.QUERY"
-        query = (encode_params(params) if params else "") + text
         try:
-            response = self._command(what, command, query)
+            response = self._command(what, command, self._query(text, params))
         except GraphStoreError as exc:
-            if read_only and "empty key" in str(exc):
+            if read_only and _NO_GRAPH in str(exc):
                 return []  # the graph does not exist yet: nothing to read
             raise
+        return self._rows(response)
+
+    @staticmethod
+    def _query(text: str, params: dict[str, Any]) -> str:
+        return (encode_params(params) if params else "") + text
+
+    def _rows(self, response: Any) -> list[Row]:
         if (
             len(response) != 3
             or isinstance(response[0], redis.ResponseError)
@@ -194,11 +244,20 @@ class FalkorDBStore(CatalogueStore):
         return to_python(parse_scalar(value, self.graph))
 
     def _command(self, what: str, command: str, query: str) -> Any:
+        with self._errors_named(what, command):
+            return self.graph.execute_command(*self._arguments(command, query))
+
+    def _arguments(self, command: str, query: str) -> list[Any]:
         args: list[Any] = [command, self.graph_name, query, "--compact"]
         if self.query_timeout_ms:
             args += ["timeout", self.query_timeout_ms]
+        return args
+
+    @contextmanager
+    def _errors_named(self, what: str, command: str) -> Iterator[None]:
+        """The client's errors (the same classes from the asyncio client) as ours."""
         try:
-            return self.graph.execute_command(*args)
+            yield
         except redis.ResponseError as exc:
             message = str(exc)
             if command == "GRAPH.RO_QUERY" and "read-only" in message.lower():

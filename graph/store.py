@@ -8,6 +8,7 @@ batch either fully applied or not at all.
 
 from __future__ import annotations
 
+import asyncio
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Sequence
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Any, Protocol, TypeVar
 
-from graph.catalogue import Catalogue
+from graph.catalogue import Catalogue, Statement
 
 Row = dict[str, Any]
 T = TypeVar("T")
@@ -27,6 +28,10 @@ class GraphStore(Protocol):
 
     def run(self, name: str, params: dict[str, Any] | None = None) -> list[Row]:
         """Run the catalogued statement `name` (e.g. "views/record") with its parameters."""
+        ...
+
+    async def arun(self, name: str, params: dict[str, Any] | None = None) -> list[Row]:
+        """`run` for asyncio code (the API): the same rows, without holding up the loop."""
         ...
 
     def run_cypher(
@@ -68,6 +73,10 @@ class GraphStore(Protocol):
         ...
 
     def close(self) -> None: ...
+
+    async def aclose(self) -> None:
+        """Close what `arun` opened in the running event loop."""
+        ...
 
 
 # Characters both full-text engines split words on (RediSearch's separators, which
@@ -132,10 +141,23 @@ class CatalogueStore(ABC):
     fulltext_syntax: FulltextSyntax  # set by adapters with full-text search
 
     def run(self, name: str, params: dict[str, Any] | None = None) -> list[Row]:
+        statement, params = self._statement(name, params)
+        return self._execute(statement.name, statement.text, params, read_only=not statement.writes)
+
+    async def arun(self, name: str, params: dict[str, Any] | None = None) -> list[Row]:
+        """By default `run` in a worker thread; an adapter with an asyncio client of its
+        own (FalkorDB) overrides this."""
+        return await asyncio.to_thread(self.run, name, params)
+
+    async def aclose(self) -> None:
+        """Nothing to close when `arun` runs in threads."""
+        return None
+
+    def _statement(self, name: str, params: dict[str, Any] | None) -> tuple[Statement, Row]:
         statement = self.catalogue.get(name)
         params = params or {}
         statement.check(params)
-        return self._execute(statement.name, statement.text, params, read_only=not statement.writes)
+        return statement, params
 
     def run_cypher(
         self, text: str, params: dict[str, Any] | None = None, *, read_only: bool = True

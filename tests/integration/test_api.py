@@ -180,6 +180,49 @@ def test_health_readiness_and_metrics(api: Api) -> None:
     assert "c360_http_request_seconds_bucket" in metrics
 
 
+@pytest.mark.parametrize(
+    ("workers", "one_in", "closed"),
+    [(2, 1, True), (2, 0, False), (1, 1, False)],
+    ids=["two-workers-close-each", "never", "one-worker"],
+)
+def test_kept_alive_connections_are_closed_to_rebalance_workers(
+    api: Api, falkordb_server: ServerInfo, workers: int, one_in: int, closed: bool
+) -> None:
+    """With several workers a connection is closed now and then (1 in `one_in`
+    responses), so its client reconnects to whichever worker accepts first."""
+    settings = api.settings.model_copy(
+        update={"api_workers": workers, "api_keepalive_requests": one_in}
+    )
+    app = create_app(settings, api.store, f"redis://127.0.0.1:{falkordb_server.port}/0")
+    with (
+        served(app) as url,
+        socket.create_connection(("127.0.0.1", int(url.rsplit(":", 1)[1]))) as conn,
+    ):
+        conn.settimeout(10)
+        for _ in range(2 if not closed else 1):  # a kept connection answers a second time
+            conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: c360\r\n\r\n")
+            head = _read_response(conn)
+            assert head.startswith(b"HTTP/1.1 200")
+            assert (b"connection: close" in head.lower()) is closed
+        if closed:
+            assert conn.recv(1) == b""  # the server hung up
+
+
+def _read_response(conn: socket.socket) -> bytes:
+    """One HTTP response off a socket: its head, the body read past by its length."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = conn.recv(4096)
+        assert chunk, f"the connection closed before a whole response: {data!r}"
+        data += chunk
+    head, _, body = data.partition(b"\r\n\r\n")
+    length = int(next(line.split(b":")[1] for line in head.split(b"\r\n")
+                      if line.lower().startswith(b"content-length")))  # fmt: skip
+    while len(body) < length:
+        body += conn.recv(4096)
+    return head
+
+
 def test_graphiql_is_served(api: Api) -> None:
     page = httpx.get(api.url + "/graphql", headers={"Accept": "text/html"})
     assert page.status_code == 200
@@ -890,6 +933,12 @@ def _counting_app(api: Api, falkordb_server: ServerInfo, calls: list[str]) -> An
         def run(self, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
             calls.append(name)
             return self._store.run(name, params)
+
+        async def arun(
+            self, name: str, params: dict[str, Any] | None = None
+        ) -> list[dict[str, Any]]:
+            calls.append(name)
+            return await self._store.arun(name, params)
 
     return create_app(api.settings, Counting(api.store),
                       f"redis://127.0.0.1:{falkordb_server.port}/0", run_workers=False)  # fmt: skip

@@ -6,15 +6,18 @@ run on the CI machines, so there the Neo4j adapter is exercised by the Bolt smok
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from graph.catalogue import Catalogue, Statement
-from graph.errors import MissingParameter, ReadOnlyViolation, UnknownStatement
+from graph.embedded import free_port
+from graph.errors import GraphStoreError, MissingParameter, ReadOnlyViolation, UnknownStatement
 from graph.falkordb_store import FalkorDBStore
-from graph.store import GraphStore
+from graph.store import GraphStore, Row
 from tests.conftest import neo4j_uri
 
 SEED = [
@@ -104,6 +107,33 @@ def test_statement_runs_with_its_example(store: GraphStore, statement: Statement
         assert [r["key"] for r in rows] == ["crm:EX1"]
     if statement.writes and statement.name.startswith("ingest/"):
         assert rows == [{"written": len(statement.example["rows"])}]
+    if not statement.writes:  # the API reads through `arun`: the same rows
+        assert asyncio.run(_arun(store, statement.name, statement.example)) == rows
+
+
+async def _arun(store: GraphStore, name: str, params: dict[str, Any] | None = None) -> list[Row]:
+    try:
+        return await store.arun(name, params)
+    finally:
+        await store.aclose()
+
+
+def test_arun_errors_are_the_same_as_run(store: GraphStore) -> None:
+    with pytest.raises(UnknownStatement, match="no cypher statement named 'views/nope'"):
+        asyncio.run(_arun(store, "views/nope"))
+    with pytest.raises(MissingParameter, match="'views/record' needs parameter\\(s\\) key"):
+        asyncio.run(_arun(store, "views/record", {}))
+    with pytest.raises(GraphStoreError, match="alerts/page") as refused:  # LIMIT takes no string
+        asyncio.run(_arun(store, "alerts/page", {"before_at": 1, "before_id": "", "limit": "x"}))
+    assert type(refused.value) is GraphStoreError, refused.value  # the store's, not ours
+
+
+def test_arun_serves_one_event_loop_after_another(store: GraphStore) -> None:
+    """Tests and tools run `asyncio.run` again and again: a client opened in a loop
+    that has ended must not be reused."""
+    store.run(*SEED[0])
+    for _ in range(3):
+        assert asyncio.run(store.arun("views/record", {"key": "crm:EX1"})) != []
 
 
 def test_schema_is_idempotent(store: GraphStore) -> None:
@@ -134,7 +164,16 @@ def test_unique_keys_are_enforced(store: GraphStore) -> None:
 def test_graph_that_does_not_exist_reads_as_empty(falkordb_server, catalogue) -> None:  # type: ignore[no-untyped-def]
     store = FalkorDBStore(catalogue, port=falkordb_server.port, graph_name=f"t_{uuid.uuid4().hex}")
     assert store.run("views/records_by_source") == []
+    assert asyncio.run(_arun(store, "views/records_by_source")) == []
     store.close()
+
+
+@pytest.mark.falkordb
+def test_arun_without_a_server_says_the_connection_is_lost(falkordb_server, catalogue) -> None:  # type: ignore[no-untyped-def]
+    store = FalkorDBStore(catalogue, port=falkordb_server.port)
+    store.port = free_port()  # the server gone before the asyncio client's first connection
+    with pytest.raises(GraphStoreError, match="views/record: lost the FalkorDB connection"):
+        asyncio.run(_arun(store, "views/record", {"key": "crm:EX1"}))
 
 
 def _about_given_customers(statement: Statement) -> bool:
