@@ -11,13 +11,16 @@ import pytest
 from c360.settings import Settings
 
 
-def test_the_api_runs_one_worker_process_per_core_by_default(
+def test_the_api_runs_a_worker_process_per_core_less_one_for_the_embedded_graph(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("C360_API_WORKERS", raising=False)
-    for cores, workers in ((2, 2), (1, 1), (None, 1), (32, 8)):
+    monkeypatch.delenv("C360_GRAPH_URI", raising=False)
+    remote = {"graph_uri": "bolt://graph:7687"}
+    for cores, extra, workers in ((2, {}, 1), (2, remote, 2), (4, {}, 3), (1, {}, 1),
+                                  (None, {}, 1), (32, {}, 8), (32, remote, 8)):  # fmt: skip
         monkeypatch.setattr(os, "cpu_count", lambda cores=cores: cores)
-        assert Settings().api_workers == workers, cores
+        assert Settings(**extra).api_workers == workers, (cores, extra)
     monkeypatch.setenv("C360_API_WORKERS", "3")
     assert Settings().api_workers == 3
 
