@@ -16,6 +16,8 @@ import redis
 import redis.asyncio as aioredis
 from falkordb import Edge, FalkorDB, Node, Path
 from falkordb.helpers import stringify_param_value
+from redis.asyncio.retry import Retry as AsyncRetry
+from redis.backoff import ExponentialWithJitterBackoff
 
 from graph.catalogue import Catalogue, split_statements
 from graph.encoding import cypher_literal, rows_header
@@ -38,6 +40,9 @@ _CREATE_FULLTEXT = re.compile(
 )
 
 
+# Connections of `arun`'s client per event loop: more would only queue in the server,
+# which runs as many queries at once as it has threads (one per core).
+ASYNC_CONNECTIONS = 32
 # FalkorDB's error on a graph that does not exist yet (read: nothing to read).
 _NO_GRAPH = "empty key"
 _SCALARS = frozenset({str, int, float, bool, type(None)})
@@ -74,6 +79,12 @@ def _literal(value: Any) -> str:
         return cypher_literal(value)
     except TypeError:
         return str(stringify_param_value(value))
+
+
+def _retry() -> AsyncRetry:
+    """What redis-py gives a client that builds its own pool (a given pool's connections
+    get none): a connection the server dropped while idle is retried on a fresh one."""
+    return AsyncRetry(ExponentialWithJitterBackoff(base=0.01, cap=1), retries=10)
 
 
 class FalkorDBStore(CatalogueStore):
@@ -180,10 +191,14 @@ class FalkorDBStore(CatalogueStore):
         loop = asyncio.get_running_loop()
         client = self._async.get(loop)
         if client is None:
-            client = self._async[loop] = aioredis.Redis(  # decoded, as the falkordb client's
+            # A burst past the pool's size waits for a connection (redis-py's default
+            # pool refuses the 101st concurrent command). Decoded, as the falkordb client's.
+            pool = aioredis.BlockingConnectionPool(
                 host=self.host, port=self.port, socket_timeout=self.socket_timeout,
-                decode_responses=True,
+                decode_responses=True, max_connections=ASYNC_CONNECTIONS,
+                timeout=self.socket_timeout, retry=_retry(),
             )  # fmt: skip
+            client = self._async[loop] = aioredis.Redis.from_pool(pool)  # owns it
         return client
 
     # -- internals ---------------------------------------------------------------

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import redis
 
 from graph.catalogue import Catalogue, Statement
 from graph.embedded import free_port
@@ -166,6 +167,43 @@ def test_graph_that_does_not_exist_reads_as_empty(falkordb_server, catalogue) ->
     assert store.run("views/records_by_source") == []
     assert asyncio.run(_arun(store, "views/records_by_source")) == []
     store.close()
+
+
+def test_arun_takes_a_burst_larger_than_its_connections(store: GraphStore) -> None:
+    """200 subscribers connecting at once each read their customer: none may fail
+    (redis-py's default asyncio pool refused the 101st concurrent command)."""
+    store.run(*SEED[0])
+
+    async def burst() -> list[list[Row]]:
+        try:
+            return await asyncio.gather(
+                *(store.arun("views/record", {"key": "crm:EX1"}) for _ in range(200))
+            )
+        finally:
+            await store.aclose()
+
+    assert [len(rows) for rows in asyncio.run(burst())] == [1] * 200
+
+
+@pytest.mark.falkordb
+def test_arun_retries_a_connection_the_server_dropped(falkordb_store: FalkorDBStore) -> None:
+    """A graph server restarted under an idle API: its pooled connections are dead, and
+    the next read must not fail for it."""
+    falkordb_store.run(*SEED[0])
+    admin = redis.Redis(port=falkordb_store.port)
+
+    async def read_kill_read() -> list[Row]:
+        try:
+            await falkordb_store.arun("views/record", {"key": "crm:EX1"})
+            # The pool's one connection, which the next read takes again.
+            connection = await falkordb_store._async_client().client_id()
+            admin.client_kill_filter(_id=str(connection))
+            return await falkordb_store.arun("views/record", {"key": "crm:EX1"})
+        finally:
+            await falkordb_store.aclose()
+
+    assert len(asyncio.run(read_kill_read())) == 1
+    admin.close()
 
 
 @pytest.mark.falkordb
