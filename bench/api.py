@@ -148,7 +148,7 @@ def main() -> None:
         "--workers",
         type=int,
         default=None,
-        help="API processes (default: the service's, one per core)",
+        help="API processes (default: the service's, C360_API_WORKERS)",
     )
     parser.add_argument(
         "--graph", default="c360", help="graph name (bench/er_demo.py's is 'bench')"
