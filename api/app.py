@@ -87,6 +87,9 @@ COUNT_TTL_S = 5.0
 # makes five at once; with 32 clients the six queued them (2,000 people: 194-206 -> 232-237
 # views/s).
 STORE_THREADS = 32
+# Connections of the API's Redis client per process; more would only queue in Redis,
+# which runs one command at a time.
+REDIS_CONNECTIONS = 32
 
 
 def refuse_writes(text: str) -> None:
@@ -440,12 +443,23 @@ class Guard:
         return await _rate_limit(self.state, principal.sub)
 
 
+def redis_client(url: str, *, wait_s: float) -> aioredis.Redis:
+    """The API's Redis client (rate limits, audit, events, webhooks). A burst past its
+    pool waits up to `wait_s` for a connection: redis-py's default pool refuses the
+    101st concurrent command, and 150 subscribers resuming at once after a restart (each
+    reading the stream's history) lost 50 of their subscriptions to it."""
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url, decode_responses=False, max_connections=REDIS_CONNECTIONS, timeout=wait_s
+    )
+    return aioredis.Redis.from_pool(pool)
+
+
 def create_app(
     settings: Settings, store: GraphStore, redis_url: str, *, run_workers: bool = True
 ) -> FastAPI:
     """The API over an open store and a Redis; `run_workers` starts webhook deliveries
     in this process too (one process of a deployment is enough, more share the work)."""
-    client = aioredis.Redis.from_url(redis_url, decode_responses=False)
+    client = redis_client(redis_url, wait_s=settings.request_timeout_s)
     verifier = (
         TokenVerifier(jwks_url=settings.jwks_url, audience=settings.jwt_audience)
         if settings.jwks_url

@@ -16,6 +16,7 @@ import pytest
 import redis
 import redis.asyncio as aioredis
 
+from api.app import redis_client
 from api.events import Event, EventHub, parse_id, publish_many_sync, publish_sync
 from graph.embedded import ServerInfo
 from workers.event_kinds import ALERT_RAISED, CUSTOMER_CHANGED, INTERACTION_RECORDED
@@ -381,6 +382,31 @@ def test_publish_many_sync_publishes_in_order_in_one_call(falkordb_server: Serve
             assert publish_many_sync(sync_client, [], stream=stream) == []
 
     run(falkordb_server, body)
+
+
+def test_a_storm_of_resuming_subscribers_all_get_their_history(
+    falkordb_server: ServerInfo,
+) -> None:
+    """150 subscribers resuming at once (as after an API restart) each read the stream's
+    history over the API's client: none may be refused a connection (redis-py's default
+    pool refused 50 of them)."""
+
+    async def main() -> None:
+        client = redis_client(f"redis://127.0.0.1:{falkordb_server.port}/0", wait_s=WAIT_S)
+        stream = _stream()
+        hub = EventHub(client, stream=stream, coalesce_ms=0)
+        await hub.start()
+        try:
+            first = await hub.publish(ALERT_RAISED, "r", {"n": 0})
+            resumed = [hub.subscribe(ALERT_RAISED, "r", after="0-0") for _ in range(150)]
+            got = await asyncio.gather(*(take(events, 1) for events in resumed))
+            assert [[e.id for e in events] for events in got] == [[first]] * 150
+        finally:
+            await hub.stop()
+            await client.delete(stream)
+            await client.aclose()
+
+    asyncio.run(main())
 
 
 def test_a_malformed_resume_id_is_refused(falkordb_server: ServerInfo) -> None:
