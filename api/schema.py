@@ -545,15 +545,15 @@ class Customer:
 
     @strawberry.field(description="Businesses this person's records say they work at.")
     async def employers(self, info: Info[Context, None]) -> list[CustomerRef]:
-        return [_ref(c) for c in (await self._relations(info))["employers"]]
+        return [_ref(c) for c in await self._part(info, "employers")]
 
     @strawberry.field(description="People whose records say they work at this business.")
     async def staff(self, info: Info[Context, None]) -> list[CustomerRef]:
-        return [_ref(c) for c in (await self._relations(info))["staff"]]
+        return [_ref(c) for c in await self._part(info, "staff")]
 
     @strawberry.field(description="Customer-to-customer relationships, both directions.")
     async def relationships(self, info: Info[Context, None]) -> list[Relationship]:
-        found = await self._relations(info)
+        found = await self._part(info, "relationships")
         ctx = info.context
         return [_relationship(r, "out", ctx) for r in found["outgoing"]] + [
             _relationship(r, "in", ctx) for r in found["incoming"]
@@ -561,12 +561,12 @@ class Customer:
 
     @strawberry.field(description="Customers this one referred.")
     async def referrals_out(self, info: Info[Context, None]) -> list[CustomerRef]:
-        found = await self._relations(info)
+        found = await self._part(info, "relationships")
         return [_ref(r["other"]) for r in found["outgoing"] if r["type"] == "REFERRED"]
 
     @strawberry.field(description="Customers who referred this one.")
     async def referrals_in(self, info: Info[Context, None]) -> list[CustomerRef]:
-        found = await self._relations(info)
+        found = await self._part(info, "relationships")
         return [_ref(r["other"]) for r in found["incoming"] if r["type"] == "REFERRED"]
 
     @strawberry.field(description="Model scores, where the models have run.")
@@ -607,10 +607,9 @@ class Customer:
         found: Row = await ctx.loader("stages", ctx.state.service.stages).load(str(self.id))
         return found
 
-    async def _relations(self, info: Info[Context, None]) -> Row:
-        ctx = info.context
-        found: Row = await ctx.part_loader("relations").load(str(self.id))
-        return found
+    async def _part(self, info: Info[Context, None], part: str) -> Any:
+        """One part of the view without a limit (employers, staff, relationships)."""
+        return await info.context.part_loader(part).load(str(self.id))
 
 
 def _holds(row: Row, name: str, value: Any) -> bool:
@@ -919,8 +918,9 @@ def _webhook(row: Row) -> Webhook:
 
 # The parts of the 360 view (`ViewParts`) that Customer fields (GraphQL names) read.
 _PART_OF_FIELD = {
-    "records": "records", "fields": "records", "employers": "relations", "staff": "relations",
-    "relationships": "relations", "referralsOut": "relations", "referralsIn": "relations",
+    "records": "records", "fields": "records", "employers": "employers", "staff": "staff",
+    "relationships": "relationships", "referralsOut": "relationships",
+    "referralsIn": "relationships",
     "interactions": "interactions", "transactions": "transactions", "alerts": "alerts",
 }  # fmt: skip
 

@@ -140,7 +140,9 @@ class ViewParts:
     transactions as how many of the newest, 0 for none."""
 
     records: bool = False
-    relations: bool = False
+    employers: bool = False
+    staff: bool = False
+    relationships: bool = False
     interactions: int = 0
     transactions: int = 0
     alerts: bool = False
@@ -155,7 +157,9 @@ class ViewParts:
 # A part's value for a customer without any: the shapes `CustomerService.parts` gives.
 _EMPTY_PART: dict[str, Any] = {
     "records": [],
-    "relations": {"employers": [], "staff": [], "outgoing": [], "incoming": []},
+    "employers": [],
+    "staff": [],
+    "relationships": {"outgoing": [], "incoming": []},
     "interactions": {"items": [], "total": 0},
     "transactions": {"items": [], "total": 0},
     "alerts": [],
@@ -204,8 +208,11 @@ def _part_values(row: Row, wanted: ViewParts) -> dict[str, Any]:
     out: dict[str, Any] = {}
     if wanted.records:
         out["records"] = row["records"]
-    if wanted.relations:
-        out["relations"] = {key: row[key] for key in _EMPTY_PART["relations"]}
+    for part in ("employers", "staff"):
+        if getattr(wanted, part):
+            out[part] = row[part]
+    if wanted.relationships:
+        out["relationships"] = {"outgoing": row["outgoing"], "incoming": row["incoming"]}
     for part in ("interactions", "transactions"):
         if getattr(wanted, part):
             out[part] = {"items": row[part], "total": row[part + "_total"]}

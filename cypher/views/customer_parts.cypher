@@ -1,5 +1,5 @@
-// doc: The parts of the 360 view of each of $ids, in one statement: the source records with their lineage and identifiers ($records), related customers ($relations: employers and staff through WORKS_AT between their records, and direct relationships both ways), the newest $interactions interactions and $transactions transactions with how many there are, and the open and acknowledged alerts ($alerts), newest first. A part not asked for (false, or a limit of 0) comes back empty and costs next to nothing.
-// example: {"ids": ["C0000000000000"], "records": true, "relations": true, "interactions": 20, "transactions": 20, "alerts": true}
+// doc: The parts of the 360 view of each of $ids, in one statement: the source records with their lineage and identifiers ($records), related customers (the $employers and $staff linked by WORKS_AT between their records, and the direct $relationships both ways), the newest $interactions interactions and $transactions transactions with how many there are, and the open and acknowledged alerts ($alerts), newest first. A part not asked for (false, or a limit of 0) comes back empty and costs next to nothing.
+// example: {"ids": ["C0000000000000"], "records": true, "employers": true, "staff": true, "relationships": true, "interactions": 20, "transactions": 20, "alerts": true}
 // One statement, not one per part: a 360 view costs one round trip, and FalkorDB's fixed
 // cost per query is paid once (2,000-people graph: 0.72 ms of server CPU a view, against
 // 1.28 ms for five statements). Each part is a subquery over `on`, which is the customer
@@ -21,26 +21,26 @@ CALL {
 }
 CALL {
   WITH c
-  UNWIND CASE WHEN $relations THEN [c] ELSE [] END AS on
+  UNWIND CASE WHEN $employers THEN [c] ELSE [] END AS on
   MATCH (on)<-[:RESOLVES_TO]-(:Record)-[:WORKS_AT]->(:Record)-[:RESOLVES_TO]->(x:Customer)
   RETURN collect(DISTINCT x {.id, .name, .kind}) AS employers
 }
 CALL {
   WITH c
-  UNWIND CASE WHEN $relations THEN [c] ELSE [] END AS on
+  UNWIND CASE WHEN $staff THEN [c] ELSE [] END AS on
   MATCH (on)<-[:RESOLVES_TO]-(:Record)<-[:WORKS_AT]-(:Record)-[:RESOLVES_TO]->(x:Customer)
   RETURN collect(DISTINCT x {.id, .name, .kind}) AS staff
 }
 CALL {
   WITH c
-  UNWIND CASE WHEN $relations THEN [c] ELSE [] END AS on
+  UNWIND CASE WHEN $relationships THEN [c] ELSE [] END AS on
   MATCH (on)-[rel:REFERRED|KNOWS|HOUSEHOLD|COLLEAGUE|CO_ATTENDED|FOLLOWS]->(x:Customer)
   RETURN collect({type: type(rel), other: x {.id, .name, .kind}, strength: rel.strength,
                   evidence: rel.evidence}) AS outgoing
 }
 CALL {
   WITH c
-  UNWIND CASE WHEN $relations THEN [c] ELSE [] END AS on
+  UNWIND CASE WHEN $relationships THEN [c] ELSE [] END AS on
   MATCH (on)<-[rel:REFERRED|KNOWS|HOUSEHOLD|COLLEAGUE|CO_ATTENDED|FOLLOWS]-(x:Customer)
   RETURN collect({type: type(rel), other: x {.id, .name, .kind}, strength: rel.strength,
                   evidence: rel.evidence}) AS incoming

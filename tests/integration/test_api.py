@@ -920,8 +920,11 @@ def test_webhooks_are_registered_signed_delivered_and_queryable(api: Api) -> Non
         receiver.shutdown()
 
 
-def _counting_app(api: Api, falkordb_server: ServerInfo, calls: list[str]) -> Any:
-    """The API's app on a store that lists the statements the API sends it in `calls`."""
+def _counting_app(
+    api: Api, falkordb_server: ServerInfo, calls: list[str], asked: list[Any] | None = None
+) -> Any:
+    """The API's app on a store that lists the statements the API sends it in `calls`
+    (and their parameters in `asked`)."""
 
     class Counting:
         def __init__(self, store: FalkorDBStore) -> None:
@@ -932,12 +935,16 @@ def _counting_app(api: Api, falkordb_server: ServerInfo, calls: list[str]) -> An
 
         def run(self, name: str, params: dict[str, Any] | None = None) -> list[dict[str, Any]]:
             calls.append(name)
+            if asked is not None:
+                asked.append(params)
             return self._store.run(name, params)
 
         async def arun(
             self, name: str, params: dict[str, Any] | None = None
         ) -> list[dict[str, Any]]:
             calls.append(name)
+            if asked is not None:
+                asked.append(params)
             return await self._store.arun(name, params)
 
     return create_app(api.settings, Counting(api.store),
@@ -1050,6 +1057,46 @@ def test_a_360_view_reads_every_part_in_one_round_trip(
     assert view["id"] == customer_id and view["interactions"]["items"]
     assert view["transactions"]["items"] and view["relationships"] and view["records"]
     assert len(others) == 4 and all(other == view for other in others)
+
+
+def test_a_360_view_reads_only_the_parts_its_fields_ask_for(
+    api: Api, falkordb_server: ServerInfo
+) -> None:
+    """Employers, staff and relationships are separate parts: a view asking for a
+    person's employers does not read the staff of anyone (a tenth of the view's time on
+    the graph server), and each part answers as it does when everything is asked."""
+    pairs = api.store.run_cypher(
+        "MATCH (p:Customer {status: 'active'})<-[:RESOLVES_TO]-(:Record)-[:WORKS_AT]->"
+        "(:Record)-[:RESOLVES_TO]->(b:Customer {status: 'active'}) "
+        "RETURN p.id AS person, b.id AS business LIMIT 1"
+    )
+    assert pairs, "the demo data has people who work at its businesses"
+    person, business = pairs[0]["person"], pairs[0]["business"]
+    calls: list[str] = []
+    asked: list[Any] = []
+    app = _counting_app(api, falkordb_server, calls, asked)
+    token = api.token("manager", pii=True)
+    every = "employers { id } staff { id } relationships { type direction other { id } }"
+
+    async def run() -> list[Any]:
+        answers = []
+        for customer_id, fields in [(person, "employers { id }"), (business, "staff { id }"),
+                                    (person, every), (business, every)]:  # fmt: skip
+            query = "query($id: ID!) { customer(id: $id) { " + fields + " } }"
+            answers.append((await _post(app, token, query, id=customer_id))["data"]["customer"])
+        return answers
+
+    employers, staff, person_view, business_view = asyncio.run(run())
+    views = [params for name, params in zip(calls, asked, strict=True)
+             if name == "views/customer_parts"]  # fmt: skip
+    assert len(views) == 4, calls
+    wanted = [{p for p in ("records", "employers", "staff", "relationships", "alerts") if v[p]}
+              for v in views]  # fmt: skip
+    every_part = {"employers", "staff", "relationships"}
+    assert wanted == [{"employers"}, {"staff"}, every_part, every_part]
+    assert {"id": business} in employers["employers"]
+    assert employers["employers"] == person_view["employers"]
+    assert {"id": person} in staff["staff"] and staff["staff"] == business_view["staff"]
 
 
 def test_a_served_view_is_freed_when_it_ends_not_left_to_the_cycle_collector(
