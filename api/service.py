@@ -207,7 +207,7 @@ def _part_values(row: Row, wanted: ViewParts) -> dict[str, Any]:
     """The wanted parts of one customer's row of views/customer_parts."""
     out: dict[str, Any] = {}
     if wanted.records:
-        out["records"] = row["records"]
+        out["records"] = [_with_identifiers(record) for record in row["records"]]
     for part in ("employers", "staff"):
         if getattr(wanted, part):
             out[part] = row[part]
@@ -219,6 +219,19 @@ def _part_values(row: Row, wanted: ViewParts) -> dict[str, Any]:
     if wanted.alerts:
         out["alerts"] = row["alerts"]
     return out
+
+
+_IDENTIFIER_LISTS = ("emails", "phones", "addresses", "handles", "websites")
+
+
+def _with_identifiers(record: Row) -> Row:
+    """A record of the view with its [kind, value] identifiers (one traversal in the
+    statement) as a list per kind."""
+    found: dict[str, list[Any]] = {kind: [] for kind in _IDENTIFIER_LISTS}
+    for kind, value in record.pop("identifiers"):
+        found[kind].append(value)
+    record.update(found)
+    return record
 
 
 class CustomerService:
