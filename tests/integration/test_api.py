@@ -230,6 +230,38 @@ def test_graphiql_is_served(api: Api) -> None:
 
 
 # -- the 360 view ------------------------------------------------------------------------------
+def test_each_records_identifiers_in_the_view_are_the_ones_the_graph_holds(api: Api) -> None:
+    """The view reads a record's identifiers in one traversal, each tagged with its
+    kind: every kind's list is exactly that record's identifiers of the kind."""
+    kinds = {"emails": ("HAS_EMAIL", "e.value"), "phones": ("HAS_PHONE", "e.e164"),
+             "addresses": ("LOCATED_AT", "e.key"), "handles": ("HAS_HANDLE", "e.key"),
+             "websites": ("HAS_WEBSITE", "e.domain")}  # fmt: skip
+    customers: list[str] = []
+    for rel, _ in kinds.values():  # customers with each kind of identifier
+        customers += [r["id"] for r in api.store.run_cypher(
+            f"MATCH (c:Customer {{status: 'active'}})<-[:RESOLVES_TO]-(:Record)-[:{rel}]->() "
+            "RETURN DISTINCT c.id AS id LIMIT 3"
+        )]  # fmt: skip
+    assert len(set(customers)) >= 5, "the demo data has every kind of identifier"
+    query = """query($id: ID!) { customer(id: $id) { records {
+      key emails phones handles websites addresses { key } } } }"""
+    token = api.token("manager", pii=True)
+    seen = set()
+    for customer_id in sorted(set(customers)):
+        records = api.query(token, query, id=customer_id)["customer"]["records"]
+        for kind, (rel, value) in kinds.items():
+            held = {r["key"]: sorted(r["values"]) for r in api.store.run_cypher(
+                f"MATCH (:Customer {{id: $id}})<-[:RESOLVES_TO]-(r:Record)-[:{rel}]->(e) "
+                f"RETURN r.key AS key, collect({value}) AS values", {"id": customer_id}
+            )}  # fmt: skip
+            for record in records:
+                shown = record[kind]
+                shown = sorted(a["key"] for a in shown) if kind == "addresses" else sorted(shown)
+                assert shown == held.get(record["key"], []), (customer_id, record["key"], kind)
+                seen |= {kind} if shown else set()
+    assert seen == set(kinds), "every kind was compared with some found"
+
+
 def test_the_360_view_with_pii_for_a_manager_with_the_pii_scope(api: Api) -> None:
     person = _person_with(api, "email", "phone")
     view = api.query(api.token("manager", pii=True), VIEW, id=person["id"])["customer"]
