@@ -5,7 +5,8 @@ running in another, over loopback, on a resolved demo graph.
                         [--curve 1,4,8,16] [--subscribers 200] [--events 400] [--workers N]
 
 Without a graph in --home it first runs `c360 demo --no-serve --people N` there. Prints
-the 360 view's p50/p99 and requests/s at --clients concurrent clients with the CPU each
+the 360 view's p50/p99 and requests/s at --clients concurrent clients (each client's
+connection opened by an untimed request before the clock starts) with the CPU each
 side spent per view (API processes, graph server, this load generator), its p50/p99 and
 requests/s at each of the --curve client counts, search p50/p99, and subscription
 delivery latency (event published -> client receives) with --subscribers connected; ends
