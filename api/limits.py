@@ -25,7 +25,12 @@ __all__ = ["RateDecision", "RateLimited", "RateLimiter"]
 
 # KEYS[1] the bucket (a hash: tokens, ts)
 # ARGV: capacity, refill per millisecond, cost, now in ms ("" = the server's clock)
+# The buckets are not written to the AOF (nor to replicas): they are state of the moment,
+# a restart that forgets them only gives each client a full bucket, and every API call
+# writing its bucket to the AOF (of the graph server, in the default set-up) made the
+# whole graph's AOF rewrite come around sooner.
 _TOKEN_BUCKET = """
+redis.set_repl(redis.REPL_NONE)
 local capacity = tonumber(ARGV[1])
 local rate = tonumber(ARGV[2])
 local cost = tonumber(ARGV[3])

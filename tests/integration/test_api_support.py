@@ -275,6 +275,25 @@ def test_the_limiter_loads_its_script_again_after_a_flush(falkordb_server: Serve
     run(falkordb_server, body)
 
 
+def test_buckets_are_not_written_to_the_aof(falkordb_server: ServerInfo) -> None:
+    """A bucket lives in Redis for every API process to share, but not in its AOF: an
+    API call is not a write to persist (the graph server's AOF in the default set-up)."""
+    prefix = unique("rl")
+
+    async def body(client: aioredis.Redis) -> None:
+        limiter = RateLimiter(client, per_minute=60, burst=50, prefix=prefix, clock=FakeClock())
+        assert (await limiter.hit("c")).allowed  # the script is loaded (that is logged)
+        before = (await client.info("persistence"))["aof_current_size"]
+        for _ in range(20):
+            assert (await limiter.hit("c")).allowed
+        assert float(await client.hget(limiter.key("c"), "tokens")) == 29  # kept in Redis
+        assert (await client.info("persistence"))["aof_current_size"] == before
+        await client.set(unique("written"), "x")  # while a plain write is logged
+        assert (await client.info("persistence"))["aof_current_size"] > before
+
+    run(falkordb_server, body)
+
+
 def test_burst_then_refused(falkordb_server: ServerInfo) -> None:
     prefix = unique("rl")
 
