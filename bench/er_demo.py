@@ -27,7 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench.ingest import MemorySampler
 from c360.settings import Settings
 from c360.wiring import open_graph
-from ingest.demo_data import generate, ingest_demo, read_truth
+from ingest.demo_data import generate, ingest_demo, read_manifest, read_truth
 from ingest.quarantine import Quarantine
 from resolvers.evaluation import evaluate
 from resolvers.identity import IdentityResolver, now_ms
@@ -92,7 +92,9 @@ def run(
         store.run_cypher("MATCH (r:Record {source: 'bench'}) DETACH DELETE r", read_only=False)
         resolver = IdentityResolver(store)
         server = _graph_server(settings.home_dir)
-        out: dict[str, Any] = {"people": people}
+        # How hard the data is: names another person also has are resolved on other evidence.
+        namesakes = read_manifest(data).get("namesake_share")
+        out: dict[str, Any] = {"people": people, "namesake_share": namesakes}
         resolved = store.run_cypher("MATCH (m:MatchModel) RETURN count(m) AS n")[0]["n"]
         if not (attach_only and resolved):
             resolver.clear()
@@ -108,7 +110,8 @@ def run(
         if not (attach_only and resolved):
             print(f"  full resolution of {report.records:,} records: {seconds:,.1f} s, "
                   f"{report.candidate_pairs:,} candidate pairs, peak RSS {sampler.peak_ingest / 2**20:,.0f} MB "
-                  f"+ server {sampler.peak_server / 2**20:,.0f} MB; pairwise F1 {quality['pairwise']['f1']}",
+                  f"+ server {sampler.peak_server / 2**20:,.0f} MB; pairwise F1 {quality['pairwise']['f1']} "
+                  f"({namesakes} of people share their full name)",
                   flush=True)  # fmt: skip
             out.update({
                 "records": report.records, "candidate_pairs": report.candidate_pairs,

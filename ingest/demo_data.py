@@ -14,7 +14,8 @@ keys stay in memory), deterministically for a seed:
     interactions.csv       interactions       calls, visits, WhatsApps... on CRM/sheet/QBO rows
     transactions.csv       transactions       point-of-sale / bank payments on any record
     truth.jsonl            -                  the answer key (below)
-    manifest.json          -                  files in ingest order, profile, row counts, rates
+    manifest.json          -                  files in ingest order, profile, row counts, rates,
+                                              the share of people who have a namesake
 
 `manifest.json` lists the files in the order to ingest them: record files first, then
 the activity files whose rows hang off those records.
@@ -25,7 +26,8 @@ The world
     a few employ many), each with a legal-suffix habit ("Ltd", "Limited", "Co. Ltd.",
     none), an office landline, often a web site with info@ / first.last@ mail, a
     directory listing, an Instagram account, a QuickBooks customer account. Names are
-    Jamaican (given names with occasional accents and hyphens, common surnames), with
+    Jamaican (given names with occasional accents and hyphens, common surnames, and a
+    long tail of coined given names and rarer surnames: `namesake_share`, below), with
     the nicknames people go by (Bob/Robert, Liz/Elizabeth, Jim/James, ...). All emails and
     handles are unique per person / business by construction (a per-entity number), and
     phone numbers are drawn without replacement from valid Jamaican mobile / landline
@@ -137,7 +139,7 @@ import csv
 import math
 import shutil
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -506,6 +508,60 @@ SURNAMES = (
     "Ramsay",
     "Wynter",
 )
+
+# The lists above are the common head of the names. Real name frequencies have a long
+# tail (in the UK electoral roll ~42% of surnames occur once; the US census counted six
+# million surnames, four million of them held by one person), and Jamaica coins given
+# names freely (Shanique, Kevaughn, Tashana). Without a tail every full name of the lists
+# was held by ~16 of 266,667 people, so namesakes, not the data's defects, decided what
+# resolution could find at scale. People's names are drawn from the head with weights
+# falling with rank (Brown ~2.5% of people) or, with the tail's share, from names built
+# from the parts below: still far fewer distinct names than a real population has
+# (`namesake_share` in the manifest says how many people share their full name).
+SURNAME_PARTS = (
+    (
+        "Ash", "Black", "Brad", "Bridge", "Brook", "Bur", "Cald", "Carl", "Chad", "Chester",
+        "Cole", "Crom", "Dal", "Dun", "Fair", "Farn", "Good", "Hart", "Hather", "Hol",
+        "Kings", "Lang", "Lin", "Mar", "Mid", "Mor", "New", "Nor", "Pem", "Red", "Rother",
+        "Shel", "Stan", "Sut", "Thorn", "Wal", "Wel", "West", "Whit", "Wood", "Wor", "Yar",
+    ),
+    (
+        "ton", "ley", "field", "wood", "well", "worth", "ham", "by", "ford", "more",
+        "stone", "dale", "ridge", "land", "wick", "croft", "combe", "shaw", "bury", "hill",
+    ),
+)  # fmt: skip
+MAC_SURNAMES = tuple(
+    "Mc" + rest
+    for rest in (
+        "Farlane", "Intosh", "Gregor", "Allister", "Donald", "Cormack", "Dermott", "Laughlin",
+        "Pherson", "Namara", "Guire", "Carthy", "Grath", "Bride", "Cann", "Coy", "Daniel",
+        "Dowell", "Fadden", "Gill", "Kay", "Leod", "Millan", "Nally", "Neil", "Queen", "Rae",
+        "Tavish",
+    )
+)  # fmt: skip
+MALE_NAME_PARTS = (
+    (
+        "Ke", "Ja", "Ro", "Sha", "Da", "Ru", "O", "Je", "Dwa", "Ta", "Ki", "A", "Ty", "De",
+        "Tre", "Ji", "Ma", "Ka", "Le", "Jo", "Ra", "Tra", "Dar", "Shan", "Jhe",
+    ),
+    (
+        "mar", "vaughn", "maine", "jay", "vian", "moy", "shane", "dane", "neil", "roy", "ron",
+        "keem", "reke", "quan", "von", "mari", "rick", "dre", "vaun", "rone", "shawn",
+        "wayne", "lano",
+    ),
+)  # fmt: skip
+FEMALE_NAME_PARTS = (
+    (
+        "Sha", "Ta", "Ki", "Ke", "La", "Ja", "Shan", "Ka", "Ni", "Tri", "Mo", "Shau", "Ker",
+        "Tra", "Sa", "Ro", "Da", "Ash", "Tash", "Me", "Cha", "Ay", "Bri", "Jo", "Re",
+    ),
+    (
+        "nique", "shana", "moya", "nisha", "isha", "toya", "nelle", "tel", "dian", "meka",
+        "neka", "nice", "lene", "ana", "lia", "resha", "nae", "quel", "mika", "nika", "rika",
+    ),
+)  # fmt: skip
+SURNAME_TAIL_SHARE = 0.4
+GIVEN_NAME_TAIL_SHARE = 0.45
 NICKNAMES: dict[str, tuple[str, ...]] = {
     "Robert": ("Bob", "Rob", "Bobby"),
     "William": ("Bill", "Will", "Billy"),
@@ -941,6 +997,7 @@ class DemoSummary:
     activities: int = 0  # rows of the activity files
     derived_records: int = 0  # "org:" business records the profiles derive
     referrals: int = 0
+    namesake_share: float = 0.0  # of people, those whose full name another person has too
     seconds: float = 0.0
 
     @property
@@ -979,6 +1036,28 @@ _HOUSEHOLD_SIZE = _Weighted((1, 2, 3, 4, 5), (40, 25, 18, 12, 5))
 _ITYPE = _Weighted(INTERACTION_TYPES, INTERACTION_TYPE_WEIGHTS)
 _FEW = _Weighted((0, 1, 2, 3, 4), (45, 30, 15, 7, 3))
 _QBO_TXNS = _Weighted((0, 1, 2, 3, 4, 5), (28, 30, 20, 12, 6, 4))
+
+
+def _name_pool(head: Sequence[str], tail: Sequence[str], tail_share: float, q: int) -> _Weighted:
+    """The head's names weighted 1 / (rank + q) (Zipf-Mandelbrot), then the tail's names
+    (those not already in the head), each as likely as the others, `tail_share` of them all."""
+    known = {name.casefold() for name in head}
+    rest = [name for name in dict.fromkeys(tail) if name.casefold() not in known]
+    head_weights = [1 / (rank + q) for rank in range(1, len(head) + 1)]
+    scale = (1 - tail_share) / sum(head_weights)
+    weights = [w * scale for w in head_weights] + [tail_share / len(rest)] * len(rest)
+    return _Weighted((*head, *rest), weights)
+
+
+def _compounds(parts: tuple[Sequence[str], Sequence[str]]) -> list[str]:
+    return [first + second for first in parts[0] for second in parts[1]]
+
+
+_SURNAME = _name_pool(
+    SURNAMES, _compounds(SURNAME_PARTS) + list(MAC_SURNAMES), SURNAME_TAIL_SHARE, 8
+)
+_MALE_NAME = _name_pool(MALE_NAMES, _compounds(MALE_NAME_PARTS), GIVEN_NAME_TAIL_SHARE, 10)
+_FEMALE_NAME = _name_pool(FEMALE_NAMES, _compounds(FEMALE_NAME_PARTS), GIVEN_NAME_TAIL_SHARE, 10)
 
 _D2016 = date(2016, 1, 1).toordinal()
 _D2025 = date(2025, 6, 30).toordinal()
@@ -1505,6 +1584,7 @@ class _Generator:
         self.businesses: list[_Business] = []
         self.derived: set[str] = set()
         self.referral_pool: list[tuple[str, str, str]] = []  # (id, given, family)
+        self.full_names: Counter[tuple[str, str]] = Counter()  # for namesake_share
         self.summary = DemoSummary(out_dir=out_dir, people=people, businesses=0, seed=seed)
         self.rows = dict.fromkeys((f for f, _, _ in FILES), 0)
         self.bad = dict.fromkeys((f for f, _, _ in FILES), 0)
@@ -1958,7 +2038,7 @@ class _Generator:
             size = min(_HOUSEHOLD_SIZE.pick(rng), self.people - n)
             self.housemates = []
             address = _Address(rng)
-            shared_family = _pick(rng, SURNAMES)
+            shared_family = _SURNAME.pick(rng)
             landline = self.landlines.take() if rng.random() < (0.6 if size > 1 else 0.25) else None
             household_email = None
             if size > 1 and rng.random() < 0.08:
@@ -1970,8 +2050,9 @@ class _Generator:
                 n += 1
                 p = _Person(n, address, landline, household_email)
                 p.female = rng.random() < 0.52
-                p.given = _pick(rng, FEMALE_NAMES if p.female else MALE_NAMES)
-                p.family = shared_family if rng.random() < 0.6 else _pick(rng, SURNAMES)
+                p.given = (_FEMALE_NAME if p.female else _MALE_NAME).pick(rng)
+                p.family = shared_family if rng.random() < 0.6 else _SURNAME.pick(rng)
+                self.full_names[p.given, p.family] += 1
                 p.mobile = self.mobiles.take()
                 p.old_mobile = self.mobiles.take() if rng.random() < 0.2 else None
                 p.dob = _rr(rng, _DOB_FROM, _DOB_TO) if rng.random() < 0.6 else 0
@@ -2562,6 +2643,8 @@ class _Generator:
         s.activities = sum(self.rows[f] for f, _, part in FILES if part == "activities")
         s.derived_records = len(self.derived)
         s.referrals = self.referrals
+        shared = sum(n for n in self.full_names.values() if n > 1)
+        s.namesake_share = round(shared / max(1, s.people), 4)
         s.seconds = round(time.perf_counter() - started, 3)
         self.write_manifest()
         return s
@@ -2577,6 +2660,7 @@ class _Generator:
             "derived_records": s.derived_records,
             "activities": s.activities,
             "referrals": s.referrals,
+            "namesake_share": s.namesake_share,
             "truth": "truth.jsonl",
             "rates": {
                 "bad_rows_records": BAD_RATE_RECORDS,

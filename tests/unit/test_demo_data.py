@@ -6,14 +6,24 @@ from __future__ import annotations
 import csv
 import json
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from pathlib import Path
+from random import Random
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
-from ingest.demo_data import FILES, DemoSummary, generate, read_manifest
+from ingest.demo_data import (
+    _SURNAME,
+    FILES,
+    SURNAME_TAIL_SHARE,
+    SURNAMES,
+    DemoSummary,
+    generate,
+    read_manifest,
+)
 from ingest.model import ActivityRecord, EvidenceRecord
 from ingest.normalise import InvalidValue
 from ingest.profiles import RowRejected, SourceProfile, get_profile
@@ -235,6 +245,24 @@ def test_deterministic_for_a_seed(tmp_path: Path) -> None:
         tmp_path / "c" / "crm_contacts.csv"
     ).read_bytes()
     assert c.seed == 4
+
+
+def test_names_have_a_long_tail_and_the_manifest_counts_namesakes(tmp_path: Path) -> None:
+    rng = Random(1)
+    draws = Counter(_SURNAME.pick(rng) for _ in range(50_000))
+    head = {name.casefold() for name in SURNAMES}
+    tail = {name for name in draws if name.casefold() not in head}
+    # The tail takes its share, names the head does not have; the head falls with rank.
+    assert sum(draws[name] for name in tail) / 50_000 == pytest.approx(SURNAME_TAIL_SHARE, abs=0.01)
+    assert len(tail) > 5 * len(SURNAMES)
+    assert draws[SURNAMES[0]] > 3 * draws[SURNAMES[-1]] > 0
+    # The files carry it, and the manifest says how many people share their full name.
+    summary = generate(tmp_path, 5_000)
+    assert read_manifest(tmp_path)["namesake_share"] == summary.namesake_share
+    assert 0 < summary.namesake_share < 0.15
+    with open(tmp_path / "crm_contacts.csv", newline="", encoding="utf-8") as f:
+        families = {row["Last Name"] for row in csv.DictReader(f)}
+    assert len(families) > 3 * len(SURNAMES)
 
 
 def test_tiny_and_invalid_sizes(tmp_path: Path) -> None:
