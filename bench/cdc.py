@@ -116,9 +116,10 @@ GIVEN_NAMES = (*MALE_NAMES, *FEMALE_NAMES)
 
 
 def name_of(n: int) -> tuple[str, str]:
-    """A given and family name drawn from the demo data's lists, the same for the same
-    `n`: people as varied as the demo's (and as often namesakes), so resolution's blocks
-    are as large as real data makes them, not one block of every bench row."""
+    """A given and family name drawn from the demo data's lists of common names, the same
+    for the same `n`: namesakes as often as among the demo's common names (more often
+    than among all its people, whose names have a long tail), so resolution's blocks are
+    as large as common names make them, not one block of every bench row."""
     rng = random.Random(n)
     return rng.choice(GIVEN_NAMES), rng.choice(SURNAMES)
 

@@ -923,13 +923,19 @@ class Comparison:
         return tuple(dict.fromkeys(names))
 
     def tf_levels(self) -> list[int]:
-        """Indices of the levels whose match weight is adjusted by term frequency."""
+        """Indices of the levels whose match weight is adjusted by term frequency: the
+        exact ones on the own field, exact crossings included (a handle spelling a name
+        is as telling as the name is rare)."""
         if not self.term_frequency:
             return []
         return [
             i
             for i, level in enumerate(self.levels)
-            if isinstance(level, Exact) and level.field in (None, self.field)
+            if level.field in (None, self.field)
+            and (
+                isinstance(level, Exact)
+                or (isinstance(level, Crossed) and level.threshold >= 1.0 and not level.min_digits)
+            )
         ]
 
     def compare(
@@ -972,8 +978,11 @@ class Comparison:
             if tf is not None and term_frequencies is not None and index in tf_levels:
                 per_value = term_frequencies.per_value(table, name)
                 best = np.full(len(undecided), np.inf)
-                # With lists, the rarest of the shared values speaks for the pair.
-                np.minimum.at(best, pairs.owner[passed], per_value[pairs.a[passed]])
+                # With lists, the rarest of the shared values speaks for the pair; of a
+                # crossed pair ("n:" a name, "h:" a handle spelling it), the more common
+                # side's value: the name, as a handle is one person's.
+                frequency = np.maximum(per_value[pairs.a[passed]], per_value[pairs.b[passed]])
+                np.minimum.at(best, pairs.owner[passed], frequency)
                 tf[undecided[hit]] = best[hit]
             levels[undecided[hit]] = index
             undecided = undecided[~hit]
@@ -1206,6 +1215,7 @@ PERSON_SPEC = ComparisonSpec(
             "handle_name",
             ("spelled",),
             (Crossed(), CrossedNone()),
+            term_frequency=True,
             unless_present=("given_name", "family_name"),
             across_sources=True,
         ),

@@ -12,6 +12,7 @@ from resolvers.comparisons import (
     PERSON_SPEC,
     Comparison,
     ComparisonSpec,
+    Crossed,
     DateTransposed,
     DateWithin,
     EditDistance,
@@ -405,6 +406,26 @@ def test_term_frequency_of_a_list_is_the_rarest_shared_value() -> None:
     spec = ComparisonSpec("t", (Comparison("email", ("email",), (Exact(),), term_frequency=True),))
     vectors = spec.compare(table, [0, 0], [1, 2])
     assert vectors.tf["email"].tolist() == pytest.approx([0.4, 0.6])
+
+
+def test_term_frequency_of_a_crossing_is_the_names_not_the_handles() -> None:
+    # Three records named "kemar brown", one "tajay ashby"; two handles spell those names.
+    spelled = [["n:kemarbrown"]] * 3 + [["n:tajayashby"], ["h:kemarbrown"], ["h:tajayashby"]]
+    table = RecordTable.from_columns({"spelled": spelled})
+    spec = ComparisonSpec(
+        "t",
+        (Comparison("handle_name", ("spelled",), (Crossed(),), term_frequency=True),),
+    )
+    vectors = spec.compare(table, [4, 5, 0], [0, 3, 1])
+    # The handle's side is one person's; the name's frequency is what the crossing is worth.
+    assert vectors.tf["handle_name"][:2].tolist() == pytest.approx([3 / 6, 1 / 6])
+    assert np.isnan(vectors.tf["handle_name"][2])  # same tag: not a crossing
+    # Crossings by similarity or by a shared number alone are not adjusted.
+    loose = Comparison(
+        "u", ("spelled",), (Crossed(threshold=0.9), Crossed(min_digits=2)), term_frequency=True
+    )
+    assert loose.tf_levels() == []
+    assert PERSON_SPEC.comparisons[PERSON_SPEC.names.index("handle_name")].tf_levels() == [0]
 
 
 def test_spec_round_trips_through_a_dict() -> None:
