@@ -301,6 +301,11 @@ def demo(
         f"(truth: {quality['entities']:,}); pairwise precision {pairwise['precision']:.4f}, "
         f"recall {pairwise['recall']:.4f}, F1 {pairwise['f1']:.4f}; exact clusters "
         f"F1 {cluster['f1']:.4f}"
+        + (  # how hard the data is: a namesake is told apart by other evidence or not at all
+            f"; {manifest['namesake_share']:.1%} of people share their full name"
+            if "namesake_share" in manifest
+            else ""
+        )
     )
     totals = {r["kind"]: r["count"] for r in counts}
     console.print(

@@ -23,8 +23,8 @@ A customer with no dated activity at all is not scored by a model: it gets each 
 base rate (the training rows' mean outcome), `scores_basis: "insufficient_history"` and a
 factor saying so, so the API never shows a confident number made up from nothing. Scores
 of customers that are no longer active are cleared. Each run records the drift of
-today's features against the training rows, and of the churn-risk distribution against
-the previous run (`ml.scores.drift`).
+today's features against those of the customers when the model was trained, and of the
+churn-risk distribution against the previous run (`ml.scores.drift`).
 
 Before writing, each customer a model scored whose scores changed is announced as
 `customer.scored` (`workers.signals`: the scores and what they were, so a `crosses_above`
@@ -143,7 +143,6 @@ class ScoresJob:
         snap = snapshot(histories, cutoff)
         labels = outcomes(histories, cutoff, as_of)
         rows = snap.history
-        x = snap.x[rows]
         window = f"history before {cutoff.isoformat()}, outcome to {as_of.isoformat()}"
         models: dict[str, FittedModel] = {}
         refused: dict[str, str] = {}
@@ -172,7 +171,7 @@ class ScoresJob:
             as_of=as_of.isoformat(),
             cutoff=cutoff.isoformat(),
             horizon_days=self.config.horizon_days,
-            feature_reference={n: drift.reference(x[:, j]) for j, n in enumerate(FEATURES)},
+            feature_reference=_reference(snapshot(histories, as_of)),
         )
         metrics = {kind: m.metrics for kind, m in models.items()}
         seconds = round(time.perf_counter() - started, 3)
@@ -322,6 +321,15 @@ class ScoresJob:
                 "nothing to learn churn, leads or value from"
             )
         return latest + timedelta(days=1)
+
+
+def _reference(scoring: Snapshot) -> dict[str, drift.Reference]:
+    """The drift reference: the features of the customers the model is trained to score, as
+    of the data's today. Not the training rows: those are one horizon older, and recency
+    and tenure differ from today's by that year alone (days since a purchase PSI 0.35 on
+    the 300-people demo), which would read as drift at every scheduled run."""
+    x = scoring.x[scoring.history]
+    return {name: drift.reference(x[:, j]) for j, name in enumerate(FEATURES)}
 
 
 def _round(kind: str, value: float) -> float:

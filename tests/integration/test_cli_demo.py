@@ -35,6 +35,8 @@ def test_demo_ingests_resolves_relates_and_scores(
         assert done.returncode == 0, done.stderr[-3000:]
         f1 = re.search(r"identity: [\d,]+ records -> [\d,]+ customers .*? F1 (\d\.\d+);", out)
         assert f1 and float(f1.group(1)) > 0.8, out[-3000:]
+        # Beside F1, how many people have a namesake: what decides how hard the data is.
+        assert re.search(r"F1 [\d.]+; \d+\.\d% of people share their full name", out), out[-3000:]
         assert re.search(r"notes: [\d,]+ texts analysed", out), out[-2000:]
         assert re.search(r"scores: model scores-0001 \(churn AUC", out), out[-2000:]
         store = FalkorDBStore(catalogue, port=falkordb_server.port, graph_name=graph)

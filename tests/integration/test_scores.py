@@ -79,6 +79,9 @@ def test_scores_land_on_customers_with_factors_and_version(
     assert report.version == version and report.scored > 0 and report.insufficient_history > 0
     assert report.score_psi is None  # no earlier run to compare with
     assert set(report.feature_psi) == set(FEATURES)
+    # Drift is measured against the customers as they were when the model was trained:
+    # the same data, none (not the training rows', a horizon older: recency alone drifts).
+    assert set(report.feature_psi.values()) == {0.0}
     bundle: ScoreBundle = registry.load(version)
     rows = store.run_cypher(SCORED)
     assert len(rows) == report.customers == report.scored + report.insufficient_history
