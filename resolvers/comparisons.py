@@ -880,7 +880,9 @@ class Comparison:
     `across_sources` marks a comparison whose levels only arise between sources (a
     handle against an email's user name): its u is drawn from pairs across all records,
     since pairs inside one source never reach those levels and would make them look
-    impossibly rare for non-matches.
+    impossibly rare for non-matches. `context` marks a comparison that says how likely
+    a pair is before its values are looked at (two records of one source), not whether
+    they agree: its weight never counts as evidence against a pair (`Scorer.contradicted`).
     """
 
     name: str
@@ -889,6 +891,7 @@ class Comparison:
     term_frequency: bool = False
     unless_present: tuple[str, ...] = ()
     across_sources: bool = False
+    context: bool = False
 
     def __post_init__(self) -> None:
         if not self.fields:
@@ -1000,6 +1003,8 @@ class Comparison:
             data["unless_present"] = list(self.unless_present)
         if self.across_sources:
             data["across_sources"] = True
+        if self.context:
+            data["context"] = True
         return data
 
     @classmethod
@@ -1011,6 +1016,7 @@ class Comparison:
             term_frequency=bool(data.get("term_frequency", False)),
             unless_present=tuple(data.get("unless_present", ())),
             across_sources=bool(data.get("across_sources", False)),
+            context=bool(data.get("context", False)),
         )
 
 
@@ -1219,6 +1225,10 @@ PERSON_SPEC = ComparisonSpec(
             unless_present=("given_name", "family_name"),
             across_sources=True,
         ),
+        # One source seldom holds a person twice (a CRM's duplicates are a few in a
+        # hundred), where two sources share many of their customers: a pair inside one
+        # source starts less likely. EM learns by how much (m); u counts all pairs.
+        Comparison("source", ("source",), (Exact(),), across_sources=True, context=True),
     ),
 )
 

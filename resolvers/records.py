@@ -217,6 +217,8 @@ class ResolutionRecord:
             websites = values["website"]
             assert isinstance(websites, list)
             values["website"] = sorted(business_domains(websites, emails))
+        # Which system the record comes from (the `source` comparison).
+        values["source"] = str(row.get("source") or "") or None
         customers = [c for c in row.get("customers") or [] if c]
         return cls(
             key=str(row["key"]),

@@ -108,7 +108,8 @@ class Scorer:
         if contradicted.any():  # the few below it: does a comparison weigh against them?
             tf = {name: column[contradicted] for name, column in vectors.tf.items()}
             weights = self.model.contributions(vectors.levels[contradicted], tf)
-            contradicted[contradicted] = (weights < 0).any(axis=1)
+            evidence = [not c.context for c in self.spec.comparisons]
+            contradicted[contradicted] = (weights[:, evidence] < 0).any(axis=1)
         return probabilities, contradicted
 
     def explain(self, a: Values, b: Values) -> Explanation:

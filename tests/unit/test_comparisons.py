@@ -244,6 +244,7 @@ def test_person_spec_vector() -> None:
         "phone": ["+18765551234"],
         "city": "Kingston",
         "parish": "Kingston",
+        "source": "crm",
     }
     b: Record = {
         "given_name": "Bob",
@@ -252,6 +253,7 @@ def test_person_spec_vector() -> None:
         "email": ["rc@work.jm"],
         "phone": "+18765551235",
         "parish": "kingston",
+        "source": "qbo",
     }
     vectors, _ = PERSON_SPEC.compare_records([(a, b)])
     got = dict(zip(PERSON_SPEC.names, vectors.levels[0].tolist(), strict=True))
@@ -271,6 +273,7 @@ def test_person_spec_vector() -> None:
         "follows_employer": NULL_LEVEL,
         "username": NULL_LEVEL,
         "handle_name": NULL_LEVEL,
+        "source": 1,  # two sources: "else"
     }
 
 

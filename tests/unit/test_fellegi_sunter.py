@@ -455,3 +455,28 @@ def test_too_little_in_common_is_no_contradiction_but_a_disagreement_is() -> Non
     )
     assert (probability < 0.001).all()
     assert apart.tolist() == [False, True, True]
+
+
+def test_one_source_makes_a_pair_less_likely_but_never_sets_it_apart() -> None:
+    """The `source` comparison (context): two records of one source start less likely
+    (a source seldom holds a person twice) without that counting as a contradiction."""
+    from resolvers.scoring import Scorer
+
+    spec = ComparisonSpec("t", (
+        Comparison("name", ("name",), (Exact(),)),
+        Comparison("source", ("source",), (Exact(),), across_sources=True, context=True),
+    ))  # fmt: skip
+    model = FellegiSunter(spec, [[0.9, 0.1], [0.05, 0.95]], [[0.01, 0.99], [0.4, 0.6]], 1e-5)
+    values = [
+        {"name": "lindo dental", "source": "crm"},
+        {"name": "lindo dental", "source": "crm"},
+        {"name": "lindo dental", "source": "qbo"},
+    ]
+    probability, apart = Scorer(model).contradicted(
+        values, np.array([0, 0]), np.array([1, 2]), threshold=0.01
+    )
+    assert probability[0] < probability[1] < 0.01
+    assert apart.tolist() == [False, False]
+    same = model.explain(values[0], values[1]).contributions[1]
+    assert (same.label, round(same.weight, 2)) == ("exact", round(math.log2(0.05 / 0.4), 2))
+    assert Comparison.from_dict(spec.comparisons[1].to_dict()).context
