@@ -10,6 +10,7 @@ statements that read records by key or whole say so).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -163,6 +164,29 @@ def spellings(values: Values) -> list[str]:
     return sorted(out)
 
 
+def family_from_handle(given: str | None, family: str | None, handles: list[str]) -> str | None:
+    """A family name written as its initial ("Claudette H.", as a profile shows it) is
+    the one the record's own handle spells after the given name: "claudette.hall.37386"
+    or "claudettehall_37386" give "hall"; "claudette_h37386" and "iamclaudette" give
+    nothing more, and the initial stays."""
+    initial = _letters(family)
+    first = _letters(given)
+    if len(initial) != 1 or len(first) < 2:
+        return family
+    for handle in handles:
+        user = unidecode(handle.split(":", 1)[-1]).lower()
+        words = [w for w in re.split(r"[^a-z]+", re.split(r"[0-9]", user, maxsplit=1)[0]) if w]
+        if words[:1] == [first] and len(words) > 1:
+            rest = words[1]
+        elif len(words) == 1 and words[0].startswith(first):
+            rest = words[0][len(first) :]
+        else:
+            continue
+        if len(rest) >= 3 and rest[0] == initial:  # "hx" may be letters after an initial
+            return rest
+    return family
+
+
 def _letters(value: object) -> str:
     """The letters a-z of a value, accents folded ("Chloé" -> "chloe", as a handle has it)."""
     return "".join(ch for ch in unidecode(str(value or "")).lower() if "a" <= ch <= "z")
@@ -203,6 +227,12 @@ class ResolutionRecord:
         }
         for name, column in IDENTIFIER_COLUMNS:
             values[name] = sorted({str(v) for v in row.get(column) or [] if v})
+        if kind == "person":
+            handles = values["handle"]
+            assert isinstance(handles, list)
+            given, family = values["given_name"], values["family_name"]
+            assert not isinstance(given, list) and not isinstance(family, list)
+            values["family_name"] = family_from_handle(given, family, handles)
         values["username"] = usernames(values)
         values["spelled"] = spellings(values) if kind == "person" else []
         values["employer"] = (

@@ -78,6 +78,23 @@ def test_a_name_is_spelled_as_handles_spell_it_formal_and_without_accents() -> N
     assert "psp:katherinebailey" in set(block_keys(handle)) & set(block_keys(crm))
 
 
+def test_a_family_initial_takes_the_family_name_its_own_handle_spells() -> None:
+    def profile(handle: str, given: str = "Claudette", family: str = "H.") -> ResolutionRecord:
+        return record(f"instagram:{handle}", source="instagram", given_name=given,
+                      family_name=family, handles=[f"instagram:{handle}"])  # fmt: skip
+
+    for handle in ("claudette.hall.37386", "claudettehall_37386", "Claudette_Hall"):
+        assert profile(handle).values["family_name"] == "hall", handle
+    crm = record("crm:1", given_name="Claudette", family_name="Hall", parish="Kingston")
+    assert "pn:H400|c" in set(block_keys(profile("claudette.hall.37386"))) & set(block_keys(crm))
+    # The handle says no more than the initial, or spells another name: it stays.
+    for handle in ("claudette_h37386", "iamclaudette37386", "claudette.jones.12", "claudettehx"):
+        assert profile(handle).values["family_name"] == "h.", handle
+    assert profile("claudette.hall.3", family="Hall").values["family_name"] == "hall"
+    assert profile("chloe.brown.12", given="Chloé", family="B").values["family_name"] == "brown"
+    assert profile("shanice.ivey", given="Shan", family="I.").values["family_name"] == "i."
+
+
 def test_a_record_with_only_a_family_name_blocks_by_its_number_and_that_initial() -> None:
     family_only = record("crm:1", family_name="Russell", emails=["russellzoe15572@gmail.com"])
     named = record("instagram:iamzoe15572", source="instagram", given_name="Zoe",
