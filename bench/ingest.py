@@ -63,14 +63,20 @@ class MemorySampler(threading.Thread):
     def run(self) -> None:
         while not self.stop_event.is_set():
             ingest = ingest_pss = 0
-            # The server's own children (its AOF-rewrite fork) are the server's, not ours.
+            ours = [self.me, *self.me.children(recursive=True)]
+            # The server's own children (its AOF-rewrite and save forks, as large as the
+            # server) are the server's, not ours. Listed after ours, so that a fork born
+            # in between is not counted as ours (a 1M-row run once read 6.0 GB for 3.3).
             try:
                 theirs = {self.server.pid, *(p.pid for p in self.server.children(recursive=True))}
             except psutil.Error:
                 theirs = {self.server.pid}
-            for proc in [self.me, *self.me.children(recursive=True)]:
+            for proc in ours:
                 if proc.pid in theirs:
                     continue
+                with contextlib.suppress(psutil.Error):
+                    if proc.ppid() in theirs:  # a fork the listing of theirs missed
+                        continue
                 try:
                     memory = proc.memory_full_info()
                 except psutil.Error:
