@@ -323,7 +323,7 @@ class IdentityResolver:
         started = time.perf_counter()
         began_at = now_ms()  # what was ingested before, this run resolves as it is
         report = ResolveReport(mode="full")
-        records = self._load_all()  # deleted ones are left out
+        records = self.load_all()  # deleted ones are left out
         by_key = {r.key: r for r in records}
         report.records = len(records)
         detached = {
@@ -1136,7 +1136,7 @@ class IdentityResolver:
         return [{"a": a, "b": b, "score": round(s, 4)} for a, b, s in seen[:20]]
 
     # -- graph I/O -----------------------------------------------------------------------
-    def _load_all(self) -> list[ResolutionRecord]:
+    def load_all(self) -> list[ResolutionRecord]:
         """Every live record, in key order, read window by window of internal node ids:
         the properties, then every link of the window in one statement."""
         records: list[ResolutionRecord] = []

@@ -89,7 +89,7 @@ def test_a_full_run_reads_the_same_records_whatever_its_read_window(
     whole = resolved.load_records(
         [r["key"] for r in falkordb_store.run_cypher("MATCH (r:Record) RETURN r.key AS key")]
     )
-    narrow = IdentityResolver(falkordb_store, ResolverConfig(read_window=7))._load_all()
+    narrow = IdentityResolver(falkordb_store, ResolverConfig(read_window=7)).load_all()
     assert [r.key for r in narrow] == sorted(r.key for r in whole)
     assert narrow == sorted(whole, key=lambda r: r.key)  # identifiers, links, blocks alike
     followers = [r for r in narrow if any(t.startswith("f:") for t in r.values["employer"] or [])]
