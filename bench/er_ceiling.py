@@ -1,8 +1,8 @@
 """How far the demo data's evidence goes: our match model against one that knows the truth.
 
 After `bench/er_demo.py` has resolved a cached demo graph, this scores its person
-candidate pairs twice, on the same comparison levels, term frequencies and same-source
-flag: with the unsupervised model the full run trained (and its veto), and with a
+candidate pairs twice, on the same comparison levels (whether the two records come from
+one source among them) and term frequencies: with the unsupervised model the full run trained (and its veto), and with a
 gradient-boosted classifier trained on the truth of a random half of the pairs. Both are
 measured pairwise on the other half, at 0.5 (and the classifier at 0.3-0.6), before
 clustering. What the classifier gains over ours is what labels could buy; what it still
@@ -61,14 +61,10 @@ def run(people: int, seed: int = 7) -> dict[str, Any]:
     groups = group_records(records, [block_keys(r) for r in records])
     pairs = candidate_pairs(records, groups, hub_limits(records, groups, hubs), hubs)
     left, right = pairs[:, 0], pairs[:, 1]
-    values = [r.values for r in records]
-    probability, _, vetoed = scorer.score(values, left, right, DEFAULT_CONFIG.veto)
-    table = RecordTable.from_records(values, scorer.spec.fields)
-    vectors = scorer.model.score_pairs(table, left, right)[0]
-    sources = np.asarray([r.source for r in records])
-    features = np.hstack(
-        [_features(scorer.spec, vectors), (sources[left] == sources[right])[:, None]]
-    )
+    table = RecordTable.from_records([r.values for r in records], scorer.spec.fields)
+    vectors, _, probability = scorer.model.score_pairs(table, left, right)
+    vetoed = scorer.vetoed(vectors, DEFAULT_CONFIG.veto)
+    features = _features(scorer.spec, vectors)  # the `source` comparison among them
     entity = [truth[r.key] for r in records]
     same = np.asarray([entity[a] == entity[b] for a, b in pairs.tolist()])
     held_out = np.random.default_rng(0).random(len(same)) < 0.5

@@ -14,7 +14,13 @@ from collections.abc import Sequence
 import numpy as np
 import numpy.typing as npt
 
-from resolvers.comparisons import BUSINESS_SPEC, PERSON_SPEC, ComparisonSpec, RecordTable
+from resolvers.comparisons import (
+    BUSINESS_SPEC,
+    PERSON_SPEC,
+    ComparisonSpec,
+    ComparisonVectors,
+    RecordTable,
+)
 from resolvers.config import ResolverConfig
 from resolvers.fellegi_sunter import (
     Explanation,
@@ -82,11 +88,15 @@ class Scorer:
             return np.empty(0), np.empty(0), np.zeros(0, dtype=np.bool_)
         table = RecordTable.from_records(values, self.spec.fields)
         vectors, weights, probabilities = self.model.score_pairs(table, left, right)
-        vetoed = np.zeros(len(left), dtype=np.bool_)
+        return probabilities, weights, self.vetoed(vectors, veto)
+
+    def vetoed(self, vectors: ComparisonVectors, veto: Sequence[str]) -> npt.NDArray[np.bool_]:
+        """Whether a `veto` comparison plainly disagrees ("else") on each pair."""
+        vetoed = np.zeros(len(vectors), dtype=np.bool_)
         for column, comparison in enumerate(self.spec.comparisons):
             if comparison.name in veto:
                 vetoed |= vectors.levels[:, column] == len(comparison.levels)
-        return probabilities, weights, vetoed
+        return vetoed
 
     def contradicted(
         self,
