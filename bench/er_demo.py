@@ -25,6 +25,7 @@ import psutil
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.ingest import MemorySampler
+from bench.machine import speed
 from c360.settings import Settings
 from c360.wiring import open_graph
 from ingest.demo_data import generate, ingest_demo, read_manifest, read_truth
@@ -36,10 +37,11 @@ from resolvers.records import ResolutionRecord
 OUT = Path(__file__).resolve().parent / "out"
 
 
-def _graph_server(home: Path) -> psutil.Process:
-    """The embedded server of this home, which an earlier run may have left: by its pid file."""
+def _graph_server(home: Path) -> tuple[psutil.Process, int]:
+    """The embedded server of this home, which an earlier run may have left (by its pid
+    file), and its port."""
     info = json.loads((home / "falkordb" / "server.json").read_text())
-    return psutil.Process(int(info["pid"]))
+    return psutil.Process(int(info["pid"])), int(info["port"])
 
 
 def _copy_row(record: ResolutionRecord, key: str) -> dict[str, Any]:
@@ -91,10 +93,13 @@ def run(
         # Records an earlier run of this benchmark added (below) are not demo data.
         store.run_cypher("MATCH (r:Record {source: 'bench'}) DETACH DELETE r", read_only=False)
         resolver = IdentityResolver(store)
-        server = _graph_server(settings.home_dir)
+        server, port = _graph_server(settings.home_dir)
         # How hard the data is: names another person also has are resolved on other evidence.
         namesakes = read_manifest(data).get("namesake_share")
-        out: dict[str, Any] = {"people": people, "namesake_share": namesakes}
+        # How fast the machine is today: figures of different days compare only with it.
+        machine = speed(port)
+        print(f"  machine: {machine}", flush=True)
+        out: dict[str, Any] = {"people": people, "namesake_share": namesakes, "machine": machine}
         resolved = store.run_cypher("MATCH (m:MatchModel) RETURN count(m) AS n")[0]["n"]
         if not (attach_only and resolved):
             resolver.clear()
