@@ -31,18 +31,17 @@ from ingest.demo_data import read_truth
 from resolvers.blocking import block_keys, candidate_pairs, group_records, hub_limits
 from resolvers.comparisons import RecordTable
 from resolvers.config import DEFAULT_CONFIG
-from resolvers.fellegi_sunter import _features
+from resolvers.evaluation import precision_recall_f1
+from resolvers.fellegi_sunter import comparison_features
 from resolvers.identity import IdentityResolver
 
 OUT = Path(__file__).resolve().parent / "out"
 
 
 def _prf(predicted: np.ndarray, truth: np.ndarray) -> dict[str, float]:
-    hits = int((predicted & truth).sum())
-    precision = hits / max(int(predicted.sum()), 1)
-    recall = hits / max(int(truth.sum()), 1)
-    f1 = 2 * precision * recall / (precision + recall) if hits else 0.0
-    return {"precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
+    return precision_recall_f1(
+        int((predicted & truth).sum()), int(predicted.sum()), int(truth.sum())
+    )
 
 
 def run(people: int, seed: int = 7) -> dict[str, Any]:
@@ -64,7 +63,7 @@ def run(people: int, seed: int = 7) -> dict[str, Any]:
     table = RecordTable.from_records([r.values for r in records], scorer.spec.fields)
     vectors, _, probability = scorer.model.score_pairs(table, left, right)
     vetoed = scorer.vetoed(vectors, DEFAULT_CONFIG.veto)
-    features = _features(scorer.spec, vectors)  # the `source` comparison among them
+    features = comparison_features(scorer.spec, vectors)  # the `source` comparison among them
     entity = [truth[r.key] for r in records]
     same = np.asarray([entity[a] == entity[b] for a, b in pairs.tolist()])
     held_out = np.random.default_rng(0).random(len(same)) < 0.5

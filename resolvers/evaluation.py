@@ -16,7 +16,7 @@ def _pairs(n: int) -> int:
     return n * (n - 1) // 2
 
 
-def _prf(true_positive: int, predicted: int, actual: int) -> dict[str, float]:
+def precision_recall_f1(true_positive: int, predicted: int, actual: int) -> dict[str, float]:
     precision = true_positive / predicted if predicted else 1.0
     recall = true_positive / actual if actual else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
@@ -29,14 +29,14 @@ def evaluate(predicted: Mapping[str, Any], truth: Mapping[str, Any]) -> dict[str
     cells = Counter((predicted[k], truth[k]) for k in keys)
     clusters = Counter(predicted[k] for k in keys)
     entities = Counter(truth[k] for k in keys)
-    pairwise = _prf(
+    pairwise = precision_recall_f1(
         sum(_pairs(n) for n in cells.values()),
         sum(_pairs(n) for n in clusters.values()),
         sum(_pairs(n) for n in entities.values()),
     )
     # A cluster is exact when it is one whole entity: one cell holding the whole of both.
     exact = sum(1 for (c, e), n in cells.items() if n == clusters[c] == entities[e])
-    cluster = _prf(exact, len(clusters), len(entities))
+    cluster = precision_recall_f1(exact, len(clusters), len(entities))
     return {
         "records": len(keys),
         "clusters": len(clusters),

@@ -676,7 +676,7 @@ class SupervisedStats:
     seconds: float
 
 
-def _features(spec: ComparisonSpec, vectors: ComparisonVectors) -> FloatArray:
+def comparison_features(spec: ComparisonSpec, vectors: ComparisonVectors) -> FloatArray:
     """One-hot levels (null: all zeros) then one -log2(frequency) column per tf comparison."""
     blocks = []
     for column, comparison in enumerate(spec.comparisons):
@@ -744,7 +744,7 @@ class SupervisedModel(_LinearScorer):
             raise ValueError(f"{len(y)} labels for {len(vectors)} pairs")
         if y.all() or not y.any():
             raise ValueError("supervised training needs matches and non-matches")
-        x = _features(spec, vectors)
+        x = comparison_features(spec, vectors)
         tf_names = [c.name for c in spec.comparisons if c.term_frequency]
         n_onehot = sum(c.n_levels for c in spec.comparisons)
         centres = {}
