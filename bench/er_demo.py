@@ -24,7 +24,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.ingest import MemorySampler
+from bench.ingest import PeakRss
 from bench.machine import speed
 from c360.settings import Settings
 from c360.wiring import open_graph
@@ -103,25 +103,24 @@ def run(
         resolved = store.run_cypher("MATCH (m:MatchModel) RETURN count(m) AS n")[0]["n"]
         if not (attach_only and resolved):
             resolver.clear()
-            sampler = MemorySampler(server)
-            sampler.start()
+            peak = PeakRss(server)
+            peak.start()
             started = time.perf_counter()
             report = resolver.resolve_full(retrain=True)
             seconds = time.perf_counter() - started
-            sampler.stop_event.set()
-            sampler.join()
+            peak_rss, server_peak_rss = peak.peaks()
         assignments = resolver.assignments()
         quality = evaluate(assignments, read_truth(data / "truth.jsonl"))
         if not (attach_only and resolved):
             print(f"  full resolution of {report.records:,} records: {seconds:,.1f} s, "
-                  f"{report.candidate_pairs:,} candidate pairs, peak RSS {sampler.peak_ingest / 2**20:,.0f} MB "
-                  f"+ server {sampler.peak_server / 2**20:,.0f} MB; pairwise F1 {quality['pairwise']['f1']} "
+                  f"{report.candidate_pairs:,} candidate pairs, peak RSS {peak_rss / 2**20:,.0f} MB "
+                  f"+ server {server_peak_rss / 2**20:,.0f} MB; pairwise F1 {quality['pairwise']['f1']} "
                   f"({namesakes} of people share their full name)",
                   flush=True)  # fmt: skip
             out.update({
                 "records": report.records, "candidate_pairs": report.candidate_pairs,
-                "seconds": round(seconds, 1), "peak_rss_mb": round(sampler.peak_ingest / 2**20),
-                "server_peak_rss_mb": round(sampler.peak_server / 2**20),
+                "seconds": round(seconds, 1), "peak_rss_mb": round(peak_rss / 2**20),
+                "server_peak_rss_mb": round(server_peak_rss / 2**20),
             })  # fmt: skip
         out.update({
             "f1": quality["pairwise"]["f1"], "precision": quality["pairwise"]["precision"],
