@@ -47,6 +47,7 @@ from graph.customer_activity import refresh_activity
 from graph.store import GraphStore, Row
 from resolvers.blocking import HubReport, block_keys, candidate_pairs, group_records, hub_limits
 from resolvers.clustering import Link, Split, components, guard
+from resolvers.comparisons import RecordTable
 from resolvers.config import DEFAULT_CONFIG, ResolverConfig
 from resolvers.fellegi_sunter import Explanation, LabelledPairs
 from resolvers.golden import golden_fields
@@ -84,17 +85,6 @@ def new_id(prefix: str) -> str:
 
 def ordered(a: str, b: str) -> Pair:
     return (a, b) if a < b else (b, a)
-
-
-def _score(
-    scorer: Scorer,
-    pairs: Sequence[Pair],
-    by_key: dict[str, ResolutionRecord],
-    veto: Sequence[str] = (),
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Match probability, weight and veto of each pair of records (by key)."""
-    keys, left, right = _indexed(pairs)
-    return scorer.score([by_key[k].values for k in keys], left, right, veto)
 
 
 def _indexed(pairs: Sequence[Pair]) -> tuple[list[str], np.ndarray, np.ndarray]:
@@ -664,23 +654,53 @@ class IdentityResolver:
         # The hub limits learnt in this run are stored with the model, so that records
         # arriving later, in any process, find their candidates under the same limits.
         self._save(kind, scorer, hubs.caps(self.config.hubs), trained_at)
-        pairs = [ordered(group[i].key, group[j].key) for i, j in index_pairs.tolist()]
-        return self._verdicts(kind, pairs, {r.key: r for r in group})
+        # Each pair as (lower key, higher key), the order the incremental path scores in.
+        keys = [r.key for r in group]
+        rank = np.empty(len(keys), dtype=np.int64)
+        rank[sorted(range(len(keys)), key=keys.__getitem__)] = np.arange(len(keys))
+        left, right = index_pairs[:, 0].copy(), index_pairs[:, 1].copy()
+        flip = rank[left] > rank[right]
+        left[flip], right[flip] = index_pairs[flip, 1], index_pairs[flip, 0]
+        pairs = list(
+            zip(map(keys.__getitem__, left.tolist()), map(keys.__getitem__, right.tolist()),
+                strict=True)
+        )  # fmt: skip
+        scorer = self._scorer(kind)
+        table = scorer.table([r.values for r in group])
+        return self._decide(kind, scorer, table, pairs, left, right)
 
     def _verdicts(
         self, kind: str, pairs: Sequence[Pair], by_key: dict[str, ResolutionRecord]
     ) -> dict[Pair, _Verdict]:
         scorer = self._scorer(kind)
+        keys, left, right = _indexed(pairs)
+        table = scorer.table([by_key[k].values for k in keys])
+        return self._decide(kind, scorer, table, pairs, left, right)
+
+    def _decide(
+        self,
+        kind: str,
+        scorer: Scorer,
+        table: RecordTable,
+        pairs: Sequence[Pair],
+        left: np.ndarray,
+        right: np.ndarray,
+    ) -> dict[Pair, _Verdict]:
+        """The model's verdict on each pair (rows `left[p]`, `right[p]` of `table`) that
+        is at least worth a review; scored by batches, for the progress shown."""
         thresholds = self.config.thresholds
         out: dict[Pair, _Verdict] = {}
         step = 200_000
         for start in range(0, len(pairs), step):
-            chunk = pairs[start : start + step]
+            end = start + step
             self.progress(f"{kind} scoring", start, len(pairs))
-            probability, weight, vetoed = _score(scorer, chunk, by_key, self.config.veto)
+            probability, weight, vetoed = scorer.score_table(
+                table, left[start:end], right[start:end], self.config.veto
+            )
             for (a, b), p, w, no in zip(
-                chunk, probability.tolist(), weight.tolist(), vetoed.tolist(), strict=True
-            ):
+                pairs[start:end], probability.tolist(), weight.tolist(), vetoed.tolist(),
+                strict=True,
+            ):  # fmt: skip
                 if p >= thresholds.accept and not no:
                     out[(a, b)] = _Verdict("accepted", p, w, MODEL_ACTOR, linked=True)
                 elif p >= thresholds.link and not no:

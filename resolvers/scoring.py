@@ -86,7 +86,24 @@ class Scorer:
         and whether a `veto` comparison plainly disagrees ("else") on the pair."""
         if len(left) == 0:
             return np.empty(0), np.empty(0), np.zeros(0, dtype=np.bool_)
-        table = RecordTable.from_records(values, self.spec.fields)
+        return self.score_table(self.table(values), left, right, veto)
+
+    def table(self, values: Sequence[Values]) -> RecordTable:
+        """The records as this scorer compares them. Built once, it scores any number of
+        their pairs (`score_table`) and derives each field's folded values, phonetic
+        keys and the like once, not once per batch of pairs."""
+        return RecordTable.from_records(values, self.spec.fields)
+
+    def score_table(
+        self,
+        table: RecordTable,
+        left: npt.NDArray[np.int64],
+        right: npt.NDArray[np.int64],
+        veto: Sequence[str] = (),
+    ) -> tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]:
+        """`score` on pairs of rows of a table from `table`."""
+        if len(left) == 0:
+            return np.empty(0), np.empty(0), np.zeros(0, dtype=np.bool_)
         vectors, weights, probabilities = self.model.score_pairs(table, left, right)
         return probabilities, weights, self.vetoed(vectors, veto)
 
