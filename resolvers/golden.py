@@ -30,9 +30,14 @@ def golden_fields(records: Sequence[ResolutionRecord], rules: Survivorship) -> d
     """The survived fields of one cluster, plus completeness, record count and sources."""
     trust = {source: rank for rank, source in enumerate(rules.source_trust)}
     kind = _majority_kind(records)
+    # Each field's values over the cluster, read once for the rules, lists and search text.
+    found = {
+        field: [(value, record) for record in records for value in _values(record, field)]
+        for field in dict.fromkeys([*rules.rules, *LIST_FIELDS, *SEARCH_FIELDS])
+    }
     out: dict[str, Any] = {}
     for field, rule in rules.rules.items():
-        candidates = [(value, record) for record in records for value in _values(record, field)]
+        candidates = found[field]
         # A person's correction (an override source) beats every rule for the fields it sets.
         overriding = [c for c in candidates if c[1].source in rules.override_sources]
         if overriding:
@@ -41,14 +46,14 @@ def golden_fields(records: Sequence[ResolutionRecord], rules: Survivorship) -> d
             out[field] = _choose(candidates, rule, trust)
     # All distinct values of the identifier fields, for search and the 360 view.
     for field, plural in LIST_FIELDS.items():
-        values = sorted({v for record in records for v in _values(record, field)})
+        values = sorted({value for value, _ in found[field]})
         if values:
             out[plural] = values
     wanted = rules.completeness_fields.get(kind, [])
     out["completeness"] = (
         round(sum(1 for f in wanted if out.get(f)) / len(wanted), 3) if wanted else 0.0
     )
-    search = search_text(records)
+    search = _search_text(found)
     if search:
         out["search_text"] = search
     out["record_count"] = len(records)
@@ -57,13 +62,13 @@ def golden_fields(records: Sequence[ResolutionRecord], rules: Survivorship) -> d
     return out
 
 
-def search_text(records: Sequence[ResolutionRecord]) -> str:
+def _search_text(found: dict[str, list[tuple[str, ResolutionRecord]]]) -> str:
     """One lower-case, accent-folded string of the cluster's names, given and family
     names, emails, phone numbers (E.164 and the last 7 digits), company keys and cities,
     each distinct value once: what a full-text index over customers reads."""
     parts: dict[str, None] = {}
     for field in SEARCH_FIELDS:
-        for value in sorted({v for record in records for v in _values(record, field)}):
+        for value in sorted({value for value, _ in found[field]}):
             parts.setdefault(fold(value))
             if field == "phone":
                 digits = "".join(ch for ch in value if ch.isdigit())
@@ -73,8 +78,8 @@ def search_text(records: Sequence[ResolutionRecord]) -> str:
 
 
 def _majority_kind(records: Sequence[ResolutionRecord]) -> str:
-    counts = Counter(r.kind for r in records)
-    return "person" if counts["person"] >= counts["business"] else "business"
+    people = sum(1 for r in records if r.kind == "person")
+    return "person" if people >= sum(1 for r in records if r.kind == "business") else "business"
 
 
 def _values(record: ResolutionRecord, field: str) -> list[str]:
@@ -98,6 +103,10 @@ def _values(record: ResolutionRecord, field: str) -> list[str]:
 def _choose(
     candidates: list[tuple[str, ResolutionRecord]], rule: Rule, trust: dict[str, int]
 ) -> str:
+    first = candidates[0][0]
+    if len(candidates) == 1 or all(value == first for value, _ in candidates):
+        return first  # one value: every rule chooses it
+
     def trust_rank(record: ResolutionRecord) -> tuple[int, str]:
         return (trust.get(record.source, len(trust)), record.source)
 
