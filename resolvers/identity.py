@@ -694,7 +694,7 @@ class IdentityResolver:
         for start in range(0, len(pairs), step):
             end = start + step
             self.progress(f"{kind} scoring", start, len(pairs))
-            probability, weight, vetoed = scorer.score_table(
+            probability, weight, vetoed = scorer.score(
                 table, left[start:end], right[start:end], self.config.veto
             )
             for (a, b), p, w, no in zip(

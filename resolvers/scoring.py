@@ -3,7 +3,7 @@
 A thin layer over `resolvers.fellegi_sunter`: it picks the comparison spec of the kind
 (person or business), trains without labels (Fellegi-Sunter, EM) or, once stewards have
 given enough verdicts, with them (`SupervisedModel`), and scores pairs given as index
-arrays into a list of records' values.
+arrays into a table of records' values (`Scorer.table`).
 """
 
 from __future__ import annotations
@@ -75,33 +75,21 @@ class Scorer:
         )
         return cls(model)
 
-    def score(
-        self,
-        values: Sequence[Values],
-        left: npt.NDArray[np.int64],
-        right: npt.NDArray[np.int64],
-        veto: Sequence[str] = (),
-    ) -> tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]:
-        """Match probability and weight of the pairs (values[left[p]], values[right[p]]),
-        and whether a `veto` comparison plainly disagrees ("else") on the pair."""
-        if len(left) == 0:
-            return np.empty(0), np.empty(0), np.zeros(0, dtype=np.bool_)
-        return self.score_table(self.table(values), left, right, veto)
-
     def table(self, values: Sequence[Values]) -> RecordTable:
         """The records as this scorer compares them. Built once, it scores any number of
-        their pairs (`score_table`) and derives each field's folded values, phonetic
-        keys and the like once, not once per batch of pairs."""
+        their pairs (`score`) and derives each field's folded values, phonetic keys and
+        the like once, not once per batch of pairs."""
         return RecordTable.from_records(values, self.spec.fields)
 
-    def score_table(
+    def score(
         self,
         table: RecordTable,
         left: npt.NDArray[np.int64],
         right: npt.NDArray[np.int64],
         veto: Sequence[str] = (),
     ) -> tuple[FloatArray, FloatArray, npt.NDArray[np.bool_]]:
-        """`score` on pairs of rows of a table from `table`."""
+        """Match probability and weight of the pairs of rows (left[p], right[p]) of
+        `table`, and whether a `veto` comparison plainly disagrees ("else") on the pair."""
         if len(left) == 0:
             return np.empty(0), np.empty(0), np.zeros(0, dtype=np.bool_)
         vectors, weights, probabilities = self.model.score_pairs(table, left, right)
