@@ -29,7 +29,6 @@ from c360.settings import Settings
 from c360.wiring import open_graph
 from ingest.demo_data import read_truth
 from resolvers.blocking import block_keys, candidate_pairs, group_records, hub_limits
-from resolvers.comparisons import RecordTable
 from resolvers.config import DEFAULT_CONFIG
 from resolvers.evaluation import precision_recall_f1
 from resolvers.fellegi_sunter import comparison_features
@@ -60,7 +59,7 @@ def run(people: int, seed: int = 7) -> dict[str, Any]:
     groups = group_records(records, [block_keys(r) for r in records])
     pairs = candidate_pairs(records, groups, hub_limits(records, groups, hubs), hubs)
     left, right = pairs[:, 0], pairs[:, 1]
-    table = RecordTable.from_records([r.values for r in records], scorer.spec.fields)
+    table = scorer.table([r.values for r in records])
     vectors, _, probability = scorer.model.score_pairs(table, left, right)
     vetoed = scorer.vetoed(vectors, DEFAULT_CONFIG.veto)
     features = comparison_features(scorer.spec, vectors)  # the `source` comparison among them

@@ -117,8 +117,7 @@ class Scorer:
         every pair of strangers below any such threshold."""
         if len(left) == 0:
             return np.empty(0), np.zeros(0, dtype=np.bool_)
-        table = RecordTable.from_records(values, self.spec.fields)
-        vectors, _, probabilities = self.model.score_pairs(table, left, right)
+        vectors, _, probabilities = self.model.score_pairs(self.table(values), left, right)
         contradicted: npt.NDArray[np.bool_] = probabilities < threshold
         if contradicted.any():  # the few below it: does a comparison weigh against them?
             tf = {name: column[contradicted] for name, column in vectors.tf.items()}
