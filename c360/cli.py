@@ -398,7 +398,9 @@ def _resolve(
     if full or retrain:
         return resolver.resolve_full(retrain=retrain)
     try:
-        return resolver.resolve_records(resolver.pending())
+        report = resolver.resolve_records(resolver.pending())
+        store.settle()  # all that was pending: a bulk job like a full run
+        return report
     except NotTrained:
         return resolver.resolve_full()
 

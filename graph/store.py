@@ -72,6 +72,12 @@ class GraphStore(Protocol):
         """Delete the whole graph (tests and `c360 reset`)."""
         ...
 
+    def settle(self) -> None:
+        """Fold into the store's base structures what a bulk job's writes left pending,
+        so the small writes after it stay fast. Bulk jobs call it when they finish;
+        a no-op where the store needs nothing of the kind."""
+        ...
+
     def close(self) -> None: ...
 
     async def aclose(self) -> None:
@@ -143,6 +149,10 @@ class CatalogueStore(ABC):
     def run(self, name: str, params: dict[str, Any] | None = None) -> list[Row]:
         statement, params = self._statement(name, params)
         return self._execute(statement.name, statement.text, params, read_only=not statement.writes)
+
+    def settle(self) -> None:
+        """Nothing to fold by default (Neo4j applies each transaction in full)."""
+        return None
 
     async def arun(self, name: str, params: dict[str, Any] | None = None) -> list[Row]:
         """By default `run` in a worker thread; an adapter with an asyncio client of its

@@ -565,8 +565,10 @@ def ingest_file(path: Path, profile_name: str, store: GraphStore, quarantine: Qu
                 **options: Any) -> IngestSummary:  # fmt: skip
     profile = get_profile(profile_name)
     options.setdefault("size_hint", _estimate_rows(path))
-    return ingest_rows(read_rows(path, profile), profile.name, store, quarantine,
-                       origin=str(path), **options)  # fmt: skip
+    summary = ingest_rows(read_rows(path, profile), profile.name, store, quarantine,
+                          origin=str(path), **options)  # fmt: skip
+    store.settle()  # a file is a bulk job: later single writes stay fast
+    return summary
 
 
 def _estimate_rows(path: Path) -> int:
@@ -589,4 +591,6 @@ def replay(store: GraphStore, quarantine: Quarantine, *, profile: str | None = N
             (RawRow(e.line, e.row) for e in entries), profile_name, store, quarantine,
             origin=origin, workers=0, entry_ids=[e.id for e in entries], **options,
         ))  # fmt: skip
+    if summaries:
+        store.settle()
     return summaries

@@ -365,6 +365,7 @@ class IdentityResolver:
         )  # fmt: skip
         kinds = sorted({r.kind for r in records})
         self.store.run("resolve/full_run_done", {"kinds": kinds, "at": began_at})
+        self.store.settle()  # else the attaches after a full run cost twice as much
         self._matched(report)
         report.seconds = round(time.perf_counter() - started, 3)
         return report

@@ -148,6 +148,7 @@ class RelationshipMapper:
             report.communities = len(set(community.values()))
             step("write scores")
         report.edges = {k: 0 for k in KINDS} | dict(Counter(e.type for e in edges))
+        self.store.settle()
         report.seconds = round(time.perf_counter() - start, 3)
         log.info("relations mapped", extra={"report": report.summary()})
         return report

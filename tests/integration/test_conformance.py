@@ -161,6 +161,43 @@ def test_unique_keys_are_enforced(store: GraphStore) -> None:
         store.run_cypher("CREATE (:Email {value: 'a@b.jm'})", read_only=False)
 
 
+def test_settle_leaves_the_graph_as_it_was(store: GraphStore) -> None:
+    """Bulk jobs end with `settle`; it changes nothing a query can see."""
+    store.run(*SEED[0])
+    store.run_cypher("UNWIND range(1, 3000) AS i CREATE (:Email {value: 'e' + toString(i)})",
+                     read_only=False)  # fmt: skip
+    counted = (
+        "MATCH (n) OPTIONAL MATCH (n)-[e]->() RETURN count(DISTINCT n) AS nodes, count(e) AS edges"
+    )
+    before = store.run_cypher(counted)
+    store.settle()
+    store.settle()
+    assert store.run_cypher(counted) == before
+    assert store.run("views/record", {"key": "crm:EX1"}) != []
+
+
+@pytest.mark.falkordb
+def test_settle_puts_falkordbs_delta_threshold_back(falkordb_store: FalkorDBStore) -> None:
+    """`settle` lowers the server-wide DELTA_MAX_PENDING_CHANGES to 1 for one write: it
+    must restore what was set, and FalkorDB's default if a settle cut short left 1."""
+    client = falkordb_store.db.connection
+    name = "DELTA_MAX_PENDING_CHANGES"
+
+    def threshold() -> int:
+        return int(client.execute_command("GRAPH.CONFIG", "GET", name)[1])
+
+    original = threshold()
+    try:
+        client.execute_command("GRAPH.CONFIG", "SET", name, 5000)
+        falkordb_store.settle()
+        assert threshold() == 5000
+        client.execute_command("GRAPH.CONFIG", "SET", name, 1)
+        falkordb_store.settle()
+        assert threshold() == 10_000
+    finally:
+        client.execute_command("GRAPH.CONFIG", "SET", name, original)
+
+
 @pytest.mark.falkordb
 def test_graph_that_does_not_exist_reads_as_empty(falkordb_server, catalogue) -> None:  # type: ignore[no-untyped-def]
     store = FalkorDBStore(catalogue, port=falkordb_server.port, graph_name=f"t_{uuid.uuid4().hex}")
