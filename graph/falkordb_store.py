@@ -173,7 +173,7 @@ class FalkorDBStore(CatalogueStore):
         creates a node and then sets its properties merges all of them again: after a
         full resolution of 100,000 people `ingest/create_records` took 6-9 ms instead
         of 0.7-0.9, an attach 2x as long, until the server restarted. One write while
-        the threshold is 1 folds every delta in (0.4 s there); the threshold is
+        the threshold is 1 folds that delta in (0.4 s there); the threshold is
         server-wide, so other writers in that moment fold theirs too, which is only
         slower.
         """

@@ -831,6 +831,7 @@ class Apply:
             return
         try:
             swept = self._resolve([])
+            self.store.settle()  # a drained backlog was a bulk job: later batches stay fast
             if self.publish is not None and (swept or self._unannounced):
                 self._announce_or_hold(_Unannounced(swept, [], []))
         except Exception:
