@@ -399,10 +399,10 @@ def _resolve(
         return resolver.resolve_full(retrain=retrain)
     try:
         report = resolver.resolve_records(resolver.pending())
-        store.settle()  # all that was pending: a bulk job like a full run
-        return report
     except NotTrained:
         return resolver.resolve_full()
+    store.settle()  # all that was pending: a bulk job like a full run
+    return report
 
 
 def _evaluate(store: Any, truth_path: Path) -> dict[str, Any]:
