@@ -50,6 +50,19 @@ def ping_us(port: int, rounds: int = 5_000) -> float:
         client.close()
 
 
+def server_forks(port: int) -> tuple[int, float]:
+    """How many times the graph server has forked, and how long its latest fork held it
+    (ms). FalkorDB's index garbage collector forks the whole server once an index has
+    collected enough deleted or updated entries; every query waits out the fork, which
+    takes longer the more memory the server holds, so forks explain a latency tail."""
+    client = redis.Redis(host="127.0.0.1", port=port)
+    try:
+        stats = client.info("stats")
+        return int(stats["total_forks"]), int(stats["latest_fork_usec"]) / 1000
+    finally:
+        client.close()
+
+
 def speed(port: int) -> dict[str, float]:
     """The three figures, measured now (about 2 s), against the graph server on `port`."""
     return {
