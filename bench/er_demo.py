@@ -187,7 +187,7 @@ def run(
               + f"; the process's first attach, before them: {first_ms:.0f} ms",
               flush=True)  # fmt: skip
         # Now, not at the next run's start: deleting 300 Records leaves FalkorDB's index
-        # garbage collector work, a fork of the whole server (~70-110 ms at 1M rows) that
+        # garbage collector work, a fork of the whole server (60-110 ms at 1M rows) that
         # would land among the next run's timed attaches.
         _remove_arrivals(store)
         out.update({
