@@ -148,8 +148,8 @@ def run(
         candidates: list[int] = []
         attached = 0
         sample = rng.sample(persons, min(attach_samples + 1, len(persons)))
-        # The process's first attach loads the model and builds what scoring keeps (about
-        # 0.3 s at 1M rows): a service pays that once, at its first arrival, so it is
+        # The process's first attach loads the model and builds what scoring keeps (0.1-0.4
+        # s at 1M rows): a service pays that once, at its first arrival, so it is
         # timed on its own, not among the attaches of a running service.
         first_ms = 0.0
         if sample:
