@@ -49,6 +49,12 @@ def _remove_arrivals(store: GraphStore) -> None:
     store.run_cypher("MATCH (r:Record {source: 'bench'}) DETACH DELETE r", read_only=False)
 
 
+def _arrive(resolver: IdentityResolver, store: GraphStore, key: str, new_key: str) -> None:
+    """A copy of the Record `key` arrives from the bench's own source as `new_key`."""
+    (record,) = resolver.load_records([key])
+    store.run("ingest/create_records", {"rows": [_copy_row(record, new_key)]})
+
+
 def _copy_row(record: ResolutionRecord, key: str) -> dict[str, Any]:
     """A new source's row for a person already in the graph: same name and identifiers."""
     v = record.values
@@ -153,16 +159,14 @@ def run(
         # timed on its own, not among the attaches of a running service.
         first_ms = 0.0
         if sample:
-            (record,) = resolver.load_records([sample.pop()])
-            store.run("ingest/create_records", {"rows": [_copy_row(record, "bench:first")]})
+            _arrive(resolver, store, sample.pop(), "bench:first")
             t0 = time.perf_counter()
             resolver.resolve_records(["bench:first"])
             first_ms = (time.perf_counter() - t0) * 1000
         forks_before, _ = server_forks(port)
         for n, key in enumerate(sample):
-            (record,) = resolver.load_records([key])
             new_key = f"bench:{people}-{n}"
-            store.run("ingest/create_records", {"rows": [_copy_row(record, new_key)]})
+            _arrive(resolver, store, key, new_key)
             s0 = sum(server.cpu_times()[:2])
             c0 = time.process_time()
             t0 = time.perf_counter()
