@@ -251,7 +251,7 @@ def run(
               f"({cleanup_cpu_s:.1f} s of its CPU meanwhile)", flush=True)  # fmt: skip
         steady = _time_attaches(resolver, store, server, port, sample[half:], assignments,
                                 f"bench:{people}-b", "after the clean-up")  # fmt: skip
-        # Now, not at the next run's start: deleting 300 Records leaves FalkorDB's index
+        # Now, not at the next run's start: deleting hundreds of Records leaves FalkorDB's index
         # garbage collector work, a fork of the whole server (60-110 ms at 1M rows) that
         # would land among the next run's timed attaches.
         _remove_arrivals(store)
@@ -265,7 +265,12 @@ def run(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--people", type=int, action="append")
-    parser.add_argument("--attach-samples", type=int, default=300, help="arriving records timed")
+    parser.add_argument(
+        "--attach-samples",
+        type=int,
+        default=300,
+        help="arriving records timed, twice: right after the full run and after the clean-up",
+    )
     parser.add_argument("--seed", type=int, default=7, help="demo data seed (c360 demo: 7)")
     parser.add_argument(
         "--attach-only",
