@@ -80,6 +80,11 @@ def _copy_row(record: ResolutionRecord, key: str) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _cpu_s(process: psutil.Process, with_children: bool = False) -> float:
+    """CPU seconds `process` has used; `with_children`: its reaped forks' too."""
+    return sum(process.cpu_times()[: 4 if with_children else 2])
+
+
 def _time_attaches(
     resolver: IdentityResolver,
     store: GraphStore,
@@ -101,13 +106,13 @@ def _time_attaches(
     for n, key in enumerate(keys):
         new_key = f"{prefix}{n}"
         _arrive(resolver, store, key, new_key)
-        s0 = sum(server.cpu_times()[:2])
+        s0 = _cpu_s(server)
         c0 = time.process_time()
         t0 = time.perf_counter()
         attach = resolver.resolve_records([new_key])
         latencies.append((time.perf_counter() - t0) * 1000)
         client_cpu.append((time.process_time() - c0) * 1000)
-        server_cpu.append((sum(server.cpu_times()[:2]) - s0) * 1000)
+        server_cpu.append((_cpu_s(server) - s0) * 1000)
         candidates.append(attach.candidate_pairs)
         now = resolver.load_records([new_key])[0]
         attached += now.customer == assignments[key]
@@ -144,19 +149,19 @@ def _wait_for_index_cleanup(
     left: no fork for longer than its 30 s period, and the server near idle. Returns the
     seconds waited and the server's CPU seconds (its own and its forks') meanwhile."""
     started = time.monotonic()
-    cpu0 = sum(server.cpu_times()[:4])  # with the children: the collector's forks scan
+    cpu0 = _cpu_s(server, with_children=True)  # the collector's forks do the scan
     forks, _ = server_forks(port)
     last_fork = started
     while time.monotonic() - started < cap_s:
-        busy0 = sum(server.cpu_times()[:4])
+        busy0 = _cpu_s(server, with_children=True)
         time.sleep(5)
-        busy = sum(server.cpu_times()[:4]) - busy0
+        busy = _cpu_s(server, with_children=True) - busy0
         now_forks, _ = server_forks(port)
         if now_forks != forks:
             forks, last_fork = now_forks, time.monotonic()
         if time.monotonic() - last_fork > 35 and busy < 0.25:  # under 5% of a core
             break
-    return time.monotonic() - started, sum(server.cpu_times()[:4]) - cpu0
+    return time.monotonic() - started, _cpu_s(server, with_children=True) - cpu0
 
 
 def run(
@@ -225,9 +230,7 @@ def run(
         gc.collect()
         gc.freeze()
         rng = random.Random(3)
-        persons = [
-            k for k, c in assignments.items() if k.startswith(("crm:", "qbo:")) and ":org:" not in k
-        ]
+        persons = [k for k in assignments if k.startswith(("crm:", "qbo:")) and ":org:" not in k]
         sample = rng.sample(persons, min(2 * attach_samples + 1, len(persons)))
         # The process's first attach loads the model and builds what scoring keeps (0.1-0.4
         # s at 1M rows): a service pays that once, at its first arrival, so it is
